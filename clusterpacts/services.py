@@ -1,0 +1,238 @@
+"""Every write in clusterpacts (STYLE.md rule 1).
+
+The admin, the API, the portal and the management commands call these functions, so each rule
+is enforced in one place: the model's `clean()` and constraints via `full_clean()`, plus the
+workflow rules below. A broken rule raises `django.core.exceptions.ValidationError` and, because
+each service is atomic, nothing is saved.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from clusterpacts.models import (
+    AnnualPlan,
+    AnnualReport,
+    Cluster,
+    ClusterManager,
+    ClusterPact,
+    KpiDefinition,
+    KpiTarget,
+    KpiValue,
+    Membership,
+    ReportAttachment,
+    ReportEvent,
+    Workflow,
+    check_transition,
+    display_date,
+)
+
+M = TypeVar("M", bound=models.Model)
+
+
+@transaction.atomic
+def entity_save(*, instance: M, **changes: Any) -> M:
+    """Create or update a row that has no workflow of its own: validate everything, then save."""
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    return instance
+
+
+def _lock_cluster(cluster_id: int | None) -> None:
+    # Rules across the rows of one cluster (no overlap, one signed pact) are checked under a lock
+    # on the cluster row, so two concurrent writes cannot both pass the check.
+    if cluster_id:
+        list(Cluster.objects.select_for_update().filter(pk=cluster_id).values_list("pk"))
+
+
+@transaction.atomic
+def membership_save(*, membership: Membership, **changes: Any) -> Membership:
+    for name, value in changes.items():
+        setattr(membership, name, value)
+    _lock_cluster(membership.cluster_id)
+    membership.full_clean()
+    membership.save()
+    return membership
+
+
+@transaction.atomic
+def cluster_manager_add(*, user: Any, cluster: Cluster) -> ClusterManager:
+    from django.contrib.auth.models import Group
+
+    from clusterpacts.roles import CLUSTER_MANAGER
+
+    link, _created = ClusterManager.objects.get_or_create(user=user, cluster=cluster)
+    user.groups.add(Group.objects.get(name=CLUSTER_MANAGER))
+    return link
+
+
+# --- pacts ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pact_create(*, cluster: Cluster, programme_summary: str = "", notes: str = "") -> ClusterPact:
+    """A new draft version: one more than the cluster's highest version so far."""
+    _lock_cluster(cluster.pk)
+    last = ClusterPact.objects.filter(cluster=cluster).aggregate(v=models.Max("version"))["v"] or 0
+    pact = ClusterPact(cluster=cluster, version=last + 1, programme_summary=programme_summary, notes=notes)
+    pact.full_clean()
+    pact.save()
+    return pact
+
+
+def pact_check_signable(*, pact: ClusterPact, cluster: Cluster | None, signed_on: date | None) -> None:
+    """A draft, with a signing date not in the future and not before the current version's."""
+    if pact.pk and pact.status != ClusterPact.Status.DRAFT:
+        raise ValidationError({"status": gettext("Only a draft version can be signed.")})
+    if signed_on is None:
+        raise ValidationError({"signed_on": gettext("A signed pact needs its signing date.")})
+    if signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": gettext("A pact cannot be signed in the future.")})
+    current = (
+        ClusterPact.objects.filter(cluster=cluster, status=ClusterPact.Status.SIGNED).exclude(pk=pact.pk).first()
+        if cluster
+        else None
+    )
+    if current and current.signed_on and signed_on < current.signed_on:
+        raise ValidationError(
+            {
+                "signed_on": gettext("The new version cannot be signed before the current one (%(date)s).")
+                % {"date": display_date(current.signed_on)}
+            }
+        )
+
+
+@transaction.atomic
+def pact_sign(*, pact: ClusterPact, signed_on: date) -> ClusterPact:
+    """Sign a draft version; the cluster's current signed version becomes superseded."""
+    _lock_cluster(pact.cluster_id)
+    pact.refresh_from_db()
+    pact_check_signable(pact=pact, cluster=pact.cluster, signed_on=signed_on)
+    for current in ClusterPact.objects.filter(cluster_id=pact.cluster_id, status=ClusterPact.Status.SIGNED):
+        current.status = ClusterPact.Status.SUPERSEDED
+        current.save(update_fields=["status"])
+    pact.status = ClusterPact.Status.SIGNED
+    pact.signed_on = signed_on
+    pact.full_clean()
+    pact.save()
+    return pact
+
+
+# --- plans and reports ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def annual_plan_create(*, cluster: Cluster, year: int, planned_actions: str = "") -> AnnualPlan:
+    plan = AnnualPlan(cluster=cluster, year=year, planned_actions=planned_actions)
+    plan.full_clean()
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def annual_report_create(*, cluster: Cluster, year: int, narrative: str = "") -> AnnualReport:
+    report = AnnualReport(cluster=cluster, year=year, narrative=narrative)
+    report.full_clean()
+    report.save()
+    return report
+
+
+@transaction.atomic
+def document_update(*, document: AnnualPlan | AnnualReport, **changes: Any) -> AnnualPlan | AnnualReport:
+    """Edit the content of a plan or report (not its status: that is what the transitions are for)."""
+    if "status" in changes:
+        raise ValueError("Use document_transition() to change a status.")
+    for name, value in changes.items():
+        setattr(document, name, value)
+    document.full_clean()
+    document.save()
+    return document
+
+
+@transaction.atomic
+def document_transition(
+    *,
+    document: AnnualPlan | AnnualReport,
+    to: str,
+    by: Any = None,
+    comment: str = "",
+    at: Any = None,
+) -> AnnualPlan | AnnualReport:
+    """draft -> submitted -> accepted | returned, returned -> submitted; returning needs a comment."""
+    locked = type(document).objects.select_for_update().get(pk=document.pk)
+    check_transition(locked.status, to, comment)
+    at = at or timezone.now()
+    event = ReportEvent(from_status=locked.status, to_status=to, at=at, by=by, comment=comment)
+    if isinstance(document, AnnualReport):
+        event.report = locked
+    else:
+        event.plan = locked
+    locked.status = to
+    if to == Workflow.SUBMITTED:
+        locked.submitted_at = at
+    else:
+        locked.reviewed_at = at
+        locked.review_comment = comment
+    locked.save()
+    event.save()
+    document.refresh_from_db()
+    return document
+
+
+def annual_report_submit(*, report: AnnualReport, by: Any = None, at: Any = None) -> AnnualReport:
+    return document_transition(document=report, to=Workflow.SUBMITTED, by=by, at=at)  # type: ignore[return-value]
+
+
+def annual_report_accept(*, report: AnnualReport, by: Any = None, comment: str = "", at: Any = None) -> AnnualReport:
+    return document_transition(  # type: ignore[return-value]
+        document=report, to=Workflow.ACCEPTED, by=by, comment=comment, at=at
+    )
+
+
+def annual_report_return(*, report: AnnualReport, comment: str, by: Any = None, at: Any = None) -> AnnualReport:
+    return document_transition(  # type: ignore[return-value]
+        document=report, to=Workflow.RETURNED, by=by, comment=comment, at=at
+    )
+
+
+@transaction.atomic
+def kpi_value_set(*, report: AnnualReport, kpi: KpiDefinition, value: Decimal) -> KpiValue:
+    """Set (create or change) the value of one KPI in a report that is still editable."""
+    kpi_value = KpiValue.objects.filter(report=report, kpi=kpi).first() or KpiValue(
+        report=report, kpi=kpi, cluster_id=report.cluster_id, year=report.year
+    )
+    kpi_value.value = Decimal(value)
+    kpi_value.full_clean()
+    kpi_value.save()
+    return kpi_value
+
+
+@transaction.atomic
+def kpi_target_set(*, plan: AnnualPlan, kpi: KpiDefinition, value: Decimal) -> KpiTarget:
+    target = KpiTarget.objects.filter(cluster_id=plan.cluster_id, kpi=kpi, year=plan.year).first() or KpiTarget(
+        plan=plan, kpi=kpi, cluster_id=plan.cluster_id, year=plan.year
+    )
+    target.plan = plan
+    target.value = Decimal(value)
+    target.full_clean()
+    target.save()
+    return target
+
+
+@transaction.atomic
+def attachment_add(*, report: AnnualReport, file: Any, title: str = "") -> ReportAttachment:
+    if not report.is_editable:
+        raise ValidationError(gettext("Attachments can only be added while the report is a draft or returned."))
+    attachment = ReportAttachment(report=report, file=file, title=title or getattr(file, "name", ""))
+    attachment.full_clean()
+    attachment.save()
+    return attachment

@@ -1,0 +1,39 @@
+"""Project-level views: the home redirect and the health check."""
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.user.is_staff:
+        return redirect("admin:index")
+    return redirect("admin:index")
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and broker status, for load balancers and monitoring. No secrets, no auth."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "error"
+    if not settings.CELERY_BROKER_URL:
+        checks["broker"] = "eager"
+    else:
+        try:
+            from config.celery import app
+
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+            checks["broker"] = "ok"
+        except Exception:
+            checks["broker"] = "error"
+    healthy = all(value in {"ok", "eager"} for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)

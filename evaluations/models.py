@@ -1,0 +1,255 @@
+"""Evaluations of the cluster pacts, their findings per criterion, and the lessons drawn."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from clusterpacts.models import Cluster, ClusterPact, KpiDefinition, ScopedQuerySet, display_date
+
+
+class Stage(models.TextChoices):
+    PLANNED = "planned", _("planned")
+    IN_PROGRESS = "in_progress", _("in progress")
+    REPORTING = "reporting", _("reporting")
+    COMPLETED = "completed", _("completed")
+
+
+STAGE_ORDER = [Stage.PLANNED, Stage.IN_PROGRESS, Stage.REPORTING, Stage.COMPLETED]
+# The date field that records when an evaluation reached each stage (for replay as of a date).
+STAGE_DATE_FIELD = {
+    Stage.IN_PROGRESS: "started_on",
+    Stage.REPORTING: "reporting_on",
+    Stage.COMPLETED: "completed_on",
+}
+
+
+class Conclusion(models.TextChoices):
+    LARGELY_ACHIEVED = "largely_achieved", _("largely achieved")
+    PARTLY_ACHIEVED = "partly_achieved", _("partly achieved")
+    NOT_ACHIEVED = "not_achieved", _("not achieved")
+
+
+class EvaluationQuerySet(ScopedQuerySet):
+    def completed(self) -> EvaluationQuerySet:
+        return self.filter(stage=Stage.COMPLETED)
+
+    def interim(self) -> EvaluationQuerySet:
+        return self.filter(kind=Evaluation.Kind.INTERIM)
+
+    def completed_between(self, after: date, until: date) -> EvaluationQuerySet:
+        """Completed strictly after `after` and no later than `until`."""
+        return self.completed().filter(completed_on__gt=after, completed_on__lte=until)
+
+
+class Evaluation(models.Model):
+    class Kind(models.TextChoices):
+        INTERIM = "interim", _("interim evaluation")
+        FINAL = "final", _("final evaluation")
+        AD_HOC = "ad_hoc", _("ad hoc evaluation")
+
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("cluster")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.INTERIM)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    evaluator = models.CharField(_("evaluator"), max_length=200, blank=True)
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default=Stage.PLANNED)
+    planned_on = models.DateField(_("planned completion"), null=True, blank=True)
+    started_on = models.DateField(_("started on"), null=True, blank=True)
+    reporting_on = models.DateField(_("reporting since"), null=True, blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    conclusion = models.CharField(_("overall conclusion"), max_length=20, choices=Conclusion.choices, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    report_file = models.FileField(_("evaluation report"), upload_to="evaluations/", blank=True)
+    history = HistoricalRecords()
+
+    scope_path = "cluster"
+    objects = EvaluationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cluster", "-period_end"]
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="evaluation_period_order",
+                violation_error_message=_("The period cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage="completed") | (Q(completed_on__isnull=False) & ~Q(conclusion="")),
+                name="evaluation_completed_has_date_and_conclusion",
+                violation_error_message=_("A completed evaluation needs its completion date and a conclusion."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.title or self.get_kind_display()
+        return f"{self.cluster} — {label} ({self.period_start:%Y}-{self.period_end:%Y})"
+
+    def clean(self) -> None:
+        errors: dict[str, Any] = {}
+        today = timezone.localdate()
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            errors["period_end"] = gettext("The period cannot end before it starts.")
+        if self.pk and self.stage:
+            stored = Evaluation.objects.filter(pk=self.pk).values_list("stage", flat=True).first()
+            if stored and STAGE_ORDER.index(self.stage) < STAGE_ORDER.index(stored):
+                errors["stage"] = gettext(
+                    "An evaluation only moves forward: it is %(stored)s and cannot go back to %(stage)s."
+                ) % {"stored": Stage(stored).label, "stage": Stage(self.stage).label}
+        reached = STAGE_ORDER.index(self.stage) if self.stage in STAGE_ORDER else 0
+        previous: date | None = None
+        for stage, field in STAGE_DATE_FIELD.items():
+            value = getattr(self, field)
+            if STAGE_ORDER.index(stage) <= reached:
+                if value is None:
+                    errors.setdefault(
+                        field,
+                        gettext("Enter the date on which the evaluation became %(stage)s.") % {"stage": stage.label},
+                    )
+                    continue
+                if value > today:
+                    errors.setdefault(field, gettext("This date lies in the future."))
+                if previous and value < previous:
+                    errors.setdefault(field, gettext("The stages must follow each other in time."))
+                previous = value
+            elif value is not None:
+                errors.setdefault(
+                    field,
+                    gettext("Leave this date empty until the evaluation is %(stage)s.") % {"stage": stage.label},
+                )
+        if self.stage == Stage.COMPLETED and not self.conclusion:
+            errors["conclusion"] = gettext("A completed evaluation needs an overall conclusion.")
+        if errors:
+            raise ValidationError(errors)
+
+    def stage_on(self, as_of: date) -> str | None:
+        """The stage this evaluation was in on `as_of` (None if it was not yet planned then)."""
+        stage_on: str | None = Stage.PLANNED
+        for stage, field in STAGE_DATE_FIELD.items():
+            value = getattr(self, field)
+            if value is not None and value <= as_of:
+                stage_on = stage
+        return stage_on
+
+
+class Finding(models.Model):
+    """The evaluator's finding on one criterion: the three KPI categories."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="findings", verbose_name=_("evaluation")
+    )
+    criterion = models.CharField(_("criterion"), max_length=20, choices=KpiDefinition.Category.choices)
+    assessment = models.CharField(_("assessment"), max_length=20, choices=Conclusion.choices)
+    text = models.TextField(_("finding"), blank=True)
+    history = HistoricalRecords()
+
+    scope_path = "evaluation__cluster"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["evaluation", "criterion"]
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "criterion"],
+                name="finding_one_per_criterion",
+                violation_error_message=_("This evaluation already has a finding for this criterion."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_criterion_display()}: {self.get_assessment_display()}"
+
+
+class Lesson(models.Model):
+    class Kind(models.TextChoices):
+        GOOD_PRACTICE = "good_practice", _("good practice")
+        BOTTLENECK = "bottleneck", _("bottleneck")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CARRIED = "carried", _("carried into pact")
+        CLOSED = "closed", _("closed")
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("evaluation")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    text = models.TextField(_("lesson"))
+    follow_up = models.TextField(_("follow-up"), blank=True)
+    carried_into = models.ForeignKey(
+        ClusterPact,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lessons",
+        verbose_name=_("carried into pact"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    history = HistoricalRecords()
+
+    scope_path = "evaluation__cluster"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["evaluation", "kind", "id"]
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="carried") | Q(carried_into__isnull=False),
+                name="lesson_carried_names_pact",
+                violation_error_message=_("A lesson carried into a pact must name that pact."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:60]}"
+
+    def clean(self) -> None:
+        if self.status == self.Status.CARRIED and not self.carried_into_id:
+            raise ValidationError({"carried_into": gettext("A lesson carried into a pact must name that pact.")})
+        if not (self.carried_into_id and self.evaluation_id):
+            return
+        pact, evaluation = self.carried_into, self.evaluation
+        if pact.cluster_id != evaluation.cluster_id:
+            raise ValidationError(
+                {
+                    "carried_into": gettext(
+                        "A lesson can only be carried into a pact of the same cluster (%(cluster)s)."
+                    )
+                    % {"cluster": evaluation.cluster}
+                }
+            )
+        if evaluation.stage != Stage.COMPLETED or evaluation.completed_on is None:
+            raise ValidationError(
+                {
+                    "carried_into": gettext(
+                        "The evaluation must be completed before its lessons are carried into a pact."
+                    )
+                }
+            )
+        if pact.signed_on is None or pact.signed_on <= evaluation.completed_on:
+            raise ValidationError(
+                {
+                    "carried_into": gettext(
+                        "A lesson is carried into a pact version signed after the evaluation was completed "
+                        "(%(completed)s); %(pact)s is not."
+                    )
+                    % {"completed": display_date(evaluation.completed_on), "pact": pact}
+                }
+            )

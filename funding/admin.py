@@ -1,0 +1,163 @@
+"""The Django admin for support agreements, budget years and allocations."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import DecimalField, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from clusterpacts.admin_base import ServiceAdmin, ServiceInlineFormSet, raise_on_form
+from funding import services
+from funding.models import Allocation, BudgetYear, SupportAgreement, display_eur
+
+
+@admin.register(SupportAgreement)
+class SupportAgreementAdmin(ServiceAdmin):
+    list_display = [
+        "reference",
+        "cluster",
+        "start_date",
+        "end_date",
+        "cap_date_display",
+        "years_left",
+        "final_term",
+        "amount",
+    ]
+    list_filter = ["cluster"]
+    list_select_related = ["cluster"]
+    search_fields = ["reference", "cluster__name"]
+    date_hierarchy = "end_date"
+    autocomplete_fields = ["predecessor"]
+    readonly_fields = ["chain_start", "cap_date_display", "years_left", "final_term"]
+    fields = [
+        "cluster",
+        "reference",
+        ("start_date", "end_date"),
+        "amount",
+        "signed_on",
+        "predecessor",
+        "notes",
+        "chain_start",
+        "cap_date_display",
+        "years_left",
+        "final_term",
+    ]
+
+    @admin.display(description=_("cap date (10 years)"))
+    def cap_date_display(self, obj: SupportAgreement) -> Any:
+        return obj.cap_date if obj.pk else "—"
+
+    @admin.display(description=_("years left under the cap"))
+    def years_left(self, obj: SupportAgreement) -> Any:
+        return obj.years_left_under_cap(timezone.localdate()) if obj.pk else "—"
+
+    @admin.display(description=_("final term"), boolean=True)
+    def final_term(self, obj: SupportAgreement) -> bool:
+        return bool(obj.pk) and obj.is_final_term
+
+    def save_object(self, request: HttpRequest, obj: SupportAgreement, form: Any, change: bool) -> None:
+        services.agreement_save(agreement=obj)
+
+
+class AllocationForm(forms.ModelForm):
+    class Meta:
+        model = Allocation
+        fields = ["budget_year", "purpose", "cluster", "partners", "amount", "description", "decided_on"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "partners" in data and data.get("purpose"):
+            try:
+                Allocation.check_partners(data["purpose"], data["partners"])
+            except ValidationError as error:
+                raise_on_form(self, error)
+        return data
+
+
+class AllocationFormSet(ServiceInlineFormSet):
+    def clean(self) -> None:
+        """The rows of one submission together must fit in the envelope, not only one by one."""
+        super().clean()
+        budget_year = self.instance
+        if budget_year.envelope is None:
+            return
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        total = sum((f.cleaned_data.get("amount") or Decimal(0) for f in kept), Decimal(0))
+        if budget_year.pk:
+            listed = [f.instance.pk for f in self.forms if f.instance.pk]
+            total += budget_year.allocations.exclude(pk__in=listed).aggregate(t=Sum("amount"))["t"] or Decimal(0)
+        if total > budget_year.envelope:
+            raise ValidationError(
+                gettext("These allocations add up to %(total)s, more than the envelope of %(envelope)s.")
+                % {"total": display_eur(total), "envelope": display_eur(budget_year.envelope)}
+            )
+
+    def save_object(self, obj: Allocation, form: Any) -> None:
+        services.allocation_save(allocation=obj, partners=form.cleaned_data.get("partners", []))
+
+
+class AllocationInline(admin.TabularInline):
+    model = Allocation
+    form = AllocationForm
+    formset = AllocationFormSet
+    fields = ["purpose", "cluster", "partners", "amount", "description", "decided_on"]
+    extra = 0
+
+
+@admin.register(BudgetYear)
+class BudgetYearAdmin(ServiceAdmin):
+    list_display = ["year", "envelope_eur", "allocated_eur", "remaining_eur"]
+    readonly_fields = ["allocated_eur", "remaining_eur"]
+    search_fields = ["year"]
+    inlines = [AllocationInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BudgetYear]:
+        zero = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
+        return super().get_queryset(request).annotate(allocated_total=Coalesce(Sum("allocations__amount"), zero))
+
+    @admin.display(description=_("envelope"), ordering="envelope")
+    def envelope_eur(self, obj: BudgetYear) -> str:
+        return display_eur(obj.envelope)
+
+    @admin.display(description=_("allocated"))
+    def allocated_eur(self, obj: BudgetYear) -> str:
+        return display_eur(obj.allocated)
+
+    @admin.display(description=_("remaining"))
+    def remaining_eur(self, obj: BudgetYear) -> str:
+        return display_eur(obj.remaining) if obj.envelope is not None else "—"
+
+    def save_object(self, request: HttpRequest, obj: BudgetYear, form: Any, change: bool) -> None:
+        services.budget_year_save(budget_year=obj)
+
+
+@admin.register(Allocation)
+class AllocationAdmin(ServiceAdmin):
+    form = AllocationForm
+    list_display = ["budget_year", "purpose", "cluster", "amount_eur", "description", "decided_on"]
+    list_filter = ["budget_year", "purpose", "cluster"]
+    list_select_related = ["budget_year", "cluster"]
+    search_fields = ["description", "cluster__name"]
+    filter_horizontal = ["partners"]
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_eur(self, obj: Allocation) -> str:
+        return display_eur(obj.amount)
+
+    def save_model(self, request: HttpRequest, obj: Allocation, form: Any, change: bool) -> None:
+        obj._history_user = request.user  # type: ignore[attr-defined]
+        # Partners are saved with the allocation by the service, not afterwards by the admin.
+        services.allocation_save(allocation=obj, partners=form.cleaned_data.get("partners", []))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)

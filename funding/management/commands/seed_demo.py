@@ -1,0 +1,35 @@
+"""`python manage.py seed_demo`: the seven spearhead clusters with demo data. Safe to run twice."""
+
+import os
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from funding.demo import CLUSTERS, DemoSeeder
+
+
+class Command(BaseCommand):
+    help = "Load the demo clusters, agreements, budgets, evaluations, reports and users (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.CLUSTERPACTS_ALLOW_DEMO_DATA:
+            raise CommandError("seed_demo refuses to run with production settings.")
+        password = os.environ.get("DEMO_PASSWORD", "")
+        generated = False
+        usernames = ["officer", "analyst", *(f"manager-{c.slug}" for c in CLUSTERS)]
+        users_exist = get_user_model().objects.filter(username__in=usernames).count() == len(usernames)
+        if not password and not users_exist:
+            password = secrets.token_urlsafe(12)
+            generated = True
+        self.stdout.write("Demo data:")
+        DemoSeeder(password=password, log=self.stdout.write).run()
+        self.stdout.write("")
+        self.stdout.write("Demo logins (user / password):")
+        shown = password if (password and not users_exist) or generated or os.environ.get("DEMO_PASSWORD") else None
+        for username in usernames:
+            self.stdout.write(f"  {username:28} {shown or '(unchanged: set when the users were created)'}")
+        if generated:
+            self.stdout.write(self.style.WARNING("The password was generated; set DEMO_PASSWORD to choose one."))

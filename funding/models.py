@@ -1,0 +1,393 @@
+"""Support agreements (operating support, in chains of at most 10 years), budget years and allocations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from clusterpacts.models import Cluster, ScopedQuerySet, display_date
+from clusterpacts.roles import is_reader, managed_cluster_ids
+from evaluations.models import Evaluation
+
+ONE_DAY = timedelta(days=1)
+
+
+def term_end_limit(start: date) -> date:
+    """The latest end of one agreement: start + 3 years - 1 day (2017-01-01 -> 2019-12-31)."""
+    return start + relativedelta(years=settings.CLUSTERPACTS_MAX_TERM_YEARS) - ONE_DAY
+
+
+def cap_date_for(chain_start: date) -> date:
+    """The 10-year cap: first start of the chain + 10 years - 1 day (2016-02-29 + 10y = 2026-02-28)."""
+    return chain_start + relativedelta(years=settings.CLUSTERPACTS_MAX_CHAIN_YEARS) - ONE_DAY
+
+
+def display_eur(amount: Decimal) -> str:
+    return f"{number_format(amount, decimal_pos=2, force_grouping=True)} EUR"
+
+
+class SupportAgreementQuerySet(ScopedQuerySet):
+    def running_on(self, day: date) -> SupportAgreementQuerySet:
+        return self.filter(start_date__lte=day, end_date__gte=day)
+
+
+class SupportAgreement(models.Model):
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("cluster")
+    )
+    reference = models.CharField(_("reference"), max_length=60, unique=True)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    amount = models.DecimalField(_("amount (EUR)"), max_digits=14, decimal_places=2)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    predecessor = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="successor",
+        verbose_name=_("extends (predecessor)"),
+    )
+    # The start of the first agreement of the chain, kept on every row so the cap date is a fact of
+    # the row and can be queried without walking the chain. Set by clean(), never typed in.
+    chain_start = models.DateField(_("chain started on"), editable=False)
+    notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords()
+
+    scope_path = "cluster"
+    objects = SupportAgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cluster", "start_date"]
+        verbose_name = _("support agreement")
+        verbose_name_plural = _("support agreements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="agreement_ends_after_start",
+                violation_error_message=_("An agreement cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="agreement_amount_not_negative",
+                violation_error_message=_("The amount cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(chain_start__lte=models.F("start_date")),
+                name="agreement_chain_starts_first",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.cluster})"
+
+    @property
+    def cap_date(self) -> date | None:
+        start = self.chain_start or (self.predecessor.chain_start if self.predecessor_id else self.start_date)
+        return cap_date_for(start) if start else None
+
+    def years_left_under_cap(self, as_of: date) -> Decimal | None:
+        cap = self.cap_date
+        if cap is None:
+            return None
+        return max(Decimal(0), Decimal((cap - as_of).days + 1) / Decimal("365.25")).quantize(Decimal("0.1"))
+
+    @property
+    def is_final_term(self) -> bool:
+        return self.end_date is not None and self.end_date == self.cap_date
+
+    def clean(self) -> None:
+        if not (self.start_date and self.end_date):
+            return
+        predecessor = self.predecessor if self.predecessor_id else None
+        self.chain_start = predecessor.chain_start if predecessor else self.start_date
+
+        if self.end_date < self.start_date:
+            raise ValidationError({"end_date": gettext("An agreement cannot end before it starts.")})
+        if predecessor:
+            self._clean_extension(predecessor)
+        self._clean_limits()
+        self._clean_overlap()
+        self._clean_successor()
+
+    def _clean_extension(self, predecessor: SupportAgreement) -> None:
+        if predecessor.pk == self.pk:
+            raise ValidationError({"predecessor": gettext("An agreement cannot extend itself.")})
+        if predecessor.cluster_id != self.cluster_id:
+            raise ValidationError(
+                {"predecessor": gettext("An extension must belong to the same cluster as the agreement it extends.")}
+            )
+        expected_start = predecessor.end_date + ONE_DAY
+        if self.start_date != expected_start:
+            raise ValidationError(
+                {
+                    "start_date": gettext("An extension starts the day after its predecessor ends: %(date)s.")
+                    % {"date": display_date(expected_start)}
+                }
+            )
+        interim = (
+            Evaluation.objects.filter(cluster_id=self.cluster_id)
+            .interim()
+            .completed_between(predecessor.start_date, self.start_date)
+        )
+        if not interim.exists():
+            raise ValidationError(
+                {
+                    "predecessor": gettext(
+                        "An extension needs an interim evaluation of %(cluster)s completed between "
+                        "%(start)s and %(until)s; none is recorded as completed."
+                    )
+                    % {
+                        "cluster": self.cluster,
+                        "start": display_date(predecessor.start_date + ONE_DAY),
+                        "until": display_date(self.start_date),
+                    }
+                }
+            )
+
+    def _clean_limits(self) -> None:
+        term_limit = term_end_limit(self.start_date)
+        cap = cap_date_for(self.chain_start)
+        if self.end_date > cap and cap <= term_limit:
+            raise ValidationError(
+                {
+                    "end_date": gettext(
+                        "This agreement would pass the 10-year cap of the chain that started on %(chain_start)s: "
+                        "the latest allowed end date is %(latest)s."
+                    )
+                    % {"chain_start": display_date(self.chain_start), "latest": display_date(cap)}
+                },
+                code="past_cap",
+            )
+        if self.end_date > term_limit:
+            raise ValidationError(
+                {
+                    "end_date": gettext(
+                        "A support agreement runs for at most 3 years: the latest allowed end date is %(latest)s."
+                    )
+                    % {"latest": display_date(term_limit)}
+                },
+                code="term_too_long",
+            )
+
+    def _clean_overlap(self) -> None:
+        clash = (
+            SupportAgreement.objects.filter(
+                cluster_id=self.cluster_id, start_date__lte=self.end_date, end_date__gte=self.start_date
+            )
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if clash:
+            raise ValidationError(
+                {
+                    "start_date": gettext(
+                        "Agreements of one cluster may not overlap: %(other)s runs from %(start)s to %(end)s."
+                    )
+                    % {
+                        "other": clash.reference,
+                        "start": display_date(clash.start_date),
+                        "end": display_date(clash.end_date),
+                    }
+                }
+            )
+
+    def _clean_successor(self) -> None:
+        if self.pk is None:
+            return
+        successor = SupportAgreement.objects.filter(predecessor_id=self.pk).first()
+        if successor and successor.start_date != self.end_date + ONE_DAY:
+            raise ValidationError(
+                {
+                    "end_date": gettext(
+                        "%(successor)s extends this agreement from %(start)s, so this agreement must end on %(end)s."
+                    )
+                    % {
+                        "successor": successor.reference,
+                        "start": display_date(successor.start_date),
+                        "end": display_date(successor.start_date - ONE_DAY),
+                    }
+                }
+            )
+        if successor and successor.chain_start != self.chain_start:
+            raise ValidationError(
+                {"start_date": gettext("This agreement has an extension; its start date can no longer change.")}
+            )
+
+
+class BudgetYear(models.Model):
+    year = models.PositiveIntegerField(_("year"), unique=True)
+    envelope = models.DecimalField(_("envelope (EUR)"), max_digits=14, decimal_places=2)
+    notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("budget year")
+        verbose_name_plural = _("budget years")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(envelope__gte=0),
+                name="budget_year_envelope_not_negative",
+                violation_error_message=_("The envelope cannot be negative."),
+            ),
+            models.CheckConstraint(condition=Q(year__gte=2000) & Q(year__lte=2100), name="budget_year_range"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+    @property
+    def allocated(self) -> Decimal:
+        if self.pk is None:
+            return Decimal(0)
+        annotated = getattr(self, "allocated_total", None)
+        if annotated is not None:
+            return annotated
+        return self.allocations.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+    @property
+    def remaining(self) -> Decimal:
+        """Never stored: the envelope less what is allocated."""
+        return (self.envelope or Decimal(0)) - self.allocated
+
+    def clean(self) -> None:
+        if self.pk and self.envelope is not None and self.envelope < self.allocated:
+            raise ValidationError(
+                {
+                    "envelope": gettext(
+                        "%(allocated)s is already allocated in %(year)s; the envelope cannot be lower."
+                    )
+                    % {"allocated": display_eur(self.allocated), "year": self.year}
+                }
+            )
+
+
+class AllocationQuerySet(models.QuerySet):
+    def for_user(self, user: Any) -> AllocationQuerySet:
+        if is_reader(user):
+            return self.all()
+        ids = managed_cluster_ids(user)
+        if not ids:
+            return self.none()
+        return self.filter(Q(cluster__in=ids) | Q(partners__in=ids)).distinct()
+
+
+class Allocation(models.Model):
+    class Purpose(models.TextChoices):
+        COMPETITIVENESS = "competitiveness", _("competitiveness programme")
+        INTER_CLUSTER = "inter_cluster", _("inter-cluster project")
+        OTHER = "other", _("other initiative")
+
+    budget_year = models.ForeignKey(
+        BudgetYear, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("budget year")
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    cluster = models.ForeignKey(
+        Cluster,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
+        verbose_name=_("cluster"),
+        help_text=_("The one cluster of a competitiveness-programme reservation."),
+    )
+    partners = models.ManyToManyField(
+        Cluster,
+        blank=True,
+        related_name="inter_cluster_allocations",
+        verbose_name=_("partner clusters"),
+        help_text=_("The two or more clusters of an inter-cluster project."),
+    )
+    amount = models.DecimalField(_("amount (EUR)"), max_digits=14, decimal_places=2)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    history = HistoricalRecords(m2m_fields=[partners])
+
+    objects = AllocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["budget_year", "purpose", "cluster__name", "id"]
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="allocation_amount_positive",
+                violation_error_message=_("An allocation must be more than 0 EUR."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(purpose="competitiveness") & Q(cluster__isnull=False))
+                | (~Q(purpose="competitiveness") & Q(cluster__isnull=True)),
+                name="allocation_cluster_only_for_competitiveness",
+                violation_error_message=_("A competitiveness-programme allocation names exactly one cluster."),
+            ),
+            models.UniqueConstraint(
+                fields=["budget_year", "cluster"],
+                name="allocation_one_reservation_per_cluster_year",
+                violation_error_message=_(
+                    "This cluster already has a competitiveness-programme reservation in this year."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.cluster.name if self.cluster_id else self.get_purpose_display()
+        return f"{self.budget_year_id and self.budget_year} — {who}: {display_eur(self.amount)}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.amount is not None and self.amount <= 0:
+            errors["amount"] = gettext("An allocation must be more than 0 EUR.")
+        if self.purpose == self.Purpose.COMPETITIVENESS and not self.cluster_id:
+            errors["cluster"] = gettext("A competitiveness-programme allocation names exactly one cluster.")
+        if self.purpose != self.Purpose.COMPETITIVENESS and self.cluster_id:
+            errors["cluster"] = gettext(
+                "Only a competitiveness-programme allocation names a single cluster; use the partner clusters."
+            )
+        if errors:
+            raise ValidationError(errors)
+        if self.budget_year_id and self.amount is not None:
+            others = Allocation.objects.filter(budget_year_id=self.budget_year_id).exclude(pk=self.pk).aggregate(
+                total=Sum("amount")
+            )["total"] or Decimal(0)
+            left = self.budget_year.envelope - others
+            if self.amount > left:
+                raise ValidationError(
+                    {
+                        "amount": gettext(
+                            "The allocations of %(year)s would exceed the envelope of %(envelope)s: "
+                            "only %(left)s is left."
+                        )
+                        % {
+                            "year": self.budget_year.year,
+                            "envelope": display_eur(self.budget_year.envelope),
+                            "left": display_eur(left),
+                        }
+                    },
+                    code="envelope_exceeded",
+                )
+
+    @classmethod
+    def check_partners(cls, purpose: str, partners: Iterable[Cluster]) -> None:
+        """Many-to-many rule the database cannot hold: an inter-cluster project has two or more clusters."""
+        count = len({cluster.pk for cluster in partners})
+        if purpose == cls.Purpose.INTER_CLUSTER and count < 2:
+            raise ValidationError(
+                {"partners": gettext("An inter-cluster project names at least two clusters.")},
+                code="inter_cluster_needs_two",
+            )
+        if purpose != cls.Purpose.INTER_CLUSTER and count:
+            raise ValidationError({"partners": gettext("Only an inter-cluster project names partner clusters.")})

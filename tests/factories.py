@@ -1,0 +1,150 @@
+"""factory_boy factories for the domain. They create rows through the ORM (fast, for setting up);
+tests of the rules themselves go through the services."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from clusterpacts.models import (
+    AnnualPlan,
+    AnnualReport,
+    Cluster,
+    ClusterManager,
+    ClusterPact,
+    KpiDefinition,
+    Membership,
+    Organisation,
+)
+from clusterpacts.roles import API_READER, CLUSTER_MANAGER, OFFICER
+from evaluations.models import Evaluation
+from funding.models import BudgetYear
+
+
+def valid_enterprise_number(serial: int) -> str:
+    base = 10_000_000 + serial
+    return f"{base:08d}{97 - base % 97:02d}"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", "secret-pass-1")
+
+    @factory.post_generation
+    def role(self, create: bool, extracted: str | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+        if create:
+            self.save()
+
+
+def officer(**kwargs: object):
+    return UserFactory(role=OFFICER, is_staff=True, **kwargs)
+
+
+def reader(**kwargs: object):
+    return UserFactory(role=API_READER, **kwargs)
+
+
+def manager_of(cluster: Cluster, **kwargs: object):
+    user = UserFactory(role=CLUSTER_MANAGER, **kwargs)
+    ClusterManager.objects.create(user=user, cluster=cluster)
+    return user
+
+
+class ClusterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cluster
+
+    name = factory.Sequence(lambda n: f"Cluster {n}")
+    slug = factory.Sequence(lambda n: f"cluster-{n}")
+    domain = "testing"
+    started_on = date(2017, 1, 1)
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    kind = Organisation.Kind.SME
+    enterprise_number = factory.Sequence(lambda n: valid_enterprise_number(500_000 + n))
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    cluster = factory.SubFactory(ClusterFactory)
+    joined_on = date(2018, 1, 1)
+
+
+class PactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClusterPact
+
+    cluster = factory.SubFactory(ClusterFactory)
+    version = factory.Sequence(lambda n: n + 1)
+
+
+class AnnualPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AnnualPlan
+
+    cluster = factory.SubFactory(ClusterFactory)
+    year = 2020
+
+
+class AnnualReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AnnualReport
+
+    cluster = factory.SubFactory(ClusterFactory)
+    year = 2020
+    due_on = factory.LazyAttribute(lambda o: date(o.year + 1, 3, 31))
+
+
+class EvaluationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Evaluation
+
+    cluster = factory.SubFactory(ClusterFactory)
+    kind = Evaluation.Kind.INTERIM
+    period_start = date(2017, 1, 1)
+    period_end = date(2018, 12, 31)
+
+
+def completed_interim(cluster: Cluster, completed_on: date) -> Evaluation:
+    """An interim evaluation of `cluster` completed on `completed_on` (stages on the same day)."""
+    return EvaluationFactory(
+        cluster=cluster,
+        stage="completed",
+        started_on=completed_on,
+        reporting_on=completed_on,
+        completed_on=completed_on,
+        conclusion="largely_achieved",
+    )
+
+
+class BudgetYearFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BudgetYear
+        django_get_or_create = ("year",)
+
+    year = 2020
+    envelope = Decimal("75000000")
+
+
+def kpi(code: str) -> KpiDefinition:
+    return KpiDefinition.objects.get(code=code)

@@ -1,0 +1,41 @@
+"""Every admin changelist, add page and change page loads for a VLAIO officer (staff, not superuser)."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from funding.demo import CLUSTERS, DemoSeeder
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    """One demo cluster (MEDVIA, the smallest) with everything it has, and the budget years."""
+    seeder = DemoSeeder(password="demo-pass-123", log=lambda _line: None)
+    medvia = seeder.seed_cluster(CLUSTERS[-1])
+    seeder.seed_budget([medvia])
+
+
+def _registered():
+    return [
+        model for model in admin.site._registry if model._meta.app_label in {"clusterpacts", "evaluations", "funding"}
+    ]
+
+
+@pytest.mark.parametrize("model", _registered(), ids=lambda m: m._meta.label)
+def test_changelist_add_and_change_pages_load_for_an_officer(client, officer, demo, model):
+    client.force_login(officer)
+    opts = model._meta
+    changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    assert changelist.status_code == 200
+    model_admin = admin.site._registry[model]
+    request = changelist.wsgi_request
+    if model_admin.has_add_permission(request):
+        assert client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == 200
+    obj = model.objects.order_by("pk").first()
+    if obj is not None:
+        change = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+        assert change.status_code == 200
+        history = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk]))
+        assert history.status_code == 200
