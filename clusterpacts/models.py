@@ -111,6 +111,15 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**{f"{self.model.scope_path}__in": ids})
 
 
+class RoleScopedQuerySet(models.QuerySet):
+    """For rows that belong to no cluster (the KPI catalogue, budget years): anyone with a role sees them."""
+
+    def for_user(self, user: Any) -> RoleScopedQuerySet:
+        if is_reader(user) or managed_cluster_ids(user):
+            return self.all()
+        return self.none()
+
+
 # --- clusters, organisations, memberships ---------------------------------------------------------
 
 
@@ -410,6 +419,8 @@ class KpiDefinition(models.Model):
     position = models.PositiveIntegerField(_("position"), default=0)
     history = HistoricalRecords()
 
+    objects = RoleScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "code"]
         verbose_name = _("KPI")
@@ -587,6 +598,14 @@ class AnnualReport(WorkflowDocument):
         return self.status in EDITABLE_STATES and as_of > self.due_on
 
 
+class ReportEventQuerySet(models.QuerySet):
+    def for_user(self, user: Any) -> ReportEventQuerySet:
+        if is_reader(user):
+            return self.all()
+        ids = managed_cluster_ids(user)
+        return self.filter(Q(report__cluster__in=ids) | Q(plan__cluster__in=ids)) if ids else self.none()
+
+
 class ReportEvent(models.Model):
     """Every workflow step of a plan or report, with who and when: the briefing replays these."""
 
@@ -597,6 +616,8 @@ class ReportEvent(models.Model):
     at = models.DateTimeField(_("at"), default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+
+    objects = ReportEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "id"]

@@ -1,18 +1,23 @@
-"""Project-level views: the home redirect and the health check."""
+"""Project-level views: the home page and the health check."""
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+
+from clusterpacts.models import Cluster
+from clusterpacts.roles import is_officer
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """Anonymous users go to the login page; officers to the admin; others see their clusters."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if request.user.is_staff:
+    if is_officer(request.user) and request.user.is_staff:
         return redirect("admin:index")
-    return redirect("admin:index")
+    clusters = Cluster.objects.for_user(request.user)
+    return render(request, "home.html", {"clusters": clusters})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -22,7 +27,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = "ok"
-    except Exception:
+    except Exception:  # any failure means "down"
         checks["database"] = "error"
     if not settings.CELERY_BROKER_URL:
         checks["broker"] = "eager"

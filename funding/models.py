@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from clusterpacts.models import Cluster, ScopedQuerySet, display_date
+from clusterpacts.models import Cluster, RoleScopedQuerySet, ScopedQuerySet, display_date
 from clusterpacts.roles import is_reader, managed_cluster_ids
 from evaluations.models import Evaluation
 
@@ -232,6 +232,8 @@ class BudgetYear(models.Model):
     envelope = models.DecimalField(_("envelope (EUR)"), max_digits=14, decimal_places=2)
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
+
+    objects = RoleScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["year"]

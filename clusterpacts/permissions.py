@@ -1,0 +1,93 @@
+"""One access helper per object type (STYLE.md rule 5), shared by the admin, API and portal.
+
+Outside a user's scope an object does not exist for them (Http404, never 403, so an id cannot
+be probed); inside the scope but read-only, PermissionDenied (403).
+
+Who may write: VLAIO officers everything; cluster managers only their own cluster's annual
+plans and reports, and only while these are drafts or returned; API readers nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404
+
+from clusterpacts.models import (
+    EDITABLE_STATES,
+    AnnualPlan,
+    AnnualReport,
+    Cluster,
+    ClusterPact,
+    KpiTarget,
+    KpiValue,
+    Membership,
+    Organisation,
+    ReportAttachment,
+)
+from clusterpacts.roles import is_officer, managed_cluster_ids
+
+M = TypeVar("M", bound=models.Model)
+
+
+def can_write(user: Any, obj: models.Model) -> bool:
+    """Whether `user` may change `obj` (which must already be in their scope)."""
+    if is_officer(user):
+        return True
+    document: Any = None
+    if isinstance(obj, AnnualPlan | AnnualReport):
+        document = obj
+    elif isinstance(obj, KpiTarget):
+        document = obj.plan
+    elif isinstance(obj, KpiValue | ReportAttachment):
+        document = obj.report
+    return (
+        document is not None
+        and document.cluster_id in managed_cluster_ids(user)
+        and document.status in EDITABLE_STATES
+    )
+
+
+def get_for_user(model: type[M], user: Any, pk: Any, *, write: bool = False) -> M:
+    """The object `pk` of `model` as `user` may see it: 404 outside their scope, 403 if read-only."""
+    try:
+        obj = model.objects.for_user(user).get(pk=pk)  # type: ignore[attr-defined]
+    except (model.DoesNotExist, ValueError, TypeError) as error:
+        raise Http404 from error
+    if write and not can_write(user, obj):
+        raise PermissionDenied
+    return obj
+
+
+def get_cluster_for_user(user: Any, pk: Any, *, write: bool = False) -> Cluster:
+    return get_for_user(Cluster, user, pk, write=write)
+
+
+def get_organisation_for_user(user: Any, pk: Any, *, write: bool = False) -> Organisation:
+    return get_for_user(Organisation, user, pk, write=write)
+
+
+def get_membership_for_user(user: Any, pk: Any, *, write: bool = False) -> Membership:
+    return get_for_user(Membership, user, pk, write=write)
+
+
+def get_pact_for_user(user: Any, pk: Any, *, write: bool = False) -> ClusterPact:
+    return get_for_user(ClusterPact, user, pk, write=write)
+
+
+def get_plan_for_user(user: Any, pk: Any, *, write: bool = False) -> AnnualPlan:
+    return get_for_user(AnnualPlan, user, pk, write=write)
+
+
+def get_report_for_user(user: Any, pk: Any, *, write: bool = False) -> AnnualReport:
+    return get_for_user(AnnualReport, user, pk, write=write)
+
+
+def get_kpi_value_for_user(user: Any, pk: Any, *, write: bool = False) -> KpiValue:
+    return get_for_user(KpiValue, user, pk, write=write)
+
+
+def get_kpi_target_for_user(user: Any, pk: Any, *, write: bool = False) -> KpiTarget:
+    return get_for_user(KpiTarget, user, pk, write=write)

@@ -1,0 +1,148 @@
+"""seed_demo: the seven clusters with the public facts, idempotent, refused in production."""
+
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from clusterpacts.models import AnnualReport, Cluster, ClusterPact, KpiValue, Membership, Organisation
+from evaluations.models import Evaluation, Lesson
+from funding.models import Allocation, BudgetYear, SupportAgreement
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    Cluster,
+    Organisation,
+    Membership,
+    ClusterPact,
+    AnnualReport,
+    KpiValue,
+    Evaluation,
+    Lesson,
+    SupportAgreement,
+    BudgetYear,
+    Allocation,
+    get_user_model(),
+]
+
+
+def _counts():
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """Seed once for the module (it takes seconds); each test only reads, and the data is removed after."""
+    with django_db_blocker.unblock():
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        first, output = _counts(), out.getvalue()
+        call_command("seed_demo", stdout=StringIO())
+        second = _counts()
+        yield {"first": first, "second": second, "output": output}
+        call_command("flush", interactive=False, verbosity=0)
+        restore_reference_data()
+
+
+def restore_reference_data():
+    """flush empties every table; put back what the data migration made (roles, KPI catalogue)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from clusterpacts.apps import sync_role_permissions
+
+    migration = import_module("clusterpacts.migrations.0002_roles_and_kpi_catalogue")
+    migration.create_roles(apps, None)
+    migration.load_catalogue(apps, None)
+    sync_role_permissions(sender=None)
+
+
+def test_running_it_twice_gives_the_same_counts(seeded):
+    assert seeded["first"] == seeded["second"]
+    assert seeded["first"]["Cluster"] == 7
+
+
+def test_the_first_four_are_in_their_final_term_before_the_cap(seeded):
+    for slug in ("catalisti", "sim", "flux50", "vil"):
+        last = SupportAgreement.objects.filter(cluster__slug=slug).order_by("-end_date").first()
+        assert last.cap_date == date(2026, 12, 31)
+        assert last.is_final_term
+        assert last.chain_start == date(2017, 1, 1)
+
+
+def test_public_member_counts_come_from_memberships(seeded):
+    end_2019 = date(2019, 12, 31)
+
+    def members(slug):
+        return Membership.objects.filter(cluster__slug=slug).active_on(end_2019).count()
+
+    assert members("vil") == 622
+    assert members("flux50") == 142
+    assert members("de-blauwe-cluster") == 137
+    flux50_companies = (
+        Membership.objects.filter(cluster__slug="flux50", organisation__kind__in=["sme", "company"])
+        .active_on(end_2019)
+        .count()
+    )
+    assert flux50_companies == 142
+
+
+def test_budget_2020_and_reservations(seeded):
+    year = BudgetYear.objects.get(year=2020)
+    assert year.envelope == Decimal("75000000")
+    reservations = Allocation.objects.filter(budget_year=year, purpose="competitiveness")
+    assert reservations.count() == 6
+    assert {a.amount for a in reservations} == {Decimal("8000000")}
+    assert list(BudgetYear.objects.values_list("year", flat=True)) == list(range(2017, 2028))
+
+
+def test_first_interim_evaluations_completed_in_may_2019(seeded):
+    firsts = Evaluation.objects.filter(cluster__slug__in=["catalisti", "sim", "flux50", "vil"], stage="completed")
+    may_2019 = firsts.filter(completed_on__year=2019, completed_on__month=5)
+    assert may_2019.count() == 4
+    assert set(may_2019.values_list("conclusion", flat=True)) == {"largely_achieved"}
+
+
+def test_2019_reports_are_submitted_and_not_accepted(seeded):
+    reports = AnnualReport.objects.filter(year=2019)
+    assert reports.count() == 6  # MEDVIA started in 2021
+    assert set(reports.values_list("status", flat=True)) == {"submitted"}
+
+
+def test_2024_project_decisions_are_the_public_figures(seeded):
+    values = dict(KpiValue.objects.filter(kpi__code="PRJ1", year=2024).values_list("cluster__slug", "value"))
+    assert values["de-blauwe-cluster"] == Decimal("10100000")
+    assert values["vil"] == Decimal("1100000")
+    inter = Allocation.objects.get(budget_year__year=2024, purpose="inter_cluster")
+    assert inter.amount == Decimal("14200000")
+
+
+def test_illustrative_figures_are_marked(seeded):
+    assert "illustrative" in BudgetYear.objects.get(year=2023).notes.lower()
+    assert "public record" in BudgetYear.objects.get(year=2020).notes.lower()
+    assert not Organisation.objects.exclude(name__contains="illustrative").exists()
+
+
+def test_one_signed_pact_per_cluster_and_users_for_every_role(seeded):
+    signed = ClusterPact.objects.filter(status="signed").values("cluster").annotate(n=Count("id"))
+    assert [row["n"] for row in signed] == [1] * 7
+    users = get_user_model().objects
+    assert users.get(username="officer").groups.filter(name="VLAIO officer").exists()
+    assert users.get(username="analyst").groups.filter(name="API reader").exists()
+    manager = users.get(username="manager-vil")
+    assert list(manager.managed_clusters.values_list("cluster__slug", flat=True)) == ["vil"]
+    assert "manager-vil" in seeded["output"]
+
+
+def test_it_refuses_to_run_with_production_settings(settings):
+    before = _counts()
+    settings.CLUSTERPACTS_ALLOW_DEMO_DATA = False
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo", stdout=StringIO())
+    assert _counts() == before
