@@ -15,10 +15,13 @@ def sync_role_permissions(sender: Any, using: str = "default", **kwargs: Any) ->
     from clusterpacts.roles import API_READER, OFFICER
 
     domain = Permission.objects.using(using).filter(content_type__app_label__in=DOMAIN_APPS)
+    # Officers pick users when they link a cluster manager to a cluster (the admin's autocomplete
+    # needs view_user); they cannot change accounts, so they cannot raise their own rights.
+    view_user = Permission.objects.using(using).filter(content_type__app_label="auth", codename="view_user")
     officer = Group.objects.using(using).filter(name=OFFICER).first()
     reader = Group.objects.using(using).filter(name=API_READER).first()
     if officer:
-        officer.permissions.set(domain)
+        officer.permissions.set(domain | view_user)
     if reader:
         reader.permissions.set(domain.filter(codename__startswith="view_"))
 

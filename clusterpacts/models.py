@@ -83,6 +83,14 @@ class EnterpriseNumberField(models.CharField):
         return field
 
 
+def check_enterprise_number_unique(instance: Any, message: str) -> None:
+    """Report a clash on the field itself: Django reports a conditional unique constraint as a
+    non-field error (for a cluster only by the constraint's name). The constraint stays the guard."""
+    number = instance.enterprise_number
+    if number and type(instance)._default_manager.filter(enterprise_number=number).exclude(pk=instance.pk).exists():
+        raise ValidationError({"enterprise_number": message})
+
+
 def periods_overlap(start_a: date, end_a: date | None, start_b: date, end_b: date | None) -> bool:
     """Two periods overlap when each starts before the other ends; an open end runs forever."""
     return (end_b is None or start_a <= end_b) and (end_a is None or start_b <= end_a)
@@ -108,7 +116,13 @@ class ScopedQuerySet(models.QuerySet):
         ids = managed_cluster_ids(user)
         if not ids:
             return self.none()
-        return self.filter(**{f"{self.model.scope_path}__in": ids})
+        path = self.model.scope_path
+        first = self.model._meta.get_field(path.split("__", 1)[0])
+        if first.one_to_many or first.many_to_many:
+            # Joined through a to-many relation, a row would come back once per match (an
+            # organisation with two memberships): select the ids in a subquery instead.
+            return self.filter(pk__in=self.model._base_manager.filter(**{f"{path}__in": ids}).values("pk"))
+        return self.filter(**{f"{path}__in": ids})
 
 
 class RoleScopedQuerySet(models.QuerySet):
@@ -159,6 +173,9 @@ class Cluster(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        check_enterprise_number_unique(self, gettext("A cluster with this enterprise number already exists."))
+
     @property
     def enterprise_number_display(self) -> str:
         return format_enterprise_number(self.enterprise_number)
@@ -196,6 +213,9 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        check_enterprise_number_unique(self, gettext("An organisation with this enterprise number already exists."))
 
     @property
     def is_sme(self) -> bool:
@@ -451,7 +471,7 @@ class KpiDefinition(models.Model):
                 % {"kpi": self.code, "value": value},
                 code="kpi_count_whole",
             )
-        if self.unit in (self.Unit.EUR, self.Unit.FTE) and value < 0:
+        if self.unit in (self.Unit.EUR, self.Unit.MEUR, self.Unit.FTE) and value < 0:
             raise ValidationError(gettext("%(kpi)s cannot be negative.") % {"kpi": self.code}, code="kpi_negative")
 
 
@@ -477,10 +497,12 @@ EDITABLE_STATES = {Workflow.DRAFT, Workflow.RETURNED}
 
 def check_transition(current: str, target: str, comment: str = "") -> None:
     """Raise ValidationError unless `current -> target` is allowed (with a comment when returning)."""
+    if target not in Workflow.values:
+        raise ValidationError({"status": gettext("Unknown status: %(target)s.") % {"target": target}}, code="invalid")
     if target not in WORKFLOW_TRANSITIONS.get(current, set()):
         raise ValidationError(
             {
-                "status": gettext("A %(current)s document cannot become %(target)s.")
+                "status": gettext("A document with status “%(current)s” cannot move to “%(target)s”.")
                 % {"current": Workflow(current).label, "target": Workflow(target).label}
             },
             code="invalid_transition",

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from clusterpacts.models import (
+    EDITABLE_STATES,
     AnnualPlan,
     AnnualReport,
     Cluster,
@@ -207,6 +208,8 @@ def annual_report_return(*, report: AnnualReport, comment: str, by: Any = None, 
 @transaction.atomic
 def kpi_value_set(*, report: AnnualReport, kpi: KpiDefinition, value: Decimal) -> KpiValue:
     """Set (create or change) the value of one KPI in a report that is still editable."""
+    # Lock the report so it cannot be submitted or accepted while the value is being written.
+    report = AnnualReport.objects.select_for_update().get(pk=report.pk)
     kpi_value = KpiValue.objects.filter(report=report, kpi=kpi).first() or KpiValue(
         report=report, kpi=kpi, cluster_id=report.cluster_id, year=report.year
     )
@@ -218,6 +221,7 @@ def kpi_value_set(*, report: AnnualReport, kpi: KpiDefinition, value: Decimal) -
 
 @transaction.atomic
 def kpi_target_set(*, plan: AnnualPlan, kpi: KpiDefinition, value: Decimal) -> KpiTarget:
+    plan = AnnualPlan.objects.select_for_update().get(pk=plan.pk)
     target = KpiTarget.objects.filter(cluster_id=plan.cluster_id, kpi=kpi, year=plan.year).first() or KpiTarget(
         plan=plan, kpi=kpi, cluster_id=plan.cluster_id, year=plan.year
     )
@@ -230,7 +234,9 @@ def kpi_target_set(*, plan: AnnualPlan, kpi: KpiDefinition, value: Decimal) -> K
 
 @transaction.atomic
 def attachment_add(*, report: AnnualReport, file: Any, title: str = "") -> ReportAttachment:
-    if not report.is_editable:
+    # Judge the stored status, under a lock: a stale copy must not add to a report accepted meanwhile.
+    stored = AnnualReport.objects.select_for_update().filter(pk=report.pk).values_list("status", flat=True).first()
+    if stored not in EDITABLE_STATES:
         raise ValidationError(gettext("Attachments can only be added while the report is a draft or returned."))
     attachment = ReportAttachment(report=report, file=file, title=title or getattr(file, "name", ""))
     attachment.full_clean()

@@ -135,9 +135,9 @@ class Evaluation(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def stage_on(self, as_of: date) -> str | None:
-        """The stage this evaluation was in on `as_of` (None if it was not yet planned then)."""
-        stage_on: str | None = Stage.PLANNED
+    def stage_on(self, as_of: date) -> str:
+        """The stage this evaluation was in on `as_of`, replayed from the dates each stage was reached."""
+        stage_on: str = Stage.PLANNED
         for stage, field in STAGE_DATE_FIELD.items():
             value = getattr(self, field)
             if value is not None and value <= as_of:
@@ -243,7 +243,12 @@ class Lesson(models.Model):
                     )
                 }
             )
-        if pact.signed_on is None or pact.signed_on <= evaluation.completed_on:
+        # A draft may already carry a signing date (the admin allows it before signing): not signed yet.
+        if (
+            pact.status == ClusterPact.Status.DRAFT
+            or pact.signed_on is None
+            or pact.signed_on <= evaluation.completed_on
+        ):
             raise ValidationError(
                 {
                     "carried_into": gettext(

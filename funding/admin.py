@@ -91,6 +91,22 @@ class AllocationFormSet(ServiceInlineFormSet):
         if budget_year.envelope is None:
             return
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if budget_year.pk:
+            # Rows are saved one at a time and each must hold when it is saved: a row cannot take the cluster
+            # of a reservation another row still holds (a swap would otherwise fail halfway through the save).
+            leaving = [f.instance.pk for f in self.deleted_forms if f.instance.pk]
+            held = dict(
+                budget_year.allocations.exclude(pk__in=leaving)
+                .filter(cluster__isnull=False)
+                .values_list("cluster_id", "pk")
+            )
+            for form in kept:
+                cluster = form.cleaned_data.get("cluster")
+                if cluster is not None and held.get(cluster.pk, form.instance.pk) != form.instance.pk:
+                    form.add_error(
+                        "cluster",
+                        gettext("This cluster already has a competitiveness-programme reservation in this year."),
+                    )
         total = sum((f.cleaned_data.get("amount") or Decimal(0) for f in kept), Decimal(0))
         if budget_year.pk:
             listed = [f.instance.pk for f in self.forms if f.instance.pk]
@@ -103,6 +119,37 @@ class AllocationFormSet(ServiceInlineFormSet):
 
     def save_object(self, obj: Allocation, form: Any) -> None:
         services.allocation_save(allocation=obj, partners=form.cleaned_data.get("partners", []))
+
+    def save_existing_objects(self, commit: bool = True) -> list[Any]:
+        """Django's loop, but rows that free money (deleted, lowered) are saved before rows that take it.
+
+        Each row is checked against the envelope as it is saved; in page order, moving money between the
+        rows of a nearly full envelope would pass it halfway through and fail, although the whole fits.
+        """
+        self.changed_objects = []
+        self.deleted_objects = []
+        deleted = self.deleted_forms
+
+        def freed_first(form: Any) -> tuple[int, Decimal]:
+            if form in deleted:
+                return (0, Decimal(0))
+            amount = form.cleaned_data.get("amount") or Decimal(0)
+            return (1, amount - (form.initial.get("amount") or Decimal(0)))
+
+        saved: list[Any] = []
+        for form in sorted(self.initial_forms, key=freed_first):
+            obj = form.instance
+            if not obj._is_pk_set() or obj._state.adding:
+                continue
+            if form in deleted:
+                self.deleted_objects.append(obj)
+                self.delete_existing(obj, commit=commit)
+            elif form.has_changed():
+                self.changed_objects.append((obj, form.changed_data))
+                saved.append(self.save_existing(form, obj, commit=commit))
+                if not commit:
+                    self.saved_forms.append(form)
+        return saved
 
 
 class AllocationInline(admin.TabularInline):

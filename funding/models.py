@@ -30,7 +30,11 @@ def term_end_limit(start: date) -> date:
 
 
 def cap_date_for(chain_start: date) -> date:
-    """The 10-year cap: first start of the chain + 10 years - 1 day (2016-02-29 + 10y = 2026-02-28)."""
+    """The 10-year cap: first start of the chain + 10 years - 1 day.
+
+    Calendar arithmetic as dateutil's relativedelta, as the rule is written: 2016-02-29 + 10 years is
+    2026-02-28, so a chain that starts on 29 February 2016 is capped on 2026-02-27.
+    """
     return chain_start + relativedelta(years=settings.CLUSTERPACTS_MAX_CHAIN_YEARS) - ONE_DAY
 
 

@@ -39,3 +39,31 @@ def test_changelist_add_and_change_pages_load_for_an_officer(client, officer, de
         assert change.status_code == 200
         history = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk]))
         assert history.status_code == 200
+
+
+def test_an_officer_can_search_users_to_link_a_cluster_manager(client, officer):
+    from tests.factories import UserFactory
+
+    UserFactory(username="new-manager")
+    client.force_login(officer)
+    response = client.get(
+        "/admin/autocomplete/",
+        {"term": "new-man", "app_label": "clusterpacts", "model_name": "clustermanager", "field_name": "user"},
+    )
+    assert response.status_code == 200
+    assert [row["text"] for row in response.json()["results"]] == ["new-manager"]
+
+
+def test_an_officer_cannot_change_user_accounts(client, officer):
+    client.force_login(officer)
+    assert client.get(f"/admin/auth/user/{officer.pk}/change/").status_code in (200, 403)
+    response = client.post(f"/admin/auth/user/{officer.pk}/change/", {"username": "officer", "is_superuser": "on"})
+    officer.refresh_from_db()
+    assert response.status_code == 403
+    assert not officer.is_superuser
+
+
+def test_an_api_reader_has_no_admin_access(client, reader):
+    client.force_login(reader)
+    response = client.get("/admin/")
+    assert response.status_code == 302  # not staff: sent to the admin login
