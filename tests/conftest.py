@@ -31,3 +31,19 @@ def manager(cluster):
 @pytest.fixture
 def other_manager(other_cluster):
     return factories.manager_of(other_cluster, username="manager-sim")
+
+
+@pytest.fixture
+def english():
+    """Assert on the English messages (the source text), whatever the default language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def officer_client(client, officer):
+    client.force_login(officer)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
