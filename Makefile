@@ -8,7 +8,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The demo users' password: DEMO_PASSWORD if set, otherwise one generated once into .demo-password.
-DEMO_PASSWORD ?= $(shell test -f .demo-password || $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(12))" > .demo-password; cat .demo-password)
+DEMO_PASSWORD ?= $(shell test -f .demo-password || $(PYTHON) -c "import secrets, string; print(''.join(secrets.choice(string.ascii_letters + string.digits) for _ in range(14)))" > .demo-password; cat .demo-password)
 export DEMO_PASSWORD
 
 .DEFAULT_GOAL := help

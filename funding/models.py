@@ -124,7 +124,37 @@ class SupportAgreement(models.Model):
             self._clean_extension(predecessor)
         self._clean_limits()
         self._clean_overlap()
+        if not predecessor:
+            self._clean_single_chain()
         self._clean_successor()
+
+    def _own_chain_starts(self) -> list[date]:
+        stored = SupportAgreement.objects.filter(pk=self.pk).values_list("chain_start", flat=True).first()
+        return [day for day in (self.start_date, stored) if day]
+
+    def _clean_single_chain(self) -> None:
+        """A cluster's agreements form one chain: after the first, each one extends the last.
+
+        Otherwise a new agreement without a predecessor would start a fresh 10-year count.
+        """
+        last = (
+            SupportAgreement.objects.filter(cluster_id=self.cluster_id)
+            .exclude(pk=self.pk)
+            .exclude(chain_start__in=self._own_chain_starts())  # its own extensions, when it is edited
+            .order_by("-end_date")
+            .first()
+        )
+        if last:
+            raise ValidationError(
+                {
+                    "predecessor": gettext(
+                        "%(cluster)s already has support agreements (the last, %(reference)s, ends on %(end)s): "
+                        "a new agreement extends the last one and counts towards the same 10-year cap."
+                    )
+                    % {"cluster": self.cluster, "reference": last.reference, "end": display_date(last.end_date)}
+                },
+                code="not_an_extension",
+            )
 
     def _clean_extension(self, predecessor: SupportAgreement) -> None:
         if predecessor.pk == self.pk:

@@ -119,11 +119,10 @@ def test_a_longer_term_is_refused_when_editing_too(first_term):
 
 
 def test_agreements_of_one_cluster_on_consecutive_days_are_allowed(cluster, first_term):
-    before = create(cluster, date(2014, 1, 1), date(2016, 12, 31), reference="SO-0")
-    after = create(cluster, date(2020, 1, 1), date(2022, 12, 31), reference="SO-2")
+    completed_interim(cluster, date(2019, 5, 31))
+    after = agreement_extend(predecessor=first_term, reference="SO-2", end_date=date(2022, 12, 31), amount=YEARLY)
 
-    assert SupportAgreement.objects.filter(cluster=cluster).count() == 3
-    assert before.end_date + ONE_DAY == first_term.start_date
+    assert SupportAgreement.objects.filter(cluster=cluster).count() == 2
     assert first_term.end_date + ONE_DAY == after.start_date
 
 
@@ -160,15 +159,6 @@ def test_an_agreement_does_not_overlap_itself_when_edited(first_term):
     agreement_save(agreement=first_term, amount=Decimal("1500000.00"))
 
     assert SupportAgreement.objects.get(pk=first_term.pk).amount == Decimal("1500000.00")
-
-
-def test_moving_an_agreement_onto_another_is_refused(cluster, first_term):
-    later = create(cluster, date(2021, 1, 1), date(2021, 12, 31), reference="SO-LATER")
-
-    with refused("start_date", "may not overlap", "SO-1"):
-        agreement_save(agreement=later, start_date=date(2019, 12, 31))
-
-    assert SupportAgreement.objects.get(pk=later.pk).start_date == date(2021, 1, 1)
 
 
 # --- rule 3: extensions -------------------------------------------------------------------------------
@@ -376,12 +366,21 @@ def test_a_chain_from_29_february_is_refused_one_day_past_its_cap(cluster):
         agreement_extend(predecessor=chain[-1], reference="SO-4", end_date=date(2026, 2, 28), amount=YEARLY)
 
 
-def test_a_new_chain_after_a_gap_has_its_own_cap(cluster, first_term):
-    # No predecessor: a fresh start, not an extension, so the cap counts from its own start.
-    fresh = create(cluster, date(2021, 1, 1), date(2023, 12, 31), reference="SO-NEW")
+def test_a_second_agreement_without_predecessor_is_refused_so_the_cap_cannot_restart(cluster, first_term):
+    # Without this, a "fresh" agreement after the chain would start a new 10-year count.
+    with refused("predecessor", "SO-1", "same 10-year cap"):
+        create(cluster, date(2021, 1, 1), date(2023, 12, 31), reference="SO-NEW")
 
-    assert fresh.chain_start == date(2021, 1, 1)
-    assert fresh.cap_date == date(2030, 12, 31)
+
+def test_an_agreement_without_predecessor_cannot_be_slipped_in_before_the_chain(cluster, first_term):
+    with refused("predecessor", "SO-1"):
+        create(cluster, date(2013, 1, 1), date(2015, 12, 31), reference="SO-OLD")
+
+
+def test_another_clusters_chain_does_not_stop_a_first_agreement(cluster, other_cluster, first_term):
+    other = create(other_cluster, JAN_2017, date(2019, 12, 31), reference="SO-OTHER")
+
+    assert other.chain_start == JAN_2017
 
 
 def test_chain_start_is_derived_and_never_taken_as_typed(cluster):

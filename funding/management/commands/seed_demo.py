@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import string
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +23,8 @@ class Command(BaseCommand):
         usernames = ["officer", "analyst", *(f"manager-{c.slug}" for c in CLUSTERS)]
         users_exist = get_user_model().objects.filter(username__in=usernames).count() == len(usernames)
         if not password and not users_exist:
-            password = secrets.token_urlsafe(12)
+            alphabet = string.ascii_letters + string.digits
+            password = "".join(secrets.choice(alphabet) for _ in range(14))
             generated = True
         self.stdout.write("Demo data:")
         DemoSeeder(password=password, log=self.stdout.write).run()
