@@ -92,6 +92,12 @@ class SupportAgreement(models.Model):
                 condition=Q(chain_start__lte=models.F("start_date")),
                 name="agreement_chain_starts_first",
             ),
+            models.UniqueConstraint(
+                fields=["cluster"],
+                condition=Q(predecessor__isnull=True),
+                name="agreement_one_chain_per_cluster",
+                violation_error_message=_("A cluster has one chain of agreements: a new agreement extends the last."),
+            ),
         ]
 
     def __str__(self) -> str:

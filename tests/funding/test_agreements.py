@@ -667,3 +667,16 @@ def test_a_second_cluster_in_the_admin_does_not_clash_with_the_first(client, off
 
     assert response.status_code == 302
     assert SupportAgreement.objects.filter(start_date=JAN_2017).count() == 2
+
+
+def test_the_database_holds_one_chain_per_cluster_when_the_service_is_bypassed(cluster, first_term):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SupportAgreement.objects.create(
+            cluster=cluster,
+            reference="SO-BYPASS",
+            start_date=date(2021, 1, 1),
+            end_date=date(2021, 12, 31),
+            amount=YEARLY,
+            chain_start=date(2021, 1, 1),
+        )
+    assert SupportAgreement.objects.filter(cluster=cluster).count() == 1
