@@ -33,6 +33,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/activate
 run: $(VENV)/.installed-run ## set up, migrate, seed demo data and serve http://127.0.0.1:8000
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py scan_flags
 	@echo "Portal: http://$(HOST):$(PORT)/   admin: http://$(HOST):$(PORT)/admin/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -54,6 +55,12 @@ migrate: $(VENV)/.installed-run ## apply migrations
 
 seed: $(VENV)/.installed-run ## load the demo data (safe to run twice)
 	$(PY) manage.py seed_demo
+
+scan: $(VENV)/.installed-run ## raise and resolve flags as of today (AS_OF=YYYY-MM-DD for another day)
+	$(PY) manage.py scan_flags $(if $(AS_OF),--as-of $(AS_OF))
+
+worker: $(VENV)/.installed-run ## a Celery worker with beat (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
+	$(BIN)/celery -A config worker --beat --loglevel=INFO
 
 clean: ## remove the virtual environment and local database
 	rm -rf $(VENV) db.sqlite3 .test-media .pytest_cache

@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from clusterpacts.admin_base import ServiceAdmin, ServiceInlineFormSet, raise_on_form
+from clusterpacts.admin_base import ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet, raise_on_form
 from funding import services
-from funding.models import Allocation, BudgetYear, SupportAgreement, display_eur
+from funding.models import Allocation, BudgetYear, Flag, SupportAgreement, display_eur
 
 
 @admin.register(SupportAgreement)
@@ -208,3 +208,45 @@ class AllocationAdmin(ServiceAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+
+class OpenFlagFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("open", _("open")), ("resolved", _("resolved"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Flag]) -> QuerySet[Flag]:
+        if self.value() == "open":
+            return queryset.filter(resolved_on__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(resolved_on__isnull=False)
+        return queryset
+
+
+@admin.register(Flag)
+class FlagAdmin(ReadOnlyAdmin):
+    """Flags are raised and resolved by the scan only; officers read and filter them here."""
+
+    list_display = ["kind", "cluster", "message", "due_on", "raised_on", "resolved_on", "notified"]
+    list_filter = [OpenFlagFilter, "kind", "cluster", "due_on"]
+    list_select_related = ["cluster"]
+    search_fields = ["message", "cluster__name", "agreement__reference"]
+    date_hierarchy = "raised_on"
+    fields = [
+        "kind",
+        "cluster",
+        "agreement",
+        "report",
+        "year",
+        "message",
+        "raised_on",
+        "due_on",
+        "resolved_on",
+        "notified_at",
+    ]
+
+    @admin.display(description=_("officers notified"), boolean=True)
+    def notified(self, obj: Flag) -> bool:
+        return obj.notified_at is not None

@@ -433,3 +433,77 @@ class Allocation(models.Model):
             )
         if purpose != cls.Purpose.INTER_CLUSTER and count:
             raise ValidationError({"partners": gettext("Only an inter-cluster project names partner clusters.")})
+
+
+class FlagQuerySet(ScopedQuerySet):
+    def open(self) -> FlagQuerySet:
+        return self.filter(resolved_on__isnull=True)
+
+
+class Flag(models.Model):
+    """Something an officer must act on, raised and resolved by `flags_scan` (never typed in).
+
+    A flag is about one subject: an agreement, a chain of agreements, or a cluster's working year.
+    At most one flag of a kind is open per subject; a flag whose cause is gone is resolved, not deleted.
+    """
+
+    class Kind(models.TextChoices):
+        RENEWAL_DUE = "renewal_due", _("renewal due")
+        EVALUATION_MISSING = "evaluation_missing", _("evaluation missing")
+        CAP_APPROACHING = "cap_approaching", _("10-year cap approaching")
+        FINAL_TERM = "final_term", _("final term")
+        REPORT_OVERDUE = "report_overdue", _("annual report overdue")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="flags", verbose_name=_("cluster"))
+    agreement = models.ForeignKey(
+        SupportAgreement,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="flags",
+        verbose_name=_("support agreement"),
+    )
+    report = models.ForeignKey(
+        "clusterpacts.AnnualReport",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="flags",
+        verbose_name=_("annual report"),
+    )
+    year = models.PositiveIntegerField(_("working year"), null=True, blank=True)
+    # What the flag is about, as a key: "agreement:12", "chain:3:2017-01-01" or "report:3:2025".
+    subject = models.CharField(_("subject"), max_length=60)
+    message = models.TextField(_("message"))
+    raised_on = models.DateField(_("raised on"))
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("officers notified at"), null=True, blank=True)
+
+    scope_path = "cluster"
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["resolved_on", "due_on", "kind", "cluster__name"]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject"],
+                condition=Q(resolved_on__isnull=True),
+                name="flag_one_open_per_kind_and_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=models.F("raised_on")),
+                name="flag_resolved_after_raised",
+            ),
+        ]
+        indexes = [models.Index(fields=["resolved_on", "kind"], name="flag_open_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.cluster}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_on is None

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import DateField, Exists, F, OuterRef, Value
+from django.db.models.functions import Greatest
+from django.utils import translation
+from django.utils.translation import gettext
 
-from clusterpacts.models import Cluster
-from funding.models import ONE_DAY, Allocation, BudgetYear, SupportAgreement
+from clusterpacts.models import AnnualReport, Cluster, Workflow, default_report_due_on, display_date
+from evaluations.models import Evaluation
+from funding.models import ONE_DAY, Allocation, BudgetYear, Flag, SupportAgreement, cap_date_for
 
 
 def _lock_cluster(cluster_id: int | None) -> None:
@@ -105,3 +113,249 @@ def allocation_save(
     if partners is not None:
         allocation.partners.set(partner_list)
     return allocation
+
+
+# --- flags ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cause:
+    """A reason for a flag found by the scan: what the flag will say if it is new."""
+
+    kind: str
+    cluster_id: int
+    subject: str
+    message: str
+    due_on: date | None = None
+    agreement_id: int | None = None
+    report_id: int | None = None
+    year: int | None = None
+
+
+@dataclass
+class ScanResult:
+    as_of: date
+    raised: list[Flag] = field(default_factory=list)
+    resolved: list[Flag] = field(default_factory=list)
+
+
+def _agreement_causes(as_of: date) -> list[Cause]:
+    renewal_window = settings.CLUSTERPACTS_RENEWAL_WINDOW_DAYS
+    cap_window = settings.CLUSTERPACTS_CAP_WINDOW_DAYS
+    agreements = (
+        SupportAgreement.objects.filter(cluster__active=True)
+        .select_related("cluster")
+        .annotate(has_successor=Exists(SupportAgreement.objects.filter(predecessor=OuterRef("pk"))))
+    )
+    interim_done: dict[int, list[date]] = defaultdict(list)
+    completed = Evaluation.objects.interim().completed().filter(completed_on__lte=as_of)
+    for cluster_id, completed_on in completed.values_list("cluster_id", "completed_on"):
+        interim_done[cluster_id].append(completed_on)
+
+    causes: list[Cause] = []
+    for agreement in agreements:
+        cluster, cap = agreement.cluster, cap_date_for(agreement.chain_start)
+        values = {
+            "cluster": cluster.name,
+            "reference": agreement.reference,
+            "end": display_date(agreement.end_date),
+            "cap": display_date(cap),
+        }
+        about = {"cluster_id": cluster.pk, "agreement_id": agreement.pk, "subject": f"agreement:{agreement.pk}"}
+        renewal_due = (
+            not agreement.has_successor
+            and agreement.end_date != cap
+            and (agreement.end_date - as_of).days <= renewal_window
+        )
+        if renewal_due:
+            causes.append(
+                Cause(
+                    kind=Flag.Kind.RENEWAL_DUE,
+                    due_on=agreement.end_date,
+                    message=gettext(
+                        "%(cluster)s: support agreement %(reference)s ends on %(end)s and no extension is registered."
+                    )
+                    % values,
+                    **about,
+                )
+            )
+            # The evaluation an extension needs: completed after this term started, by the day it would start.
+            window_end = min(as_of, agreement.end_date + ONE_DAY)
+            if not any(agreement.start_date < day <= window_end for day in interim_done[cluster.pk]):
+                causes.append(
+                    Cause(
+                        kind=Flag.Kind.EVALUATION_MISSING,
+                        due_on=agreement.end_date + ONE_DAY,
+                        message=gettext(
+                            "%(cluster)s: an extension of %(reference)s needs an interim evaluation completed "
+                            "during its term; none is completed yet."
+                        )
+                        % values,
+                        **about,
+                    )
+                )
+        if not agreement.has_successor:
+            to_cap = (cap - as_of).days
+            # The cap approaches when it is near, or when the renewal now due is the last one possible.
+            if 0 <= to_cap <= cap_window or (renewal_due and (cap - agreement.end_date).days <= cap_window):
+                causes.append(
+                    Cause(
+                        kind=Flag.Kind.CAP_APPROACHING,
+                        cluster_id=cluster.pk,
+                        agreement_id=agreement.pk,
+                        subject=f"chain:{cluster.pk}:{agreement.chain_start.isoformat()}",
+                        due_on=cap,
+                        message=gettext(
+                            "%(cluster)s reaches the 10-year cap on %(cap)s: no support agreement may run past it."
+                        )
+                        % values,
+                    )
+                )
+        if agreement.start_date <= as_of <= agreement.end_date and agreement.end_date == cap:
+            causes.append(
+                Cause(
+                    kind=Flag.Kind.FINAL_TERM,
+                    due_on=cap,
+                    message=gettext(
+                        "%(cluster)s is in its final term: %(reference)s ends on the 10-year cap (%(cap)s) and "
+                        "cannot be extended."
+                    )
+                    % values,
+                    **about,
+                )
+            )
+    return causes
+
+
+def _report_causes(as_of: date) -> list[Cause]:
+    """A working year whose report was not submitted by its due date, including one never started."""
+    reports = {
+        (cluster_id, year): (pk, status, due_on)
+        for pk, cluster_id, year, status, due_on in AnnualReport.objects.values_list(
+            "pk", "cluster_id", "year", "status", "due_on"
+        )
+    }
+    causes: list[Cause] = []
+    clusters = Cluster.objects.filter(active=True, started_on__isnull=False).values_list("pk", "name", "started_on")
+    for cluster_id, name, started_on in clusters:
+        for year in range(started_on.year, as_of.year + 1):
+            report_id, status, due_on = reports.get((cluster_id, year), (None, None, None))
+            due_on = due_on or default_report_due_on(year)
+            if as_of <= due_on or status in (Workflow.SUBMITTED, Workflow.ACCEPTED):
+                continue
+            values = {"cluster": name, "year": year, "due": display_date(due_on)}
+            message = (
+                gettext("%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been submitted.")
+                if report_id
+                else gettext("%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been started.")
+            )
+            causes.append(
+                Cause(
+                    kind=Flag.Kind.REPORT_OVERDUE,
+                    cluster_id=cluster_id,
+                    report_id=report_id,
+                    year=year,
+                    subject=f"report:{cluster_id}:{year}",
+                    due_on=due_on,
+                    message=message % values,
+                )
+            )
+    return causes
+
+
+@transaction.atomic
+def flags_scan(*, as_of: date) -> ScanResult:
+    """Raise the flags whose cause exists on `as_of` and resolve the open ones whose cause is gone.
+
+    Set-based: a fixed number of queries, however many agreements and reports there are. Safe to run
+    twice (the second run finds every flag already open) and concurrently (one open flag per kind and
+    subject is a database constraint). Officers hear of new flags once, after the commit.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        causes = {(cause.kind, cause.subject): cause for cause in _agreement_causes(as_of) + _report_causes(as_of)}
+    open_flags = {(flag.kind, flag.subject): flag for flag in Flag.objects.open().select_related("cluster")}
+
+    new = [
+        Flag(
+            kind=cause.kind,
+            cluster_id=cause.cluster_id,
+            agreement_id=cause.agreement_id,
+            report_id=cause.report_id,
+            year=cause.year,
+            subject=cause.subject,
+            message=cause.message,
+            raised_on=as_of,
+            due_on=cause.due_on,
+        )
+        for key, cause in causes.items()
+        if key not in open_flags
+    ]
+    gone = [flag for key, flag in open_flags.items() if key not in causes]
+
+    Flag.objects.bulk_create(new, ignore_conflicts=True)
+    if gone:
+        Flag.objects.filter(pk__in=[flag.pk for flag in gone]).update(
+            resolved_on=Greatest(F("raised_on"), Value(as_of, output_field=DateField()))
+        )
+        for flag in gone:
+            flag.resolved_on = max(flag.raised_on, as_of)
+    raised = []
+    if new:
+        raised = list(
+            Flag.objects.open()
+            .filter(raised_on=as_of, subject__in={flag.subject for flag in new}, notified_at__isnull=True)
+            .select_related("cluster")
+        )
+        transaction.on_commit(_queue_notification)
+    return ScanResult(as_of=as_of, raised=raised, resolved=gone)
+
+
+def _queue_notification() -> None:
+    from funding.tasks import notify_officers
+
+    notify_officers.delay()
+
+
+def flags_notify_officers() -> int:
+    """E-mail the VLAIO officers one digest of the open flags they have not heard of; return how many.
+
+    Claims the flags under a row lock (skip_locked) and marks them notified in the same transaction,
+    so two workers never send the same flag, and a failed send leaves them for the retry.
+    """
+    from django.contrib.auth import get_user_model
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from clusterpacts.roles import OFFICER
+
+    with transaction.atomic():
+        pending = list(
+            Flag.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(resolved_on__isnull=True, notified_at__isnull=True)
+            .select_related("cluster")
+            .order_by("due_on", "kind", "cluster__name")
+        )
+        if not pending:
+            return 0
+        Flag.objects.filter(pk__in=[flag.pk for flag in pending]).update(notified_at=timezone.now())
+        recipients = list(
+            get_user_model()
+            .objects.filter(is_active=True, groups__name=OFFICER)
+            .exclude(email="")
+            .values_list("email", flat=True)
+            .distinct()
+        )
+        if recipients:
+            with translation.override(settings.LANGUAGE_CODE):
+                context = {"flags": pending, "site_url": settings.CLUSTERPACTS_SITE_URL}
+                subject = translation.ngettext(
+                    "Clusterpact portal: %(count)d new flag", "Clusterpact portal: %(count)d new flags", len(pending)
+                ) % {"count": len(pending)}
+                send_mail(
+                    subject=subject,
+                    message=render_to_string("funding/email/new_flags.txt", context),
+                    from_email=None,
+                    recipient_list=recipients,
+                )
+    return len(pending)

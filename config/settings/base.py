@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -120,12 +121,32 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clusterpact@vlaio.example")
+# The portal's address as officers reach it, for links in e-mail.
+CLUSTERPACTS_SITE_URL = os.environ.get("CLUSTERPACTS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# Celery: with no broker configured, tasks run in-process (the embedded default).
+# Celery: with no broker configured, tasks run in-process (the embedded default), so `make run`
+# needs no Redis. In production CELERY_BROKER_URL points at Redis; run a worker and beat.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_ENABLE_UTC = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_IGNORE_RESULT = True  # no result backend: tasks write what they do to the database
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 15 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 14 * 60)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A late-acked task that runs longer than this is handed to another worker: keep it above the time limit.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 60 * 60)}
+CELERY_BEAT_SCHEDULE = {
+    "scan-flags-daily": {
+        "task": "funding.tasks.scan_flags",
+        "schedule": crontab(hour=6, minute=0),  # 06:00 Europe/Brussels (CELERY_TIMEZONE)
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -141,6 +162,8 @@ CLUSTERPACTS_REPORT_DUE_DAY = env_int("CLUSTERPACTS_REPORT_DUE_DAY", 31)
 CLUSTERPACTS_DEFAULT_RESERVATION_EUR = env_int("CLUSTERPACTS_DEFAULT_RESERVATION_EUR", 8_000_000)
 CLUSTERPACTS_MAX_TERM_YEARS = 3
 CLUSTERPACTS_MAX_CHAIN_YEARS = 10
+CLUSTERPACTS_RENEWAL_WINDOW_DAYS = env_int("CLUSTERPACTS_RENEWAL_WINDOW_DAYS", 180)
+CLUSTERPACTS_CAP_WINDOW_DAYS = env_int("CLUSTERPACTS_CAP_WINDOW_DAYS", 365)
 CLUSTERPACTS_ATTACHMENT_MAX_BYTES = env_int("CLUSTERPACTS_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 LOGGING = {
