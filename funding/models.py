@@ -126,13 +126,24 @@ class SupportAgreement(models.Model):
 
         if self.end_date < self.start_date:
             raise ValidationError({"end_date": gettext("An agreement cannot end before it starts.")})
+        # Every rule is checked and every broken one reported at once, each on its own field (so an
+        # extension past the cap hears about the cap even when its evaluation is missing too).
+        checks = [self._clean_limits, self._clean_overlap, self._clean_successor]
         if predecessor:
-            self._clean_extension(predecessor)
-        self._clean_limits()
-        self._clean_overlap()
-        if not predecessor:
-            self._clean_single_chain()
-        self._clean_successor()
+            checks.insert(0, lambda: self._clean_extension(predecessor))
+        else:
+            checks.append(self._clean_single_chain)
+        errors: dict[str, list[str]] = {}
+        for check in checks:
+            try:
+                check()
+            except ValidationError as error:
+                for field_name, messages in error.message_dict.items():
+                    errors.setdefault(field_name, []).extend(
+                        m for m in messages if m not in errors.get(field_name, [])
+                    )
+        if errors:
+            raise ValidationError(errors)
 
     def _own_chain_starts(self) -> list[date]:
         stored = SupportAgreement.objects.filter(pk=self.pk).values_list("chain_start", flat=True).first()

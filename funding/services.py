@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from django.utils.translation import gettext
 from clusterpacts.models import AnnualReport, Cluster, Workflow, default_report_due_on, display_date
 from evaluations.models import Evaluation
 from funding.models import ONE_DAY, Allocation, BudgetYear, Flag, SupportAgreement, cap_date_for
+
+logger = logging.getLogger(__name__)
 
 
 def _lock_cluster(cluster_id: int | None) -> None:
@@ -291,6 +294,22 @@ def flags_scan(*, as_of: date) -> ScanResult:
         if key not in open_flags
     ]
     gone = [flag for key, flag in open_flags.items() if key not in causes]
+    # A flag that stays open follows its subject: the report once it is started, the chain's latest
+    # agreement once it is extended, and the wording that goes with them.
+    refreshed = []
+    for key, flag in open_flags.items():
+        cause = causes.get(key)
+        if cause and (flag.agreement_id, flag.report_id, flag.message, flag.due_on) != (
+            cause.agreement_id,
+            cause.report_id,
+            cause.message,
+            cause.due_on,
+        ):
+            flag.agreement_id, flag.report_id = cause.agreement_id, cause.report_id
+            flag.message, flag.due_on = cause.message, cause.due_on
+            refreshed.append(flag)
+    if refreshed:
+        Flag.objects.bulk_update(refreshed, ["agreement", "report", "message", "due_on"])
 
     Flag.objects.bulk_create(new, ignore_conflicts=True)
     if gone:
@@ -301,11 +320,15 @@ def flags_scan(*, as_of: date) -> ScanResult:
             flag.resolved_on = max(flag.raised_on, as_of)
     raised = []
     if new:
-        raised = list(
-            Flag.objects.open()
+        # Match kind and subject together: another kind already open on the same subject was not raised now.
+        new_keys = {(flag.kind, flag.subject) for flag in new}
+        raised = [
+            flag
+            for flag in Flag.objects.open()
             .filter(raised_on=as_of, subject__in={flag.subject for flag in new}, notified_at__isnull=True)
             .select_related("cluster")
-        )
+            if (flag.kind, flag.subject) in new_keys
+        ]
         transaction.on_commit(_queue_notification)
     return ScanResult(as_of=as_of, raised=raised, resolved=gone)
 
@@ -338,7 +361,6 @@ def flags_notify_officers() -> int:
         )
         if not pending:
             return 0
-        Flag.objects.filter(pk__in=[flag.pk for flag in pending]).update(notified_at=timezone.now())
         recipients = list(
             get_user_model()
             .objects.filter(is_active=True, groups__name=OFFICER)
@@ -346,6 +368,11 @@ def flags_notify_officers() -> int:
             .values_list("email", flat=True)
             .distinct()
         )
+        if not recipients:
+            # Nobody to tell yet: leave the flags pending, so the first officer with an address hears of them.
+            logger.warning("%d new flags, but no VLAIO officer has an e-mail address", len(pending))
+            return 0
+        Flag.objects.filter(pk__in=[flag.pk for flag in pending]).update(notified_at=timezone.now())
         if recipients:
             with translation.override(settings.LANGUAGE_CODE):
                 context = {"flags": pending, "site_url": settings.CLUSTERPACTS_SITE_URL}

@@ -680,3 +680,17 @@ def test_the_database_holds_one_chain_per_cluster_when_the_service_is_bypassed(c
             chain_start=date(2021, 1, 1),
         )
     assert SupportAgreement.objects.filter(cluster=cluster).count() == 1
+
+
+def test_an_extension_past_the_cap_without_evaluation_hears_of_both_rules(chain_2017):
+    completed_interim(chain_2017[0].cluster, date(2025, 6, 30))
+    final = agreement_extend(predecessor=chain_2017[-1], reference="SO-4", end_date=CAP_2017, amount=YEARLY)
+    before = row_counts(SupportAgreement)
+
+    with pytest.raises(ValidationError) as caught:
+        agreement_extend(predecessor=final, reference="SO-5", end_date=date(2027, 12, 31), amount=YEARLY)
+
+    messages = caught.value.message_dict
+    assert shown(CAP_2017) in " ".join(messages["end_date"])  # the cap, with the latest allowed end date
+    assert "interim evaluation" in " ".join(messages["predecessor"])  # and the missing evaluation
+    assert row_counts(SupportAgreement) == before
