@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from config import views
+from config import api, views
 
 admin.site.site_header = _("Clusterpact portal — VLAIO")
 admin.site.site_title = _("Clusterpact portal")
@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    *api.urlpatterns,
 ]
 
 if settings.DEBUG:

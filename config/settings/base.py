@@ -5,6 +5,7 @@ and Celery tasks run eagerly when no broker is configured.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -44,7 +45,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "knox",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "clusterpacts",
     "evaluations",
@@ -149,12 +153,76 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 REST_FRAMEWORK = {
+    # Token first, so an anonymous request is answered 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # The project's viewsets set their own (clusterpacts.api_base.RolePermission); this covers the rest.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "clusterpacts.api_schema.ProjectAutoSchema",
+    "EXCEPTION_HANDLER": "clusterpacts.api_base.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "60/minute"),
+        "user": os.environ.get("API_THROTTLE_USER", "2000/minute"),
+        "auth": os.environ.get("API_THROTTLE_AUTH", "10/minute"),
+    },
+    "COERCE_DECIMAL_TO_STRING": False,
+    "DATE_FORMAT": "iso-8601",
 }
+
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 10)),
+    "AUTO_REFRESH": False,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Clusterpact portal API",
+    "DESCRIPTION": (
+        "VLAIO's system of record for the Flemish spearhead clusters: cluster pacts, annual plans and "
+        "reports, KPIs, evaluations, support agreements, budgets and flags. Obtain a token with "
+        "POST /api/v1/auth/token/ and send it as `Authorization: Token <token>`. A cluster manager's "
+        "token reaches only their own cluster: anything else answers 404."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The docs are public (they hold no data), so a consumer can read how to obtain a token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "WorkflowStatusEnum": "clusterpacts.models.Workflow",
+        "EvaluationStageEnum": "evaluations.models.Stage",
+        "ConclusionEnum": "evaluations.models.Conclusion",
+        "PactStatusEnum": "clusterpacts.models.ClusterPact.Status",
+        "CommitmentStatusEnum": "clusterpacts.models.Commitment.Status",
+        "LessonStatusEnum": "evaluations.models.Lesson.Status",
+        "OrganisationKindEnum": "clusterpacts.models.Organisation.Kind",
+        "ClusterKindEnum": "clusterpacts.models.Cluster.Kind",
+        "EvaluationKindEnum": "evaluations.models.Evaluation.Kind",
+        "LessonKindEnum": "evaluations.models.Lesson.Kind",
+        "FlagKindEnum": "funding.models.Flag.Kind",
+        "KpiCategoryEnum": "clusterpacts.models.KpiDefinition.Category",
+    },
+}
+
+# Throttling counts live in the cache: shared (Redis) when CACHE_URL is set, as it must be with
+# several web processes; per process otherwise.
+if os.environ.get("CACHE_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+    }
 
 # Domain settings (documented in the README).
 CLUSTERPACTS_REPORT_DUE_MONTH = env_int("CLUSTERPACTS_REPORT_DUE_MONTH", 3)

@@ -1,0 +1,233 @@
+"""What every app's REST API shares (STYLE.md rules 4 and 5): scoping, permissions, errors, ETags.
+
+- Querysets, related-field choices and filter choices are scoped with `for_user()`, so an object
+  outside a cluster manager's scope is a 404, never a row in a list and never a choice.
+- Writes go through the same services as the admin and the portal; a broken rule is a 400 naming
+  the field, with the same message, and nothing is saved.
+- Detail responses carry an ETag; a PUT or PATCH with a stale If-Match gets 412 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import partial
+from typing import Any
+
+import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, models, transaction
+from django.http import Http404
+from django.utils.translation import gettext
+from rest_framework import exceptions, permissions, serializers, status, viewsets
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.utils.encoders import JSONEncoder
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from clusterpacts.permissions import can_write
+from clusterpacts.roles import is_officer, managed_cluster_ids
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Domain errors from the services become 400s shaped like DRF's own validation errors."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=as_serializer_error(exc))
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, IntegrityError):
+        # A concurrent write won the race for a unique row: say so instead of a 500.
+        return Response(
+            {"detail": gettext("This conflicts with a change made at the same time; reload and try again.")},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The object changed since you read it (If-Match does not match its ETag); reload it."
+    default_code = "precondition_failed"
+
+
+# --- pagination, scoped relations and filters ---------------------------------------------------
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key as an id, whose valid choices are what the requesting user may see."""
+
+    def get_queryset(self) -> models.QuerySet:
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        if request is not None and hasattr(queryset, "for_user"):
+            return queryset.for_user(request.user)
+        return queryset
+
+
+def _scoped_choices(queryset: models.QuerySet, request: Any) -> models.QuerySet:
+    if request is None or not hasattr(queryset, "for_user"):
+        return queryset.none()
+    return queryset.for_user(request.user)
+
+
+class ScopedFilterSet(django_filters.FilterSet):
+    """A FilterSet whose model-choice filters offer only what the user may see."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for flt in self.filters.values():
+            if isinstance(flt, django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter):
+                base = flt.queryset
+                if base is not None and not callable(base):
+                    flt.queryset = partial(_scoped_choices, base)
+
+
+# --- permissions ---------------------------------------------------------------------------------
+
+
+class RolePermission(permissions.BasePermission):
+    """Reading: anyone logged in (rows are scoped). Writing: officers; cluster managers only on the
+    viewsets that allow it (`manager_writable`), only for objects they may write, and never delete.
+    API readers never write. Anonymous requests are refused with 401 before anything else."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if is_officer(user):
+            return True
+        return bool(
+            getattr(view, "manager_writable", False) and request.method != "DELETE" and managed_cluster_ids(user)
+        )
+
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return can_write(request.user, obj)
+
+
+class OfficerOnly(permissions.BasePermission):
+    message = "Only VLAIO officers may do this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated and is_officer(request.user))
+
+
+# --- viewsets ------------------------------------------------------------------------------------
+
+
+def etag_of(data: Any) -> str:
+    payload = json.dumps(data, cls=JSONEncoder, sort_keys=True, separators=(",", ":")).encode()
+    return '"' + hashlib.sha256(payload).hexdigest()[:40] + '"'
+
+
+class ScopedViewSet(viewsets.ModelViewSet):
+    """A model viewset over `Model.objects.for_user(user)`, with ETags on detail responses."""
+
+    permission_classes = [RolePermission]
+    pagination_class = Pagination
+    manager_writable = False
+    queryset: models.QuerySet
+
+    def get_queryset(self) -> models.QuerySet:
+        queryset = self.queryset.all().for_user(self.request.user)
+        if self.request.method in ("PUT", "PATCH", "DELETE") and self.detail:
+            # Lock the row for the read-compare-write of If-Match (no lost updates).
+            queryset = queryset.select_for_update(of=("self",))
+        return queryset
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = etag_of(response.data)
+        return response
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            instance = self.get_object()
+            self._check_if_match(request, instance)
+            response = super().update(request, *args, **kwargs)
+        response["ETag"] = etag_of(response.data)
+        return response
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            instance = self.get_object()
+            self._check_if_match(request, instance)
+            self.perform_destroy(instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _check_if_match(self, request: Request, instance: Any) -> None:
+        header = request.headers.get("If-Match")
+        if not header:
+            return
+        current = etag_of(self.get_serializer(instance).data)
+        accepted = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+        if "*" not in accepted and current not in accepted:
+            raise PreconditionFailed()
+
+    def perform_destroy(self, instance: Any) -> None:
+        try:
+            instance.delete()
+        except models.ProtectedError as error:
+            raise exceptions.ValidationError(
+                {"detail": gettext("Other records still refer to this one; it cannot be deleted.")}
+            ) from error
+
+
+class ReadOnlyScopedViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [RolePermission]
+    pagination_class = Pagination
+    queryset: models.QuerySet
+
+    def get_queryset(self) -> models.QuerySet:
+        return self.queryset.all().for_user(self.request.user)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = etag_of(response.data)
+        return response
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    """A model serializer that saves through a service; the model's rules answer with 400s."""
+
+    serializer_related_field = ScopedRelatedField
+
+    def save_instance(self, instance: Any) -> Any:
+        from clusterpacts.services import entity_save
+
+        return entity_save(instance=instance)
+
+    def create(self, validated_data: dict[str, Any]) -> Any:
+        many = {k: validated_data.pop(k) for k in list(validated_data) if self._is_many(k)}
+        instance = (
+            self.save_instance(self.Meta.model(**validated_data), **many)
+            if many
+            else self.save_instance(self.Meta.model(**validated_data))
+        )
+        return instance
+
+    def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
+        many = {k: validated_data.pop(k) for k in list(validated_data) if self._is_many(k)}
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return self.save_instance(instance, **many) if many else self.save_instance(instance)
+
+    def _is_many(self, name: str) -> bool:
+        field = self.fields.get(name)
+        return isinstance(field, serializers.ManyRelatedField)

@@ -1,0 +1,88 @@
+"""The REST API v1: one router over every app's viewsets, token authentication, and the docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import user_logged_in
+from django.urls import include, path
+from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from knox.models import get_token_model
+from knox.settings import knox_settings
+from knox.views import LogoutAllView, LogoutView
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from clusterpacts import api as clusterpacts_api
+from evaluations import api as evaluations_api
+from funding import api as funding_api
+
+router = DefaultRouter()
+for module in (clusterpacts_api, evaluations_api, funding_api):
+    module.register(router)
+
+
+class TokenObtainView(APIView):
+    """Exchange a username and password for an API token (`Authorization: Token <token>`).
+
+    Tokens are stored hashed and expire; revoke one with `auth/token/revoke/`, all with `revoke-all/`.
+    Attempts are throttled more tightly than reads.
+    """
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+    serializer_class = AuthTokenSerializer
+
+    @extend_schema(
+        request=inline_serializer(
+            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
+        ),
+        responses={
+            200: inline_serializer(
+                "TokenResponse", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
+            )
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        credentials = AuthTokenSerializer(data=request.data, context={"request": request})
+        credentials.is_valid(raise_exception=True)
+        user = credentials.validated_data["user"]
+        instance, token = get_token_model().objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
+        return Response({"token": token, "expiry": instance.expiry})
+
+
+class RevokeView(LogoutView):
+    """Revoke the token used for this request."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, format: Any = None) -> Response:
+        return super().post(request, format)
+
+
+class RevokeAllView(LogoutAllView):
+    """Revoke every token of the requesting user."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, format: Any = None) -> Response:
+        return super().post(request, format)
+
+
+urlpatterns = [
+    path("api/v1/auth/token/", TokenObtainView.as_view(), name="api-token"),
+    path("api/v1/auth/token/revoke/", RevokeView.as_view(), name="api-token-revoke"),
+    path("api/v1/auth/token/revoke-all/", RevokeAllView.as_view(), name="api-token-revoke-all"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,230 @@
+"""REST API v1 for support agreements, budget years, allocations and flags."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import django_filters
+from django.db.models import DecimalField, Prefetch, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import BaseRouter
+
+from clusterpacts.api_base import (
+    OfficerOnly,
+    ReadOnlyScopedViewSet,
+    ScopedFilterSet,
+    ScopedRelatedField,
+    ScopedViewSet,
+    ServiceSerializer,
+)
+from clusterpacts.models import Cluster
+from funding import services
+from funding.models import Allocation, BudgetYear, Flag, SupportAgreement
+
+
+class AgreementSerializer(ServiceSerializer):
+    cap_date = serializers.DateField(read_only=True, help_text="First start of the chain + 10 years - 1 day.")
+    final_term = serializers.BooleanField(source="is_final_term", read_only=True)
+
+    class Meta:
+        model = SupportAgreement
+        fields = [
+            "id",
+            "cluster",
+            "reference",
+            "start_date",
+            "end_date",
+            "amount",
+            "signed_on",
+            "predecessor",
+            "chain_start",
+            "cap_date",
+            "final_term",
+            "notes",
+        ]
+        read_only_fields = ["chain_start"]
+
+    def save_instance(self, instance: SupportAgreement) -> SupportAgreement:
+        return services.agreement_save(agreement=instance)
+
+
+class AgreementFilter(ScopedFilterSet):
+    running_on = django_filters.DateFilter(method="filter_running_on", label="running on (YYYY-MM-DD)")
+
+    class Meta:
+        model = SupportAgreement
+        fields = {
+            "cluster": ["exact"],
+            "predecessor": ["exact", "isnull"],
+            "start_date": ["gte", "lte"],
+            "end_date": ["gte", "lte"],
+            "reference": ["exact"],
+        }
+
+    def filter_running_on(self, queryset: Any, name: str, value: Any) -> Any:
+        return queryset.running_on(value)
+
+
+class AgreementViewSet(ScopedViewSet):
+    """Support agreements: terms of at most 3 years, extended in a chain up to the 10-year cap."""
+
+    queryset = SupportAgreement.objects.select_related("predecessor")
+    serializer_class = AgreementSerializer
+    filterset_class = AgreementFilter
+    ordering_fields = ["start_date", "end_date", "reference"]
+    ordering = ["cluster", "start_date"]
+
+
+ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+class BudgetYearSerializer(ServiceSerializer):
+    allocated = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, coerce_to_string=False)
+    remaining = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, coerce_to_string=False, help_text="Envelope - allocated."
+    )
+
+    class Meta:
+        model = BudgetYear
+        fields = ["id", "year", "envelope", "allocated", "remaining", "notes"]
+
+    def save_instance(self, instance: BudgetYear) -> BudgetYear:
+        return services.budget_year_save(budget_year=instance)
+
+
+class BudgetYearViewSet(ScopedViewSet):
+    """Budget years with their envelope; what remains is computed, never stored."""
+
+    queryset = BudgetYear.objects.annotate(allocated_total=Coalesce(Sum("allocations__amount"), ZERO))
+    serializer_class = BudgetYearSerializer
+    filterset_fields = {"year": ["exact", "gte", "lte"]}
+    ordering_fields = ["year"]
+    ordering = ["year"]
+
+
+class AllocationSerializer(ServiceSerializer):
+    partners = ScopedRelatedField(many=True, queryset=Cluster.objects.all(), required=False)
+
+    class Meta:
+        model = Allocation
+        fields = ["id", "budget_year", "purpose", "cluster", "partners", "amount", "description", "decided_on"]
+
+    def save_instance(self, instance: Allocation, partners: Any = None) -> Allocation:
+        return services.allocation_save(allocation=instance, partners=partners)
+
+    def create(self, validated_data: dict[str, Any]) -> Allocation:
+        partners = validated_data.pop("partners", [])
+        return self.save_instance(Allocation(**validated_data), partners=partners)
+
+    def update(self, instance: Allocation, validated_data: dict[str, Any]) -> Allocation:
+        partners = validated_data.pop("partners", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return self.save_instance(instance, partners=partners)
+
+
+class AllocationFilter(ScopedFilterSet):
+    year = django_filters.NumberFilter(field_name="budget_year__year")
+    partner = django_filters.ModelChoiceFilter(field_name="partners", queryset=Cluster.objects.all())
+
+    class Meta:
+        model = Allocation
+        fields = {"budget_year": ["exact"], "purpose": ["exact"], "cluster": ["exact"]}
+
+
+class AllocationViewSet(ScopedViewSet):
+    """Allocations of a budget year: a reservation per cluster, inter-cluster projects, other initiatives."""
+
+    queryset = Allocation.objects.prefetch_related(Prefetch("partners", queryset=Cluster.objects.only("id")))
+    serializer_class = AllocationSerializer
+    filterset_class = AllocationFilter
+    ordering_fields = ["amount", "decided_on", "id"]
+    ordering = ["budget_year", "purpose", "id"]
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Flag
+        fields = [
+            "id",
+            "kind",
+            "cluster",
+            "agreement",
+            "report",
+            "year",
+            "message",
+            "raised_on",
+            "due_on",
+            "resolved_on",
+            "notified_at",
+        ]
+        read_only_fields = fields
+
+
+class FlagFilter(ScopedFilterSet):
+    open = django_filters.BooleanFilter(field_name="resolved_on", lookup_expr="isnull", label="open (not resolved)")
+
+    class Meta:
+        model = Flag
+        fields = {
+            "kind": ["exact", "in"],
+            "cluster": ["exact"],
+            "agreement": ["exact"],
+            "raised_on": ["gte", "lte"],
+            "due_on": ["gte", "lte"],
+        }
+
+
+class ScanSerializer(serializers.Serializer):
+    as_of = serializers.DateField(required=False, help_text="Scan as of this day (default: today).")
+
+
+class FlagViewSet(ReadOnlyScopedViewSet):
+    """Flags raised by the daily scan: renewals, the 10-year cap, missing evaluations, overdue reports."""
+
+    queryset = Flag.objects.all()
+    serializer_class = FlagSerializer
+    filterset_class = FlagFilter
+    ordering_fields = ["raised_on", "due_on", "resolved_on"]
+    ordering = ["resolved_on", "due_on", "id"]
+
+    @extend_schema(
+        request=ScanSerializer,
+        responses={
+            200: inline_serializer(
+                "ScanResult",
+                {
+                    "as_of": serializers.DateField(),
+                    "raised": FlagSerializer(many=True),
+                    "resolved": FlagSerializer(many=True),
+                },
+            )
+        },
+    )
+    @action(detail=False, methods=["post"], permission_classes=[OfficerOnly])
+    def scan(self, request: Request) -> Response:
+        """Run the scan now (officers only) and return what it raised and resolved."""
+        data = ScanSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.flags_scan(as_of=data.validated_data.get("as_of") or timezone.localdate())
+        return Response(
+            {
+                "as_of": result.as_of,
+                "raised": FlagSerializer(result.raised, many=True).data,
+                "resolved": FlagSerializer(result.resolved, many=True).data,
+            }
+        )
+
+
+def register(router: BaseRouter) -> None:
+    router.register("agreements", AgreementViewSet)
+    router.register("budget-years", BudgetYearViewSet)
+    router.register("allocations", AllocationViewSet)
+    router.register("flags", FlagViewSet)

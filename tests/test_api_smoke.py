@@ -1,0 +1,39 @@
+"""Every list and detail endpoint of /api/v1/ answers an officer with the demo cluster's data."""
+
+import pytest
+
+from funding.demo import CLUSTERS, DemoSeeder
+from funding.services import flags_scan
+
+pytestmark = pytest.mark.django_db
+
+RESOURCES = [
+    "clusters", "organisations", "memberships", "pacts", "commitments", "annual-plans", "annual-reports", "kpis",
+    "kpi-targets", "kpi-values", "evaluations", "findings", "lessons", "agreements", "budget-years", "allocations",
+    "flags",
+]
+
+
+@pytest.fixture
+def demo(db):
+    seeder = DemoSeeder(password="demo-pass-123", log=lambda _line: None)
+    medvia = seeder.seed_cluster(CLUSTERS[-1])
+    seeder.seed_budget([medvia])
+    from datetime import date
+
+    flags_scan(as_of=date(2026, 11, 27))
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_list_and_detail_answer_an_officer(client, officer, demo, resource):
+    client.force_login(officer)
+    listing = client.get(f"/api/v1/{resource}/")
+    assert listing.status_code == 200, listing.content
+    body = listing.json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert body["count"] > 0
+    first = body["results"][0]
+    detail = client.get(f"/api/v1/{resource}/{first['id']}/")
+    assert detail.status_code == 200
+    assert detail.json() == first
+    assert detail.headers["ETag"].startswith('"')
