@@ -17,6 +17,7 @@ from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from clusterpacts.forms import errors_to_form
 from clusterpacts.services import entity_save
 
 
@@ -57,11 +58,7 @@ class ServiceInlineFormSet(BaseInlineFormSet):
 
 def raise_on_form(form: Any, error: ValidationError) -> None:
     """Attach a domain error to the right field of a form (or to the form as a whole)."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
+    errors_to_form(form, error)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 import django_filters
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
@@ -25,9 +26,12 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.utils.encoders import JSONEncoder
+from rest_framework.validators import UniqueValidator
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from clusterpacts.models import EnterpriseNumberField
 from clusterpacts.permissions import can_write
 from clusterpacts.roles import is_officer, managed_cluster_ids
 
@@ -37,7 +41,11 @@ from clusterpacts.roles import is_officer, managed_cluster_ids
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Domain errors from the services become 400s shaped like DRF's own validation errors."""
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(detail=as_serializer_error(exc))
+        detail = as_serializer_error(exc)
+        # A model's non-field error ("__all__") is named as DRF names its own: non_field_errors.
+        if NON_FIELD_ERRORS in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+        exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, Http404):
@@ -101,7 +109,10 @@ class ScopedFilterSet(django_filters.FilterSet):
 class RolePermission(permissions.BasePermission):
     """Reading: anyone logged in (rows are scoped). Writing: officers; cluster managers only on the
     viewsets that allow it (`manager_writable`), only for objects they may write, and never delete.
-    API readers never write. Anonymous requests are refused with 401 before anything else."""
+    API readers never write. Anonymous requests are refused with 401 before anything else.
+
+    A write to one object (update, delete, an action on it) is judged on the object, after it is
+    looked up in the user's scope: outside it the answer is 404, never 403."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
@@ -111,6 +122,8 @@ class RolePermission(permissions.BasePermission):
             return True
         if is_officer(user):
             return True
+        if getattr(view, "detail", False):
+            return True  # has_object_permission decides, once the object is found in scope
         return bool(
             getattr(view, "manager_writable", False) and request.method != "DELETE" and managed_cluster_ids(user)
         )
@@ -118,14 +131,27 @@ class RolePermission(permissions.BasePermission):
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
-        return can_write(request.user, obj)
+        if is_officer(request.user):
+            return True
+        return bool(
+            getattr(view, "manager_writable", False) and request.method != "DELETE" and can_write(request.user, obj)
+        )
 
 
 class OfficerOnly(permissions.BasePermission):
+    """Officers only. On one object, the object is looked up in the user's scope first (through
+    `get_object()`), so that outside it the answer is 404, never 403."""
+
     message = "Only VLAIO officers may do this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated and is_officer(request.user))
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return is_officer(user) or bool(getattr(view, "detail", False))
+
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
+        return is_officer(request.user)
 
 
 # --- viewsets ------------------------------------------------------------------------------------
@@ -203,10 +229,28 @@ class ReadOnlyScopedViewSet(viewsets.ReadOnlyModelViewSet):
         return response
 
 
+def _without_unique_validators(field_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Uniqueness is checked by the service (full_clean), with the message the admin shows."""
+    if field_kwargs.get("validators"):
+        field_kwargs["validators"] = [v for v in field_kwargs["validators"] if not isinstance(v, UniqueValidator)]
+    return field_kwargs
+
+
 class ServiceSerializer(serializers.ModelSerializer):
     """A model serializer that saves through a service; the model's rules answer with 400s."""
 
     serializer_related_field = ScopedRelatedField
+
+    def build_standard_field(self, field_name: str, model_field: Any) -> tuple[type, dict[str, Any]]:
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, EnterpriseNumberField):
+            # Accept what the admin accepts ("BE 0123.456.749"); the model stores the 10 digits.
+            field_kwargs["max_length"] = model_field.formfield().max_length
+        return field_class, _without_unique_validators(field_kwargs)
+
+    def build_relational_field(self, field_name: str, relation_info: Any) -> tuple[type, dict[str, Any]]:
+        field_class, field_kwargs = super().build_relational_field(field_name, relation_info)
+        return field_class, _without_unique_validators(field_kwargs)
 
     def save_instance(self, instance: Any) -> Any:
         from clusterpacts.services import entity_save

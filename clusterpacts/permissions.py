@@ -91,3 +91,16 @@ def get_kpi_value_for_user(user: Any, pk: Any, *, write: bool = False) -> KpiVal
 
 def get_kpi_target_for_user(user: Any, pk: Any, *, write: bool = False) -> KpiTarget:
     return get_for_user(KpiTarget, user, pk, write=write)
+
+
+def get_cluster_by_slug_for_user(user: Any, slug: str) -> Cluster:
+    """The cluster with this slug, if the user may see it; otherwise 404 (the portal's addresses use slugs)."""
+    cluster = Cluster.objects.for_user(user).filter(slug=slug).first()
+    if cluster is None:
+        raise Http404
+    return cluster
+
+
+def can_write_cluster_documents(user: Any, cluster: Cluster) -> bool:
+    """Officers, and the cluster's own managers, may draft its plans and reports."""
+    return is_officer(user) or cluster.pk in managed_cluster_ids(user)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -167,8 +168,13 @@ def document_transition(
     by: Any = None,
     comment: str = "",
     at: Any = None,
+    notify: bool = True,
 ) -> AnnualPlan | AnnualReport:
-    """draft -> submitted -> accepted | returned, returned -> submitted; returning needs a comment."""
+    """draft -> submitted -> accepted | returned, returned -> submitted; returning needs a comment.
+
+    After the commit, the people concerned hear of it by e-mail (`notify=False` for data loads):
+    officers when a document is submitted, the cluster's managers when it is accepted or returned.
+    """
     locked = type(document).objects.select_for_update().get(pk=document.pk)
     check_transition(locked.status, to, comment)
     at = at or timezone.now()
@@ -185,8 +191,75 @@ def document_transition(
         locked.review_comment = comment
     locked.save()
     event.save()
+    if notify:
+        transaction.on_commit(partial(_queue_transition_mail, event.pk))
     document.refresh_from_db()
     return document
+
+
+def _queue_transition_mail(event_id: int) -> None:
+    from clusterpacts.tasks import send_transition_mail
+
+    send_transition_mail.delay(event_id)
+
+
+def _link(event: ReportEvent) -> str:
+    from django.urls import reverse
+
+    document = event.report or event.plan
+    if event.report and event.to_status == Workflow.SUBMITTED:
+        return reverse("clusterpacts:review-report", args=[document.pk])
+    name = "clusterpacts:report" if event.report else "clusterpacts:plan"
+    return reverse(name, args=[document.cluster.slug, document.year])
+
+
+def transition_mail_send(*, event: ReportEvent) -> int:
+    """E-mail the people a workflow step concerns; return how many recipients. Runs after the commit."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from clusterpacts.roles import OFFICER
+
+    document = event.report or event.plan
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    if event.to_status == Workflow.SUBMITTED:
+        users = users.filter(groups__name=OFFICER)
+    else:
+        users = users.filter(managed_clusters__cluster_id=document.cluster_id)
+    recipients = sorted(set(users.values_list("email", flat=True)))
+    if not recipients:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"event": event, "document": document, "link": settings.CLUSTERPACTS_SITE_URL + _link(event)}
+        subject = {
+            Workflow.SUBMITTED: gettext("Submitted for review: %(document)s"),
+            Workflow.ACCEPTED: gettext("Accepted: %(document)s"),
+            Workflow.RETURNED: gettext("Returned for correction: %(document)s"),
+        }[Workflow(event.to_status)] % {"document": document}
+        body = render_to_string("clusterpacts/email/transition.txt", context)
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
+    return len(recipients)
+
+
+def annual_report_check_complete(*, report: AnnualReport) -> None:
+    """Complete: a narrative and a value for every active KPI of the catalogue. The portal asks for a
+    complete report before it submits one."""
+    errors: dict[str, list[str]] = {}
+    if not report.narrative.strip():
+        errors["narrative"] = [gettext("Write the narrative before you submit the report.")]
+    missing = list(
+        KpiDefinition.objects.filter(active=True).exclude(values__report=report).values_list("code", flat=True)
+    )
+    if missing:
+        errors["__all__"] = [
+            gettext("Give a value for every KPI before you submit; missing: %(codes)s.")
+            % {"codes": ", ".join(missing)}
+        ]
+    if errors:
+        raise ValidationError(errors)
 
 
 def annual_report_submit(*, report: AnnualReport, by: Any = None, at: Any = None) -> AnnualReport:

@@ -17,6 +17,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -29,6 +30,18 @@ for module in (clusterpacts_api, evaluations_api, funding_api):
     module.register(router)
 
 
+class AuthRateThrottle(ScopedRateThrottle):
+    """The `auth` scope's rate, read from the settings when a request comes in.
+
+    DRF's throttles read DEFAULT_THROTTLE_RATES once, at import, so a changed setting (a test's
+    override) would be ignored; the login limit must be the configured one.
+    """
+
+    def get_rate(self) -> str | None:
+        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        return super().get_rate()
+
+
 class TokenObtainView(APIView):
     """Exchange a username and password for an API token (`Authorization: Token <token>`).
 
@@ -38,7 +51,7 @@ class TokenObtainView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AuthRateThrottle]
     throttle_scope = "auth"
     serializer_class = AuthTokenSerializer
 

@@ -7,17 +7,21 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from clusterpacts.models import Cluster
-from clusterpacts.roles import is_officer
+from clusterpacts.roles import is_officer, is_reader
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Anonymous users go to the login page; officers to the admin; others see their clusters."""
+    """Each role lands on its home: officers on the review queue, a cluster manager on their cluster."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if is_officer(request.user) and request.user.is_staff:
-        return redirect("admin:index")
-    clusters = Cluster.objects.for_user(request.user)
-    return render(request, "home.html", {"clusters": clusters})
+    if is_officer(request.user):
+        return redirect("clusterpacts:review")
+    clusters = list(Cluster.objects.for_user(request.user)[:2])
+    if len(clusters) == 1 and not is_reader(request.user):
+        return redirect("insights:cluster", slug=clusters[0].slug)
+    if clusters:
+        return redirect("insights:clusters")
+    return render(request, "home.html", {"clusters": []})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

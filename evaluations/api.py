@@ -14,7 +14,6 @@ from rest_framework.routers import BaseRouter
 
 from clusterpacts.api_base import OfficerOnly, ScopedFilterSet, ScopedViewSet, ServiceSerializer
 from clusterpacts.models import Cluster
-from clusterpacts.permissions import get_for_user
 from evaluations import services
 from evaluations.models import Conclusion, Evaluation, Finding, Lesson, Stage
 
@@ -82,7 +81,7 @@ class EvaluationViewSet(ScopedViewSet):
     @action(detail=True, methods=["post"], permission_classes=[OfficerOnly])
     def advance(self, request: Request, pk: Any = None) -> Response:
         """Move the evaluation forward to a later stage, reached on the given day."""
-        evaluation = get_for_user(Evaluation, request.user, pk)
+        evaluation = self.get_object()  # in the user's scope (else 404), then officers only (else 403)
         data = AdvanceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         evaluation = services.evaluation_advance(

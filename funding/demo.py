@@ -452,8 +452,8 @@ class DemoSeeder:
             for kpi in self.reported:
                 targets[kpi.code] = self.demo_target(kpi, year - first, rng)
                 cp.kpi_target_set(plan=plan, kpi=kpi, value=targets[kpi.code])
-            cp.document_transition(document=plan, to=Workflow.SUBMITTED, at=_at(date(year - 1, 11, 30)))
-            cp.document_transition(document=plan, to=Workflow.ACCEPTED, at=_at(date(year - 1, 12, 20)))
+            cp.document_transition(document=plan, to=Workflow.SUBMITTED, at=_at(date(year - 1, 11, 30)), notify=False)
+            cp.document_transition(document=plan, to=Workflow.ACCEPTED, at=_at(date(year - 1, 12, 20)), notify=False)
             if year > LAST_WORKING_YEAR:
                 continue
             report = cp.annual_report_create(
@@ -485,12 +485,17 @@ class DemoSeeder:
             plan = "accepted"
         if plan == "draft":
             return
-        cp.annual_report_submit(report=report, at=submitted)
+        # The demo's history is loaded, not lived: nobody is e-mailed about it.
+        cp.document_transition(document=report, to=Workflow.SUBMITTED, at=submitted, notify=False)
         if plan == "accepted":
-            cp.annual_report_accept(report=report, at=reviewed)
+            cp.document_transition(document=report, to=Workflow.ACCEPTED, at=reviewed, notify=False)
         elif plan == "returned":
-            cp.annual_report_return(
-                report=report, at=reviewed, comment="CPI7 and CPI7BIS do not match the project list; please correct."
+            cp.document_transition(
+                document=report,
+                to=Workflow.RETURNED,
+                at=reviewed,
+                notify=False,
+                comment="CPI7 and CPI7BIS do not match the project list; please correct.",
             )
 
     @staticmethod

@@ -17,7 +17,8 @@ from django.db.models.functions import Greatest
 from django.utils import translation
 from django.utils.translation import gettext
 
-from clusterpacts.models import AnnualReport, Cluster, Workflow, default_report_due_on, display_date
+from clusterpacts.models import Cluster, display_date
+from clusterpacts.selectors import overdue_reports
 from evaluations.models import Evaluation
 from funding.models import ONE_DAY, Allocation, BudgetYear, Flag, SupportAgreement, cap_date_for
 
@@ -232,37 +233,25 @@ def _agreement_causes(as_of: date) -> list[Cause]:
 
 def _report_causes(as_of: date) -> list[Cause]:
     """A working year whose report was not submitted by its due date, including one never started."""
-    reports = {
-        (cluster_id, year): (pk, status, due_on)
-        for pk, cluster_id, year, status, due_on in AnnualReport.objects.values_list(
-            "pk", "cluster_id", "year", "status", "due_on"
-        )
-    }
     causes: list[Cause] = []
-    clusters = Cluster.objects.filter(active=True, started_on__isnull=False).values_list("pk", "name", "started_on")
-    for cluster_id, name, started_on in clusters:
-        for year in range(started_on.year, as_of.year + 1):
-            report_id, status, due_on = reports.get((cluster_id, year), (None, None, None))
-            due_on = due_on or default_report_due_on(year)
-            if as_of <= due_on or status in (Workflow.SUBMITTED, Workflow.ACCEPTED):
-                continue
-            values = {"cluster": name, "year": year, "due": display_date(due_on)}
-            message = (
-                gettext("%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been submitted.")
-                if report_id
-                else gettext("%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been started.")
+    for slot in overdue_reports(as_of=as_of):
+        values = {"cluster": slot.cluster_name, "year": slot.year, "due": display_date(slot.due_on)}
+        message = (
+            gettext("%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been submitted.")
+            if slot.report
+            else gettext("%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been started.")
+        )
+        causes.append(
+            Cause(
+                kind=Flag.Kind.REPORT_OVERDUE,
+                cluster_id=slot.cluster_id,
+                report_id=slot.report.pk if slot.report else None,
+                year=slot.year,
+                subject=f"report:{slot.cluster_id}:{slot.year}",
+                due_on=slot.due_on,
+                message=message % values,
             )
-            causes.append(
-                Cause(
-                    kind=Flag.Kind.REPORT_OVERDUE,
-                    cluster_id=cluster_id,
-                    report_id=report_id,
-                    year=year,
-                    subject=f"report:{cluster_id}:{year}",
-                    due_on=due_on,
-                    message=message % values,
-                )
-            )
+        )
     return causes
 
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "clusterpacts",
     "evaluations",
     "funding",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.portal",
             ],
         },
     },
@@ -118,6 +120,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# A session ends after this many minutes without a request (each request renews it).
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
+# Amounts group thousands explicitly (floatformat "g"); years and ids must never be grouped.
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

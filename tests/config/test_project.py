@@ -40,19 +40,31 @@ def test_home_sends_anonymous_users_to_login(client):
 
 
 @pytest.mark.django_db
-def test_home_sends_officers_to_the_admin(client, officer):
+def test_home_sends_officers_to_the_review_queue(client, officer):
     client.force_login(officer)
     response = client.get("/")
     assert response.status_code == 302
-    assert response.url == reverse("admin:index")
+    assert response.url == reverse("clusterpacts:review")
 
 
 @pytest.mark.django_db
-def test_home_shows_a_manager_only_their_own_cluster(client, manager, cluster, other_cluster):
+def test_home_sends_a_manager_to_their_own_cluster(client, manager, cluster, other_cluster):
     client.force_login(manager)
     response = client.get("/")
-    assert response.status_code == 200
-    assert cluster.name in response.text
+    assert response.status_code == 302
+    assert response.url == reverse("insights:cluster", args=[cluster.slug])
+
+
+@pytest.mark.django_db
+def test_home_lists_the_clusters_of_a_manager_of_two(client, manager, cluster, other_cluster):
+    from clusterpacts.models import ClusterManager
+
+    third = type(cluster).objects.create(name="Flux50", slug="flux50")
+    ClusterManager.objects.create(user=manager, cluster=third)
+    client.force_login(manager)
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[-1][0] == reverse("insights:clusters")
+    assert cluster.name in response.text and third.name in response.text
     assert other_cluster.name not in response.text
 
 

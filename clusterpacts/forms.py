@@ -1,0 +1,102 @@
+"""Portal forms. They hold no rules of their own: they call the services and show the services'
+messages next to the right field (STYLE.md rule 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from clusterpacts.models import KpiDefinition
+
+
+def errors_to_form(form: forms.BaseForm, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
+    """Attach a domain error to the form: each message on its field where the form has one."""
+    field_map = field_map or {}
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            name = field_map.get(field, field)
+            form.add_error(name if name in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def kpi_field_name(kpi: KpiDefinition) -> str:
+    return f"kpi_{kpi.code}"
+
+
+def kpi_form_field(kpi: KpiDefinition, *, required: bool = False) -> forms.DecimalField:
+    unit = kpi.get_unit_display()
+    field = forms.DecimalField(
+        label=f"{kpi.code} — {kpi.name}",
+        required=required,
+        max_digits=14,
+        decimal_places=2,
+        help_text=unit,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    field.kpi = kpi  # type: ignore[attr-defined]
+    return field
+
+
+class FiguresForm(forms.Form):
+    """A text field (narrative or planned actions) and one number per KPI."""
+
+    text_field = "narrative"
+    text_label = _("Narrative")
+
+    def __init__(self, *args: Any, kpis: list[KpiDefinition], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[self.text_field] = forms.CharField(
+            label=self.text_label, required=False, widget=forms.Textarea(attrs={"rows": 8})
+        )
+        self.kpis = kpis
+        for kpi in kpis:
+            self.fields[kpi_field_name(kpi)] = kpi_form_field(kpi)
+
+    def figures(self) -> dict[KpiDefinition, Any]:
+        return {kpi: self.cleaned_data.get(kpi_field_name(kpi)) for kpi in self.kpis}
+
+    def kpi_fields(self) -> list[forms.BoundField]:
+        return [self[kpi_field_name(kpi)] for kpi in self.kpis]
+
+
+class PlanForm(FiguresForm):
+    text_field = "planned_actions"
+    text_label = _("Planned actions")
+
+
+class ReportForm(FiguresForm):
+    attachment = forms.FileField(
+        label=_("Add an attachment (PDF, at most 10 MB)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+    )
+    attachment_title = forms.CharField(label=_("Title of the attachment"), required=False, max_length=200)
+
+
+class ReviewForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment for the cluster"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Required when you return the report."),
+    )
+
+
+class BulkAcceptForm(forms.Form):
+    reports = forms.TypedMultipleChoiceField(coerce=int, choices=[], label=_("Reports"))
+
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reports"].choices = choices
+
+    def clean_reports(self) -> list[int]:
+        chosen = self.cleaned_data["reports"]
+        if not chosen:
+            raise ValidationError(gettext("Choose at least one report."))
+        return chosen

@@ -1,0 +1,366 @@
+"""Portal pages for annual plans and reports: cluster managers draft and submit, officers review.
+
+Thin views (STYLE.md rule 4): find the object through the access helpers (404 outside the user's
+scope), call the services, show their messages next to the right field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
+
+from clusterpacts import selectors, services
+from clusterpacts.forms import BulkAcceptForm, PlanForm, ReportForm, ReviewForm, errors_to_form, kpi_field_name
+from clusterpacts.models import (
+    AnnualPlan,
+    AnnualReport,
+    Cluster,
+    KpiDefinition,
+    ReportAttachment,
+    Workflow,
+)
+from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user, get_for_user
+from clusterpacts.roles import is_officer
+
+
+def officer_required(view: Any) -> Any:
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_officer(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _year_or_404(year: int) -> int:
+    # A plan may be drafted a year ahead; a report only once its working year has started.
+    if not 2000 <= year <= timezone.localdate().year + 1:
+        raise Http404
+    return year
+
+
+def _plain(value: Any) -> Any:
+    """68.00 -> 68 and 61.50 -> 61.5, so fields show numbers as people write them."""
+    if isinstance(value, Decimal):
+        return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    return value
+
+
+def _year_end(year: int) -> date:
+    today = timezone.localdate()
+    return min(date(year, 12, 31), today)
+
+
+def figure_rows(form: Any, figures: dict[str, Any], kpis: list[KpiDefinition]) -> list[dict[str, Any]]:
+    """One row per KPI for the templates: the field, target, this year's and last year's value."""
+    rows = []
+    for kpi in kpis:
+        value = figures["value"].get(kpi.pk)
+        last = figures["last_year"].get(kpi.pk)
+        target = figures["target"].get(kpi.pk)
+        current = value.value if value else None
+        rows.append(
+            {
+                "kpi": kpi,
+                "field": form[kpi_field_name(kpi)] if form is not None else None,
+                "target": target,
+                "value": current,
+                "last_year": last.value if last else None,
+                "last_year_official": bool(last and last.is_official),
+                "achievement": achievement(kpi, current, target),
+            }
+        )
+    return rows
+
+
+def achievement(kpi: KpiDefinition, value: Any, target: Any) -> Any:
+    """Percentage of the target reached, respecting the KPI's direction (lower is better: inverted)."""
+    if value is None or not target:
+        return None
+    if kpi.direction == KpiDefinition.Direction.LOWER:
+        return round(target / value * 100) if value else None
+    return round(value / target * 100)
+
+
+# --- annual plan ---------------------------------------------------------------------------------
+
+
+@login_required
+def plan_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
+    cluster = get_cluster_by_slug_for_user(request.user, slug)
+    _year_or_404(year)
+    plan = AnnualPlan.objects.filter(cluster=cluster, year=year).first()
+    kpis = list(KpiDefinition.objects.filter(active=True))
+    writable = can_write_cluster_documents(request.user, cluster) and (plan is None or plan.is_editable)
+    figures = selectors.figures_by_kpi(cluster=cluster, year=year)
+    initial: dict[str, Any] = {"planned_actions": plan.planned_actions if plan else ""}
+    initial.update({kpi_field_name(k): _plain(figures["target"].get(k.pk)) for k in kpis})
+
+    form = PlanForm(request.POST or None, kpis=kpis, initial=initial)
+    if request.method == "POST":
+        if not writable:
+            raise PermissionDenied
+        if form.is_valid():
+            submit = "submit" in request.POST
+            try:
+                plan = _save_plan(cluster, year, plan, form, submit=submit, by=request.user)
+            except ValidationError:
+                pass  # the form carries the messages
+            else:
+                messages.success(
+                    request,
+                    gettext("The annual plan was submitted to VLAIO.")
+                    if submit
+                    else gettext("The annual plan was saved as a draft."),
+                )
+                return redirect("clusterpacts:plan", slug=cluster.slug, year=year)
+    rows = figure_rows(form, {**figures, "value": {}}, kpis)
+    return render(
+        request,
+        "clusterpacts/plan_edit.html",
+        {"cluster": cluster, "year": year, "plan": plan, "form": form, "rows": rows, "writable": writable},
+    )
+
+
+@transaction.atomic
+def _save_plan(cluster: Cluster, year: int, plan: Any, form: PlanForm, *, submit: bool, by: Any) -> AnnualPlan:
+    try:
+        if plan is None:
+            plan = services.annual_plan_create(
+                cluster=cluster, year=year, planned_actions=form.cleaned_data["planned_actions"]
+            )
+        else:
+            services.document_update(document=plan, planned_actions=form.cleaned_data["planned_actions"])
+        _save_figures(
+            form, form.figures(), lambda kpi, value: services.kpi_target_set(plan=plan, kpi=kpi, value=value)
+        )
+        if submit:
+            missing = [kpi.code for kpi, value in form.figures().items() if value is None]
+            if missing:
+                raise ValidationError(
+                    gettext("Give a target for every KPI before you submit; missing: %(codes)s.")
+                    % {"codes": ", ".join(missing)}
+                )
+            services.document_transition(document=plan, to=Workflow.SUBMITTED, by=by)
+    except ValidationError as error:
+        errors_to_form(form, error, {"year": "planned_actions", "status": "planned_actions"})
+        raise
+    return plan
+
+
+def _save_figures(form: Any, figures: dict[KpiDefinition, Any], setter: Any) -> None:
+    """Set every figure given; collect every refusal on its own field, then refuse the whole save."""
+    failed = False
+    for kpi, value in figures.items():
+        if value is None:
+            continue
+        try:
+            with transaction.atomic():
+                setter(kpi, value)
+        except ValidationError as error:
+            form.add_error(
+                kpi_field_name(kpi),
+                error.message_dict.get("value", error.messages) if hasattr(error, "error_dict") else error.messages,
+            )
+            failed = True
+    if failed:
+        raise ValidationError(gettext("Some values were refused; see the fields marked below."))
+
+
+# --- annual report -------------------------------------------------------------------------------
+
+
+@login_required
+def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
+    cluster = get_cluster_by_slug_for_user(request.user, slug)
+    if _year_or_404(year) > timezone.localdate().year:
+        raise Http404
+    report = AnnualReport.objects.filter(cluster=cluster, year=year).first()
+    kpis = list(KpiDefinition.objects.filter(active=True))
+    writable = can_write_cluster_documents(request.user, cluster) and (report is None or report.is_editable)
+    figures = selectors.figures_by_kpi(cluster=cluster, year=year)
+    derived = selectors.derived_kpi_values(cluster=cluster, year=year, on=_year_end(year))
+    initial: dict[str, Any] = {"narrative": report.narrative if report else ""}
+    for kpi in kpis:
+        stored = figures["value"].get(kpi.pk)
+        # Membership-derived KPIs are pre-filled from the membership data until a value is saved.
+        initial[kpi_field_name(kpi)] = _plain(stored.value if stored else derived.get(kpi.code))
+
+    form = ReportForm(request.POST or None, request.FILES or None, kpis=kpis, initial=initial)
+    if request.method == "POST":
+        if not writable:
+            raise PermissionDenied
+        if form.is_valid():
+            submit = "submit" in request.POST
+            try:
+                report = _save_report(cluster, year, report, form, submit=submit, by=request.user)
+            except ValidationError:
+                pass
+            else:
+                messages.success(
+                    request,
+                    gettext("Your annual report was submitted to VLAIO. You will hear when it is reviewed.")
+                    if submit
+                    else gettext("Your annual report was saved as a draft."),
+                )
+                return redirect("clusterpacts:report", slug=cluster.slug, year=year)
+    return render(
+        request,
+        "clusterpacts/report_edit.html",
+        {
+            "cluster": cluster,
+            "year": year,
+            "report": report,
+            "form": form,
+            "rows": figure_rows(form, figures, kpis),
+            "writable": writable,
+            "attachments": report.attachments.all() if report else [],
+            "events": report.events.select_related("by") if report else [],
+            "max_mb": _max_mb(),
+        },
+    )
+
+
+def _max_mb() -> int:
+    from django.conf import settings
+
+    return settings.CLUSTERPACTS_ATTACHMENT_MAX_BYTES // (1024 * 1024)
+
+
+@transaction.atomic
+def _save_report(cluster: Cluster, year: int, report: Any, form: ReportForm, *, submit: bool, by: Any) -> AnnualReport:
+    try:
+        if report is None:
+            report = services.annual_report_create(
+                cluster=cluster, year=year, narrative=form.cleaned_data["narrative"]
+            )
+        else:
+            services.document_update(document=report, narrative=form.cleaned_data["narrative"])
+        _save_figures(
+            form, form.figures(), lambda kpi, value: services.kpi_value_set(report=report, kpi=kpi, value=value)
+        )
+        upload = form.cleaned_data.get("attachment")
+        if upload:
+            services.attachment_add(report=report, file=upload, title=form.cleaned_data.get("attachment_title", ""))
+        if submit:
+            services.annual_report_check_complete(report=report)
+            services.document_transition(document=report, to=Workflow.SUBMITTED, by=by)
+    except ValidationError as error:
+        errors_to_form(form, error, {"file": "attachment", "year": "narrative", "status": "narrative"})
+        raise
+    return report
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Attachments are served through this view only, after the same scope check as the report."""
+    attachment = get_for_user(ReportAttachment, request.user, pk)
+    return FileResponse(attachment.file.open("rb"), as_attachment=False, filename=attachment.file.name.split("/")[-1])
+
+
+# --- officers: review ----------------------------------------------------------------------------
+
+
+@officer_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    submitted = list(
+        AnnualReport.objects.for_user(request.user)
+        .filter(status=Workflow.SUBMITTED)
+        .select_related("cluster")
+        .order_by("submitted_at", "cluster__name")
+    )
+    overdue = selectors.overdue_reports(as_of=today)
+    returned = list(
+        AnnualReport.objects.for_user(request.user)
+        .filter(status=Workflow.RETURNED)
+        .select_related("cluster")
+        .order_by("due_on")
+    )
+    form = BulkAcceptForm(choices=[(r.pk, str(r)) for r in submitted])
+    return render(
+        request,
+        "clusterpacts/review_queue.html",
+        {"submitted": submitted, "overdue": overdue, "returned": returned, "form": form, "today": today},
+    )
+
+
+@officer_required
+def review_report(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_for_user(AnnualReport, request.user, pk)
+    kpis = list(KpiDefinition.objects.filter(active=True))
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        decision = request.POST.get("decision")
+        to = {"accept": Workflow.ACCEPTED, "return": Workflow.RETURNED}.get(decision or "")
+        if to is None:
+            form.add_error(None, gettext("Choose to accept or to return the report."))
+        else:
+            try:
+                services.document_transition(
+                    document=report, to=to, by=request.user, comment=form.cleaned_data["comment"]
+                )
+            except ValidationError as error:
+                errors_to_form(form, error, {"review_comment": "comment", "status": None})
+            else:
+                messages.success(
+                    request,
+                    gettext("%(report)s was accepted.") % {"report": report}
+                    if to == Workflow.ACCEPTED
+                    else gettext("%(report)s was returned to the cluster.") % {"report": report},
+                )
+                return redirect("clusterpacts:review")
+    figures = selectors.figures_by_kpi(cluster=report.cluster, year=report.year)
+    return render(
+        request,
+        "clusterpacts/review_report.html",
+        {
+            "report": report,
+            "cluster": report.cluster,
+            "rows": figure_rows(None, figures, kpis),
+            "form": form,
+            "attachments": report.attachments.all(),
+            "events": report.events.select_related("by"),
+        },
+    )
+
+
+@officer_required
+@require_POST
+def review_bulk_accept(request: HttpRequest) -> HttpResponse:
+    submitted = AnnualReport.objects.for_user(request.user).filter(status=Workflow.SUBMITTED)
+    form = BulkAcceptForm(request.POST, choices=[(r.pk, str(r)) for r in submitted])
+    if not form.is_valid():
+        for error in form.errors.get("reports", []):
+            messages.error(request, error)
+        return redirect("clusterpacts:review")
+    accepted = []
+    for report in submitted.filter(pk__in=form.cleaned_data["reports"]).select_related("cluster"):
+        try:
+            services.document_transition(document=report, to=Workflow.ACCEPTED, by=request.user)
+        except ValidationError as error:
+            messages.error(request, f"{report}: {' '.join(error.messages)}")
+        else:
+            accepted.append(str(report))
+    if accepted:
+        messages.success(
+            request,
+            gettext("Accepted %(count)d reports: %(reports)s.")
+            % {"count": len(accepted), "reports": "; ".join(accepted)},
+        )
+    return redirect(reverse("clusterpacts:review"))

@@ -1,0 +1,74 @@
+"""Read-only pages over all the domain apps. Nothing imports from here (DESIGN.md)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from clusterpacts.models import AnnualReport, Cluster, ClusterPact, Commitment, KpiDefinition
+from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user
+from clusterpacts.selectors import membership_figures
+from evaluations.models import Evaluation
+from funding.models import Flag, SupportAgreement
+
+
+@login_required
+def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
+    """A cluster at a glance: its pact, agreements, this year's targets, reports and open flags."""
+    cluster = get_cluster_by_slug_for_user(request.user, slug)
+    today = timezone.localdate()
+    pact = (
+        ClusterPact.objects.filter(cluster=cluster, status=ClusterPact.Status.SIGNED)
+        .prefetch_related(Prefetch("commitments", queryset=Commitment.objects.order_by("party", "id")))
+        .first()
+    )
+    agreements = list(SupportAgreement.objects.filter(cluster=cluster).order_by("start_date"))
+    reports = list(AnnualReport.objects.filter(cluster=cluster).order_by("-year"))
+    report_years = {report.year for report in reports}
+    working_year = today.year - 1
+    start_year = cluster.started_on.year if cluster.started_on else working_year
+    missing_years = [year for year in range(start_year, working_year + 1) if year not in report_years]
+    targets = [
+        (kpi, value)
+        for kpi, value in (
+            (t.kpi, t.value)
+            for t in cluster.kpi_targets.filter(year=today.year).select_related("kpi").order_by("kpi__position")
+        )
+    ]
+    context = {
+        "cluster": cluster,
+        "today": today,
+        "pact": pact,
+        "agreements": agreements,
+        "running": next((a for a in agreements if a.start_date <= today <= a.end_date), None),
+        "reports": reports,
+        "missing_years": missing_years,
+        "working_year": working_year,
+        "targets": targets,
+        "kpi_count": KpiDefinition.objects.filter(active=True).count(),
+        "flags": Flag.objects.open().filter(cluster=cluster).order_by("due_on"),
+        "evaluations": Evaluation.objects.filter(cluster=cluster).order_by("-period_end")[:5],
+        "members": membership_figures(cluster=cluster, on=today),
+        "can_write": can_write_cluster_documents(request.user, cluster),
+    }
+    return render(request, "insights/cluster_home.html", context)
+
+
+@login_required
+def cluster_list(request: HttpRequest) -> HttpResponse:
+    """The clusters the user may see, with their running agreement and open flags."""
+    today = timezone.localdate()
+    clusters = list(Cluster.objects.for_user(request.user).order_by("name"))
+    running = {a.cluster_id: a for a in SupportAgreement.objects.running_on(today).filter(cluster__in=clusters)}
+    open_flags = dict(
+        Flag.objects.open()
+        .filter(cluster__in=clusters)
+        .values("cluster")
+        .annotate(n=Count("id"))
+        .values_list("cluster", "n")
+    )
+    rows = [{"cluster": c, "running": running.get(c.pk), "flags": open_flags.get(c.pk, 0)} for c in clusters]
+    return render(request, "insights/cluster_list.html", {"rows": rows, "today": today})
