@@ -7,7 +7,7 @@ from typing import Any
 import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -16,6 +16,7 @@ from rest_framework.routers import BaseRouter
 
 from clusterpacts import services
 from clusterpacts.api_base import (
+    DATE_RANGE,
     OfficerOnly,
     ScopedFilterSet,
     ScopedViewSet,
@@ -153,7 +154,9 @@ class PactSerializer(ServiceSerializer):
 
 
 class SignSerializer(serializers.Serializer):
-    signed_on = serializers.DateField(help_text="The day the version was signed (not in the future).")
+    signed_on = serializers.DateField(
+        help_text="The day the version was signed (not in the future).", validators=DATE_RANGE
+    )
 
 
 class PactFilter(ScopedFilterSet):
@@ -223,6 +226,9 @@ class ReturnSerializer(serializers.Serializer):
 
 
 class WorkflowSerializer(ServiceSerializer):
+    # The years the database accepts (a check constraint); the due date is computed from the year.
+    year = serializers.IntegerField(min_value=2000, max_value=2100, help_text="The (working) year.")
+
     def save_instance(self, instance: Any) -> Any:
         if instance.pk is None:
             return services.entity_save(instance=instance)
@@ -247,19 +253,19 @@ class WorkflowActions:
         response["ETag"] = etag_of(data)
         return response
 
-    @extend_schema(request=None, responses={200: OpenApiResponse(description="The submitted document.")})
+    @extend_schema(request=None)  # answers the document, as its viewset serializes it
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: Any = None) -> Response:
         """Submit a draft or returned document for review."""
         return self._transition(request, Workflow.SUBMITTED)
 
-    @extend_schema(request=CommentSerializer, responses={200: OpenApiResponse(description="The accepted document.")})
+    @extend_schema(request=CommentSerializer)
     @action(detail=True, methods=["post"], permission_classes=[OfficerOnly])
     def accept(self, request: Request, pk: Any = None) -> Response:
         """Accept a submitted document: its values become official and it can no longer change."""
         return self._transition(request, Workflow.ACCEPTED, CommentSerializer)
 
-    @extend_schema(request=ReturnSerializer, responses={200: OpenApiResponse(description="The returned document.")})
+    @extend_schema(request=ReturnSerializer)
     @action(detail=True, methods=["post"], url_path="return", url_name="return", permission_classes=[OfficerOnly])
     def return_(self, request: Request, pk: Any = None) -> Response:
         """Return a submitted document to the cluster with a comment saying what to correct."""

@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -18,6 +20,7 @@ import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.http import Http404
 from django.utils.translation import gettext
@@ -65,6 +68,11 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
+# Dates the portal records lie within these years. The rules add up to 10 years to a date (terms, the
+# cap, report due dates); a date near 9999 would run off the calendar and answer 500 instead of 400.
+DATE_RANGE = [MinValueValidator(date(1900, 1, 1)), MaxValueValidator(date(2999, 12, 31))]
+
+
 # --- pagination, scoped relations and filters ---------------------------------------------------
 
 
@@ -72,6 +80,7 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    page_size_query_description = "Results per page: 50 unless asked, at most 500 (more is capped at 500)."
 
 
 class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
@@ -169,13 +178,26 @@ class ScopedViewSet(viewsets.ModelViewSet):
     pagination_class = Pagination
     manager_writable = False
     queryset: models.QuerySet
+    # Any id up to the next slash reaches the view, which answers a JSON 404 for one that is not a
+    # number (the router's default stops at a dot, leaving "/clusters/1.5/" to Django's HTML 404).
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self) -> models.QuerySet:
         queryset = self.queryset.all().for_user(self.request.user)
         if self.request.method in ("PUT", "PATCH", "DELETE") and self.detail:
             # Lock the row for the read-compare-write of If-Match (no lost updates).
-            queryset = queryset.select_for_update(of=("self",))
+            if queryset.query.distinct or queryset.query.group_by is not None:
+                # PostgreSQL locks no row of a DISTINCT or GROUP BY query (budget years with their
+                # allocated total, a manager's allocations): lock the row by id, then read it in scope.
+                self._lock_row(queryset.model)
+            else:
+                queryset = queryset.select_for_update(of=("self",))
         return queryset
+
+    def _lock_row(self, model: type[models.Model]) -> None:
+        pk = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        with contextlib.suppress(TypeError, ValueError, DjangoValidationError):  # not an id: get_object() 404s
+            list(model._base_manager.select_for_update(of=("self",)).filter(pk=pk).order_by().values_list("pk"))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().retrieve(request, *args, **kwargs)
@@ -219,6 +241,7 @@ class ReadOnlyScopedViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [RolePermission]
     pagination_class = Pagination
     queryset: models.QuerySet
+    lookup_value_regex = ScopedViewSet.lookup_value_regex
 
     def get_queryset(self) -> models.QuerySet:
         return self.queryset.all().for_user(self.request.user)
@@ -246,6 +269,8 @@ class ServiceSerializer(serializers.ModelSerializer):
         if isinstance(model_field, EnterpriseNumberField):
             # Accept what the admin accepts ("BE 0123.456.749"); the model stores the 10 digits.
             field_kwargs["max_length"] = model_field.formfield().max_length
+        if isinstance(model_field, models.DateField) and not isinstance(model_field, models.DateTimeField):
+            field_kwargs["validators"] = [*field_kwargs.get("validators", []), *DATE_RANGE]
         return field_class, _without_unique_validators(field_kwargs)
 
     def build_relational_field(self, field_name: str, relation_info: Any) -> tuple[type, dict[str, Any]]:

@@ -72,11 +72,24 @@ class PlanForm(FiguresForm):
 
 class ReportForm(FiguresForm):
     attachment = forms.FileField(
-        label=_("Add an attachment (PDF, at most 10 MB)"),
+        label=_("Add an attachment (PDF)"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
     )
     attachment_title = forms.CharField(label=_("Title of the attachment"), required=False, max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attachment"].help_text = gettext("PDF only, at most %(size)s.") % {"size": max_upload_size()}
+
+
+def max_upload_size() -> str:
+    """The attachment limit as people read it: "10 MB", "0.5 MB"."""
+    from django.conf import settings
+    from django.utils.formats import number_format
+
+    megabytes = settings.CLUSTERPACTS_ATTACHMENT_MAX_BYTES / (1024 * 1024)
+    return f"{number_format(round(megabytes, 1), decimal_pos=0 if megabytes == int(megabytes) else 1)} MB"
 
 
 class ReviewForm(forms.Form):
@@ -89,13 +102,14 @@ class ReviewForm(forms.Form):
 
 
 class BulkAcceptForm(forms.Form):
-    reports = forms.TypedMultipleChoiceField(coerce=int, choices=[], label=_("Reports"))
+    # Not required: clean_reports() says what is missing ("Choose at least one report.").
+    reports = forms.ModelMultipleChoiceField(queryset=None, label=_("Reports"), required=False)
 
-    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, queryset: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reports"].choices = choices
+        self.fields["reports"].queryset = queryset  # type: ignore[attr-defined]
 
-    def clean_reports(self) -> list[int]:
+    def clean_reports(self) -> Any:
         chosen = self.cleaned_data["reports"]
         if not chosen:
             raise ValidationError(gettext("Choose at least one report."))

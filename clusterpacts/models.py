@@ -685,6 +685,11 @@ class ReportAttachment(models.Model):
             check_pdf(self.file)
 
 
+def _megabytes(size: int) -> str:
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:.0f} MB" if megabytes == int(megabytes) else f"{megabytes:.1f} MB"
+
+
 def check_pdf(upload: Any) -> None:
     """PDF only, judged by content (the %PDF- signature), not by name; not empty; size capped."""
     size = getattr(upload, "size", None) or 0
@@ -693,8 +698,8 @@ def check_pdf(upload: Any) -> None:
     if size > settings.CLUSTERPACTS_ATTACHMENT_MAX_BYTES:
         raise ValidationError(
             {
-                "file": gettext("The file is larger than %(max)s MB.")
-                % {"max": settings.CLUSTERPACTS_ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+                "file": gettext("The file is larger than the limit of %(max)s.")
+                % {"max": _megabytes(settings.CLUSTERPACTS_ATTACHMENT_MAX_BYTES)}
             },
             code="file_too_large",
         )

@@ -233,7 +233,13 @@ def transition_mail_send(*, event: ReportEvent) -> int:
     if not recipients:
         return 0
     with translation.override(settings.LANGUAGE_CODE):
-        context = {"event": event, "document": document, "link": settings.CLUSTERPACTS_SITE_URL + _link(event)}
+        by = (event.by.get_full_name() or event.by.get_username()) if event.by else "—"
+        context = {
+            "event": event,
+            "document": document,
+            "by": by,
+            "link": settings.CLUSTERPACTS_SITE_URL + _link(event),
+        }
         subject = {
             Workflow.SUBMITTED: gettext("Submitted for review: %(document)s"),
             Workflow.ACCEPTED: gettext("Accepted: %(document)s"),

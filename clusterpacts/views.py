@@ -19,7 +19,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from clusterpacts import selectors, services
@@ -292,7 +292,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         .select_related("cluster")
         .order_by("due_on")
     )
-    form = BulkAcceptForm(choices=[(r.pk, str(r)) for r in submitted])
+    form = BulkAcceptForm(queryset=AnnualReport.objects.none())
     return render(
         request,
         "clusterpacts/review_queue.html",
@@ -343,14 +343,14 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
 @officer_required
 @require_POST
 def review_bulk_accept(request: HttpRequest) -> HttpResponse:
-    submitted = AnnualReport.objects.for_user(request.user).filter(status=Workflow.SUBMITTED)
-    form = BulkAcceptForm(request.POST, choices=[(r.pk, str(r)) for r in submitted])
+    """Accept each chosen report that is submitted; say which could not be accepted and why."""
+    form = BulkAcceptForm(request.POST, queryset=AnnualReport.objects.for_user(request.user))
     if not form.is_valid():
         for error in form.errors.get("reports", []):
             messages.error(request, error)
         return redirect("clusterpacts:review")
     accepted = []
-    for report in submitted.filter(pk__in=form.cleaned_data["reports"]).select_related("cluster"):
+    for report in form.cleaned_data["reports"].select_related("cluster"):
         try:
             services.document_transition(document=report, to=Workflow.ACCEPTED, by=request.user)
         except ValidationError as error:
@@ -360,7 +360,9 @@ def review_bulk_accept(request: HttpRequest) -> HttpResponse:
     if accepted:
         messages.success(
             request,
-            gettext("Accepted %(count)d reports: %(reports)s.")
+            ngettext(
+                "Accepted %(count)d report: %(reports)s.", "Accepted %(count)d reports: %(reports)s.", len(accepted)
+            )
             % {"count": len(accepted), "reports": "; ".join(accepted)},
         )
     return redirect(reverse("clusterpacts:review"))

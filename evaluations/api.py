@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from clusterpacts.api_base import OfficerOnly, ScopedFilterSet, ScopedViewSet, ServiceSerializer
+from clusterpacts.api_base import DATE_RANGE, OfficerOnly, ScopedFilterSet, ScopedViewSet, ServiceSerializer
 from clusterpacts.models import Cluster
 from evaluations import services
 from evaluations.models import Conclusion, Evaluation, Finding, Lesson, Stage
@@ -50,7 +50,9 @@ class EvaluationSerializer(ServiceSerializer):
 
 class AdvanceSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Stage.choices)
-    on = serializers.DateField(help_text="The day the evaluation reached the stage (not in the future).")
+    on = serializers.DateField(
+        help_text="The day the evaluation reached the stage (not in the future).", validators=DATE_RANGE
+    )
     conclusion = serializers.ChoiceField(choices=Conclusion.choices, required=False, allow_blank=True, default="")
 
 

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from clusterpacts.api_base import (
+    DATE_RANGE,
     OfficerOnly,
     ReadOnlyScopedViewSet,
     ScopedFilterSet,
@@ -183,7 +184,9 @@ class FlagFilter(ScopedFilterSet):
 
 
 class ScanSerializer(serializers.Serializer):
-    as_of = serializers.DateField(required=False, help_text="Scan as of this day (default: today).")
+    as_of = serializers.DateField(
+        required=False, help_text="Scan as of this day (default: today).", validators=DATE_RANGE
+    )
 
 
 class FlagViewSet(ReadOnlyScopedViewSet):

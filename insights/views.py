@@ -7,6 +7,7 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from clusterpacts.models import AnnualReport, Cluster, ClusterPact, Commitment, KpiDefinition
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user
@@ -15,6 +16,7 @@ from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
 
 
+@require_safe
 @login_required
 def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
     """A cluster at a glance: its pact, agreements, this year's targets, reports and open flags."""
@@ -57,6 +59,7 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "insights/cluster_home.html", context)
 
 
+@require_safe
 @login_required
 def cluster_list(request: HttpRequest) -> HttpResponse:
     """The clusters the user may see, with their running agreement and open flags."""

@@ -47,3 +47,29 @@ def officer_client(client, officer):
     client.force_login(officer)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+def reload_migrated_data() -> None:
+    """Put back what the migrations load and a flush removes: the roles and the KPI catalogue (with the
+    migration's own code), then content types and permissions (post_migrate, which also gives the roles
+    their permissions). Safe to repeat."""
+    import importlib
+
+    from django.apps import apps
+    from django.core.management.sql import emit_post_migrate_signal
+    from django.db import DEFAULT_DB_ALIAS
+
+    data = importlib.import_module("clusterpacts.migrations.0002_roles_and_kpi_catalogue")
+    data.create_roles(apps, None)
+    data.load_catalogue(apps, None)
+    emit_post_migrate_signal(verbosity=0, interactive=False, db=DEFAULT_DB_ALIAS)
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data_after_flush(request, django_db_blocker):
+    """A transactional test (live server, worker, browser) empties every table when it ends; the tests
+    after it must still find the roles and the KPI catalogue that the migrations load."""
+    yield
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        with django_db_blocker.unblock():
+            reload_migrated_data()

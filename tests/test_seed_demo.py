@@ -12,6 +12,7 @@ from django.db.models import Count
 from clusterpacts.models import AnnualReport, Cluster, ClusterPact, KpiValue, Membership, Organisation
 from evaluations.models import Evaluation, Lesson
 from funding.models import Allocation, BudgetYear, SupportAgreement
+from tests.conftest import reload_migrated_data
 
 pytestmark = pytest.mark.django_db
 
@@ -46,21 +47,7 @@ def seeded(django_db_setup, django_db_blocker):
         second = _counts()
         yield {"first": first, "second": second, "output": output}
         call_command("flush", interactive=False, verbosity=0)
-        restore_reference_data()
-
-
-def restore_reference_data():
-    """flush empties every table; put back what the data migration made (roles, KPI catalogue)."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    from clusterpacts.apps import sync_role_permissions
-
-    migration = import_module("clusterpacts.migrations.0002_roles_and_kpi_catalogue")
-    migration.create_roles(apps, None)
-    migration.load_catalogue(apps, None)
-    sync_role_permissions(sender=None)
+        reload_migrated_data()
 
 
 def test_running_it_twice_gives_the_same_counts(seeded):

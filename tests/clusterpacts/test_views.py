@@ -1,0 +1,841 @@
+"""Portal pages of annual plans, reports and their review, through the test client.
+
+Every page is tried as the cluster's manager, another cluster's manager, an officer, an API reader
+and an anonymous visitor; then the report flow, uploads, derived KPIs, rule messages, language and
+amount formatting, and query counts that must not grow with the data.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from clusterpacts import services
+from clusterpacts.models import (
+    AnnualPlan,
+    AnnualReport,
+    KpiDefinition,
+    KpiTarget,
+    KpiValue,
+    Organisation,
+    ReportAttachment,
+    ReportEvent,
+    Workflow,
+)
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+
+ROLES = ["manager", "other_manager", "officer", "reader", "anonymous"]
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def year():
+    """The last completed working year: its report may be written now."""
+    return timezone.localdate().year - 1
+
+
+@pytest.fixture
+def report(cluster, year):
+    return services.annual_report_create(cluster=cluster, year=year, narrative="Our year.")
+
+
+@pytest.fixture
+def attachment(report):
+    return services.attachment_add(report=report, file=pdf(), title="Activity report")
+
+
+def pdf(name="report.pdf", content=PDF_BYTES):
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def login(client, user, language="en"):
+    """Log `user` in (None: stay anonymous) and ask for pages in `language`."""
+    if user is not None:
+        client.force_login(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    return client
+
+
+def user_for(request, role):
+    return None if role == "anonymous" else request.getfixturevalue(role)
+
+
+def active_kpis():
+    return list(KpiDefinition.objects.filter(active=True))
+
+
+def complete_values(value="10", **overrides):
+    """A valid value for every active KPI, as the report form posts them."""
+    data = {f"kpi_{kpi.code}": value for kpi in active_kpis()}
+    data.update({f"kpi_{code}": v for code, v in overrides.items()})
+    return data
+
+
+def values_of(report):
+    return dict(KpiValue.objects.filter(report=report).values_list("kpi__code", "value"))
+
+
+def row_html(html, field_name):
+    """The table row that holds the input `field_name`: an error in it stands next to that field."""
+    position = html.index(f'name="{field_name}"')
+    start = html.rindex("<tr", 0, position)
+    end = html.index("</tr>", position)
+    return html[start:end]
+
+
+def assert_login_redirect(response, path):
+    assert response.status_code == 302
+    assert response.url == f"{django_settings.LOGIN_URL}?next={path}"
+
+
+def report_url(cluster, year):
+    return reverse("clusterpacts:report", args=[cluster.slug, year])
+
+
+def plan_url(cluster, year):
+    return reverse("clusterpacts:plan", args=[cluster.slug, year])
+
+
+def submitted(cluster, year, by):
+    """A complete report of `cluster`, submitted through the services."""
+    report = services.annual_report_create(cluster=cluster, year=year, narrative="Done.")
+    for kpi in active_kpis():
+        services.kpi_value_set(report=report, kpi=kpi, value=Decimal(10))
+    return services.annual_report_submit(report=report, by=by)
+
+
+# --- who may open which page -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("manager", 200), ("other_manager", 404), ("officer", 200), ("reader", 200), ("anonymous", 302)],
+)
+def test_report_page_get_by_role(request, client, role, expected, cluster, other_cluster, report, year):
+    url = report_url(cluster, year)
+    response = login(client, user_for(request, role)).get(url)
+    if role == "anonymous":
+        assert_login_redirect(response, url)
+        return
+    assert response.status_code == expected
+    if expected == 200:
+        assert "Annual report on working year" in response.text
+        assert "Our year." in response.text
+        # Only the cluster's managers and officers get the form.
+        assert response.context["writable"] is (role in {"manager", "officer"})
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("manager", 200), ("other_manager", 404), ("officer", 200), ("reader", 200), ("anonymous", 302)],
+)
+def test_plan_page_get_by_role(request, client, role, expected, cluster, other_cluster):
+    year = timezone.localdate().year
+    url = plan_url(cluster, year)
+    response = login(client, user_for(request, role)).get(url)
+    if role == "anonymous":
+        assert_login_redirect(response, url)
+        return
+    assert response.status_code == expected
+    if expected == 200:
+        assert f"Annual plan {year}" in response.text
+        assert response.context["writable"] is (role in {"manager", "officer"})
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("manager", 302), ("other_manager", 404), ("officer", 302), ("reader", 403), ("anonymous", 302)],
+)
+def test_report_page_post_by_role_saves_only_for_manager_and_officer(
+    request, client, role, expected, cluster, other_cluster, report, year
+):
+    url = report_url(cluster, year)
+    response = login(client, user_for(request, role)).post(url, {"narrative": "Changed.", "kpi_C2": "4", "save": "1"})
+    assert response.status_code == expected
+    report.refresh_from_db()
+    if role in {"manager", "officer"}:
+        assert response.url == url
+        assert report.narrative == "Changed."
+        assert values_of(report) == {"C2": Decimal(4)}
+    else:
+        if role == "anonymous":
+            assert_login_redirect(response, url)
+        assert report.narrative == "Our year."
+        assert values_of(report) == {}
+
+
+def test_other_manager_cannot_create_a_report_for_another_cluster(client, other_manager, cluster, year):
+    response = login(client, other_manager).post(
+        report_url(cluster, year), {"narrative": "Sneaky.", **complete_values(), "submit": "1"}
+    )
+    assert response.status_code == 404
+    assert not AnnualReport.objects.filter(cluster=cluster).exists()
+    assert not KpiValue.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("manager", 302), ("other_manager", 404), ("officer", 302), ("reader", 403), ("anonymous", 302)],
+)
+def test_plan_page_post_by_role_saves_only_for_manager_and_officer(
+    request, client, role, expected, cluster, other_cluster
+):
+    year = timezone.localdate().year
+    url = plan_url(cluster, year)
+    response = login(client, user_for(request, role)).post(
+        url, {"planned_actions": "Two matchmaking days.", "kpi_C2": "6", "save": "1"}
+    )
+    assert response.status_code == expected
+    plan = AnnualPlan.objects.filter(cluster=cluster, year=year).first()
+    if role in {"manager", "officer"}:
+        assert response.url == url
+        assert plan.planned_actions == "Two matchmaking days."
+        assert KpiTarget.objects.get(cluster=cluster, year=year, kpi__code="C2").value == Decimal(6)
+    else:
+        if role == "anonymous":
+            assert_login_redirect(response, url)
+        assert plan is None
+        assert not KpiTarget.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("manager", 200), ("other_manager", 404), ("officer", 200), ("reader", 200), ("anonymous", 302)],
+)
+def test_attachment_download_by_role(request, client, role, expected, cluster, other_cluster, attachment):
+    url = reverse("clusterpacts:attachment", args=[attachment.pk])
+    response = login(client, user_for(request, role)).get(url)
+    if role == "anonymous":
+        assert_login_redirect(response, url)
+        return
+    assert response.status_code == expected
+    if expected == 200:
+        assert b"".join(response.streaming_content) == PDF_BYTES
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("manager", 403), ("other_manager", 403), ("officer", 200), ("reader", 403), ("anonymous", 302)],
+)
+def test_review_queue_only_for_officers(request, client, role, expected, cluster, other_cluster, manager, year):
+    submitted(cluster, year, manager)
+    url = reverse("clusterpacts:review")
+    response = login(client, user_for(request, role)).get(url)
+    if role == "anonymous":
+        assert_login_redirect(response, url)
+        return
+    assert response.status_code == expected
+    if expected == 200:
+        assert "Submitted, waiting for review" in response.text
+        assert cluster.name in response.text
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("manager", 403), ("other_manager", 403), ("officer", 200), ("reader", 403), ("anonymous", 302)],
+)
+def test_review_page_get_only_for_officers(request, client, role, expected, cluster, other_cluster, manager, year):
+    report = submitted(cluster, year, manager)
+    url = reverse("clusterpacts:review-report", args=[report.pk])
+    response = login(client, user_for(request, role)).get(url)
+    if role == "anonymous":
+        assert_login_redirect(response, url)
+        return
+    assert response.status_code == expected
+    if expected == 200:
+        assert "Your decision" in response.text
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("manager", 403), ("other_manager", 403), ("officer", 302), ("reader", 403), ("anonymous", 302)],
+)
+def test_review_page_post_decides_only_for_officers(
+    request, client, role, expected, cluster, other_cluster, manager, year
+):
+    report = submitted(cluster, year, manager)
+    url = reverse("clusterpacts:review-report", args=[report.pk])
+    response = login(client, user_for(request, role)).post(url, {"decision": "accept", "comment": ""})
+    assert response.status_code == expected
+    report.refresh_from_db()
+    if role == "officer":
+        assert response.url == reverse("clusterpacts:review")
+        assert report.status == Workflow.ACCEPTED
+    else:
+        if role == "anonymous":
+            assert_login_redirect(response, url)
+        assert report.status == Workflow.SUBMITTED
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("manager", 403), ("other_manager", 403), ("officer", 302), ("reader", 403), ("anonymous", 302)],
+)
+def test_bulk_accept_post_only_for_officers(request, client, role, expected, cluster, other_cluster, manager, year):
+    report = submitted(cluster, year, manager)
+    url = reverse("clusterpacts:review-bulk-accept")
+    response = login(client, user_for(request, role)).post(url, {"reports": [report.pk]})
+    assert response.status_code == expected
+    report.refresh_from_db()
+    if role == "officer":
+        assert response.url == reverse("clusterpacts:review")
+        assert report.status == Workflow.ACCEPTED
+    else:
+        if role == "anonymous":
+            assert_login_redirect(response, url)
+        assert report.status == Workflow.SUBMITTED
+
+
+def test_bulk_accept_refuses_get(officer_client):
+    assert officer_client.get(reverse("clusterpacts:review-bulk-accept")).status_code == 405
+
+
+def test_review_page_of_an_unknown_report_is_404(officer_client):
+    assert officer_client.get(reverse("clusterpacts:review-report", args=[999999])).status_code == 404
+
+
+def test_report_of_a_year_not_started_is_404(client, manager, cluster):
+    next_year = timezone.localdate().year + 1
+    assert login(client, manager).get(report_url(cluster, next_year)).status_code == 404
+
+
+# --- uploads ----------------------------------------------------------------------------------------
+
+
+def test_a_real_pdf_is_attached_and_downloadable_by_its_manager_only(client, manager, other_manager, cluster, year):
+    response = login(client, manager).post(
+        report_url(cluster, year),
+        {"narrative": "With an annex.", "attachment": pdf(), "attachment_title": "Annex 1", "save": "1"},
+    )
+    assert response.status_code == 302
+    attachment = ReportAttachment.objects.get()
+    assert attachment.title == "Annex 1"
+    assert attachment.report.cluster == cluster
+
+    page = client.get(report_url(cluster, year))
+    download = reverse("clusterpacts:attachment", args=[attachment.pk])
+    assert download in page.text
+    response = client.get(download)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == PDF_BYTES
+
+    client.logout()
+    assert login(client, other_manager).get(download).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (lambda: SimpleUploadedFile("report.pdf", PNG_BYTES, content_type="application/pdf"), "Only PDF files"),
+        (lambda: pdf(content=PDF_BYTES + b"0" * 2048), "The file is larger than"),
+        (lambda: SimpleUploadedFile("report.pdf", b"", content_type="application/pdf"), "empty"),
+    ],
+    ids=["renamed-png", "oversized", "empty"],
+)
+def test_a_refused_upload_saves_nothing_and_says_why(
+    client, settings, manager, cluster, report, year, upload, message
+):
+    settings.CLUSTERPACTS_ATTACHMENT_MAX_BYTES = 1024
+    services.kpi_value_set(report=report, kpi=KpiDefinition.objects.get(code="C2"), value=Decimal(4))
+
+    response = login(client, manager).post(
+        report_url(cluster, year),
+        {"narrative": "Changed.", "kpi_C2": "7", "attachment": upload(), "save": "1"},
+    )
+
+    assert response.status_code == 200
+    assert message in response.text
+    assert message in " ".join(response.context["form"].errors["attachment"])
+    assert not ReportAttachment.objects.exists()
+    report.refresh_from_db()
+    assert report.narrative == "Our year."
+    assert values_of(report) == {"C2": Decimal(4)}
+
+
+def test_an_upload_is_refused_once_the_report_is_submitted(client, manager, cluster, year):
+    submitted(cluster, year, manager)
+    response = login(client, manager).post(report_url(cluster, year), {"narrative": "x", "attachment": pdf()})
+    assert response.status_code == 403
+    assert not ReportAttachment.objects.exists()
+
+
+# --- the report flow --------------------------------------------------------------------------------
+
+
+def test_the_whole_report_flow_through_the_pages(
+    client, manager, officer, cluster, year, mailoutbox, django_capture_on_commit_callbacks
+):
+    url = report_url(cluster, year)
+    manager_client = login(client, manager)
+
+    # 1. A draft, saved any time.
+    response = manager_client.post(url, {"narrative": "First draft.", "kpi_C2": "4", "save": "1"})
+    assert response.status_code == 302
+    report = AnnualReport.objects.get(cluster=cluster, year=year)
+    assert report.status == Workflow.DRAFT
+    assert values_of(report) == {"C2": Decimal(4)}
+    assert "saved as a draft" in manager_client.get(url).text
+
+    # 2. Submitting an incomplete report is refused with the missing codes; nothing changes.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(
+            url, {"narrative": "Second draft.", "kpi_C2": "5", "kpi_CPI1": "3", "submit": "1"}
+        )
+    assert response.status_code == 200
+    text = response.text
+    assert "Give a value for every KPI before you submit; missing:" in text
+    missing = {kpi.code for kpi in active_kpis()} - {"C2", "CPI1"}
+    for code in missing:
+        assert code in " ".join(response.context["form"].non_field_errors())
+    report.refresh_from_db()
+    assert report.status == Workflow.DRAFT
+    assert report.narrative == "First draft."
+    assert values_of(report) == {"C2": Decimal(4)}
+    assert mailoutbox == []
+
+    # 3. A complete report is submitted; the officers hear of it once.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(url, {"narrative": "Final text.", **complete_values(), "submit": "1"})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == Workflow.SUBMITTED
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [officer.email]
+    assert reverse("clusterpacts:review-report", args=[report.pk]) in mailoutbox[0].body
+
+    # 4. The manager now reads it only.
+    page = manager_client.get(url)
+    assert page.context["writable"] is False
+    assert "being reviewed by VLAIO" in page.text
+    assert 'name="narrative"' not in page.text
+    response = manager_client.post(url, {"narrative": "Sneaky edit.", **complete_values("11"), "save": "1"})
+    assert response.status_code == 403
+    report.refresh_from_db()
+    assert report.narrative == "Final text."
+    assert set(values_of(report).values()) == {Decimal(10)}
+
+    # 5. The officer may not return it without a comment ...
+    officer_client = login(client.__class__(), officer)
+    review = reverse("clusterpacts:review-report", args=[report.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer_client.post(review, {"decision": "return", "comment": "  "})
+    assert response.status_code == 200
+    assert "Say why the report is returned: a comment is required." in response.text
+    assert response.context["form"].errors["comment"]
+    report.refresh_from_db()
+    assert report.status == Workflow.SUBMITTED
+    assert len(mailoutbox) == 1
+
+    # ... but with one; the cluster's manager gets the comment by e-mail.
+    comment = "Please add the sources of CPI3."
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer_client.post(review, {"decision": "return", "comment": comment})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == Workflow.RETURNED
+    assert len(mailoutbox) == 2
+    assert mailoutbox[1].to == [manager.email]
+    assert comment in mailoutbox[1].body
+
+    # 6. The manager sees the comment, corrects and submits again.
+    page = manager_client.get(url)
+    assert page.context["writable"] is True
+    assert "VLAIO returned this report" in page.text
+    assert comment in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(
+            url, {"narrative": "Final text, with sources.", **complete_values(CPI3="12"), "submit": "1"}
+        )
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == Workflow.SUBMITTED
+    assert values_of(report)["CPI3"] == Decimal(12)
+    assert len(mailoutbox) == 3
+    assert mailoutbox[2].to == [officer.email]
+
+    # 7. The officer accepts; the manager hears of it and the values are official.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer_client.post(review, {"decision": "accept", "comment": ""})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == Workflow.ACCEPTED
+    assert len(mailoutbox) == 4
+    assert mailoutbox[3].to == [manager.email]
+    assert all(value.is_official for value in KpiValue.objects.filter(report=report))
+    page = manager_client.get(url)
+    assert "its values are official" in page.text
+    assert "pending" not in page.text
+    assert list(ReportEvent.objects.filter(report=report).values_list("to_status", flat=True)) == [
+        Workflow.SUBMITTED,
+        Workflow.RETURNED,
+        Workflow.SUBMITTED,
+        Workflow.ACCEPTED,
+    ]
+
+
+def test_submitted_values_show_as_pending_until_accepted(client, manager, officer, cluster, year):
+    report = submitted(cluster, year, manager)
+    manager_client = login(client, manager)
+    this_year = manager_client.get(report_url(cluster, year))
+    next_year = manager_client.get(report_url(cluster, year + 1))
+    assert "(pending)" in this_year.text
+    assert "(pending)" in next_year.text  # last year's values, beside this year's fields
+
+    services.annual_report_accept(report=report, by=officer)
+    assert "(pending)" not in manager_client.get(report_url(cluster, year)).text
+    assert "(pending)" not in manager_client.get(report_url(cluster, year + 1)).text
+
+
+def test_the_review_page_shows_values_against_targets_and_last_year(officer_client, manager, cluster, year):
+    plan = factories.AnnualPlanFactory(cluster=cluster, year=year)
+    services.kpi_target_set(plan=plan, kpi=KpiDefinition.objects.get(code="C2"), value=Decimal(20))
+    previous = services.annual_report_create(cluster=cluster, year=year - 1)
+    services.kpi_value_set(report=previous, kpi=KpiDefinition.objects.get(code="C2"), value=Decimal(7))
+    report = submitted(cluster, year, manager)
+
+    response = officer_client.get(reverse("clusterpacts:review-report", args=[report.pk]))
+
+    row = next(r for r in response.context["rows"] if r["kpi"].code == "C2")
+    assert (row["target"], row["value"], row["last_year"]) == (Decimal(20), Decimal(10), Decimal(7))
+    assert row["achievement"] == 50
+    assert "50 %" in response.text
+
+
+def test_the_report_page_shows_each_kpi_field_beside_its_target_and_last_years_value(
+    client, manager, officer, cluster, report, year
+):
+    plan = factories.AnnualPlanFactory(cluster=cluster, year=year)
+    services.kpi_target_set(plan=plan, kpi=KpiDefinition.objects.get(code="C2"), value=Decimal(20))
+    previous = services.annual_report_create(cluster=cluster, year=year - 1)
+    services.kpi_value_set(report=previous, kpi=KpiDefinition.objects.get(code="C2"), value=Decimal(7))
+    services.annual_report_submit(report=previous, by=manager)
+    services.annual_report_accept(report=previous, by=officer)
+
+    response = login(client, manager).get(report_url(cluster, year))
+
+    row = row_html(response.text, "kpi_C2")
+    cells = re.findall(r'<td class="num">(.*?)</td>', row, flags=re.S)
+    assert cells[0] == "20"  # target
+    assert cells[1].strip() == "7"  # last year, official: no "pending"
+    assert 'name="kpi_C2"' in cells[2]
+    assert len(re.findall(r'name="kpi_[A-Z0-9]+"', response.text)) == len(active_kpis())
+
+
+def test_bulk_accept_accepts_every_submitted_report_chosen(
+    officer_client,
+    manager,
+    other_manager,
+    cluster,
+    other_cluster,
+    year,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    first = submitted(cluster, year, manager)
+    second = submitted(other_cluster, year, other_manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer_client.post(
+            reverse("clusterpacts:review-bulk-accept"), {"reports": [first.pk, second.pk]}, follow=True
+        )
+    assert response.status_code == 200
+    assert "Accepted 2 reports" in response.text
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Workflow.ACCEPTED, Workflow.ACCEPTED)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([manager.email, other_manager.email])
+
+
+def test_bulk_accept_accepts_the_submitted_and_names_the_report_it_could_not_accept(
+    officer_client, manager, cluster, other_cluster, year
+):
+    ready = submitted(cluster, year, manager)
+    draft = services.annual_report_create(cluster=other_cluster, year=year)
+    response = officer_client.post(
+        reverse("clusterpacts:review-bulk-accept"), {"reports": [ready.pk, draft.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    messages = [str(m) for m in response.context["messages"]]
+    assert any(str(draft) in m and "cannot move to" in m for m in messages)
+    assert any("Accepted 1 report:" in m and str(ready) in m for m in messages)
+    draft.refresh_from_db()
+    ready.refresh_from_db()
+    assert (draft.status, ready.status) == (Workflow.DRAFT, Workflow.ACCEPTED)
+
+
+def test_bulk_accept_of_a_report_outside_the_scope_changes_nothing(client, manager, other_manager, cluster, year):
+    ready = submitted(cluster, year, manager)
+    client.force_login(other_manager)
+    response = client.post(reverse("clusterpacts:review-bulk-accept"), {"reports": [ready.pk]})
+    assert response.status_code == 403
+    ready.refresh_from_db()
+    assert ready.status == Workflow.SUBMITTED
+
+
+def test_bulk_accept_without_a_choice_says_so(officer_client):
+    response = officer_client.post(reverse("clusterpacts:review-bulk-accept"), {}, follow=True)
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == ["Choose at least one report."]
+
+
+def test_review_queue_lists_submitted_first_and_shows_overdue(officer_client, manager, cluster, other_cluster, year):
+    submitted(cluster, year, manager)
+    response = officer_client.get(reverse("clusterpacts:review"))
+    text = response.text
+    assert [r.cluster for r in response.context["submitted"]] == [cluster]
+    assert text.index("Submitted, waiting for review") < text.index("Overdue")
+    overdue = {(slot.cluster_slug, slot.year) for slot in response.context["overdue"]}
+    assert (other_cluster.slug, year) in overdue  # never started, past its due date
+    assert (cluster.slug, year) not in overdue  # submitted
+    assert 'class="overdue"' in text
+
+
+# --- derived KPIs -----------------------------------------------------------------------------------
+
+
+def test_membership_kpis_are_prefilled_from_memberships(client, manager, cluster, other_cluster, year):
+    from datetime import date
+
+    sme = Organisation.Kind.SME
+    company = Organisation.Kind.COMPANY
+
+    def member(kind, paying=True, joined=date(2018, 1, 1), left=None, of=cluster):
+        factories.MembershipFactory(
+            cluster=of,
+            organisation=factories.OrganisationFactory(kind=kind),
+            paying=paying,
+            joined_on=joined,
+            left_on=left,
+        )
+
+    member(sme)
+    member(sme, paying=False)
+    member(company)
+    member(sme, left=date(year, 6, 30))  # left during the year
+    member(company, joined=date(year + 1, 1, 15))  # joined after the year
+    member(sme, of=other_cluster)
+
+    response = login(client, manager).get(report_url(cluster, year))
+
+    form = response.context["form"]
+    assert form["kpi_MEM1"].value() == Decimal(2)  # paying members at year end
+    assert form["kpi_MEM2"].value() == Decimal("66.67")  # 2 SMEs of 3 members
+    assert 'value="66.67"' in row_html(response.text, "kpi_MEM2")
+    assert 'value="2"' in row_html(response.text, "kpi_MEM1")
+
+
+# --- rule messages next to the right field ----------------------------------------------------------
+
+
+def test_report_rule_messages_stand_next_to_their_field_and_nothing_is_saved(client, manager, cluster, year):
+    response = login(client, manager).post(
+        report_url(cluster, year),
+        {"narrative": "Text.", "kpi_C6": "150", "kpi_C2": "2.5", "kpi_CPI1": "4", "save": "1"},
+    )
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    percent = "C6 is a percentage: enter a value from 0 to 100, not 150."
+    count = "C2 is a count: enter a whole number of 0 or more, not 2.5."
+    assert errors["kpi_C6"] == [percent]
+    assert errors["kpi_C2"] == [count]
+    assert "kpi_CPI1" not in errors
+    assert percent in row_html(response.text, "kpi_C6")
+    assert count in row_html(response.text, "kpi_C2")
+    assert percent not in row_html(response.text, "kpi_C2")
+    assert not AnnualReport.objects.exists()
+    assert not KpiValue.objects.exists()
+
+
+def test_report_rule_message_keeps_an_existing_draft_unchanged(client, manager, cluster, report, year):
+    services.kpi_value_set(report=report, kpi=KpiDefinition.objects.get(code="C6"), value=Decimal(80))
+    response = login(client, manager).post(
+        report_url(cluster, year), {"narrative": "New.", "kpi_C6": "150", "kpi_C2": "3", "save": "1"}
+    )
+    assert response.status_code == 200
+    assert "C6 is a percentage" in row_html(response.text, "kpi_C6")
+    report.refresh_from_db()
+    assert report.narrative == "Our year."
+    assert values_of(report) == {"C6": Decimal(80)}
+
+
+def test_plan_rule_message_stands_next_to_its_field_and_nothing_is_saved(client, manager, cluster):
+    year = timezone.localdate().year
+    response = login(client, manager).post(
+        plan_url(cluster, year), {"planned_actions": "Plans.", "kpi_C6": "150", "kpi_C2": "3", "save": "1"}
+    )
+    assert response.status_code == 200
+    message = "C6 is a percentage: enter a value from 0 to 100, not 150."
+    assert response.context["form"].errors["kpi_C6"] == [message]
+    assert message in row_html(response.text, "kpi_C6")
+    assert not AnnualPlan.objects.exists()
+    assert not KpiTarget.objects.exists()
+
+
+def test_plan_saves_targets_and_submits_only_with_every_target(
+    client, manager, officer, cluster, mailoutbox, django_capture_on_commit_callbacks
+):
+    year = timezone.localdate().year
+    url = plan_url(cluster, year)
+    manager_client = login(client, manager)
+
+    response = manager_client.post(url, {"planned_actions": "Plans.", "kpi_C2": "6", "kpi_CPI1": "40", "save": "1"})
+    assert response.status_code == 302
+    plan = AnnualPlan.objects.get(cluster=cluster, year=year)
+    assert plan.status == Workflow.DRAFT
+    targets = dict(KpiTarget.objects.filter(plan=plan).values_list("kpi__code", "value"))
+    assert targets == {"C2": Decimal(6), "CPI1": Decimal(40)}
+    assert manager_client.get(url).context["form"]["kpi_CPI1"].value() == Decimal(40)
+
+    response = manager_client.post(url, {"planned_actions": "Plans.", "kpi_C2": "6", "submit": "1"})
+    assert response.status_code == 200
+    assert "Give a target for every KPI before you submit; missing:" in response.text
+    assert "CPI3" in response.text
+    plan.refresh_from_db()
+    assert plan.status == Workflow.DRAFT
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(url, {"planned_actions": "Plans.", **complete_values(), "submit": "1"})
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == Workflow.SUBMITTED
+    assert KpiTarget.objects.filter(plan=plan).count() == len(active_kpis())
+    assert [m.to for m in mailoutbox] == [[officer.email]]
+    page = manager_client.get(url)
+    assert page.context["writable"] is False
+    assert manager_client.post(url, {"planned_actions": "Again.", "save": "1"}).status_code == 403
+
+
+# --- language and amounts ---------------------------------------------------------------------------
+
+
+def test_pages_are_dutch_by_default_and_english_after_the_language_switch(client, manager, cluster, report, year):
+    client.force_login(manager)
+    url = report_url(cluster, year)
+
+    dutch = client.get(url)
+    assert f"Jaarverslag over werkjaar {year}" in dutch.text
+    assert "Opslaan als ontwerp" in dutch.text
+    assert "Save as draft" not in dutch.text
+
+    response = client.post(reverse("set_language"), {"language": "en", "next": url})
+    assert response.status_code == 302
+    assert client.cookies[django_settings.LANGUAGE_COOKIE_NAME].value == "en"
+
+    english = client.get(url)
+    assert f"Annual report on working year {year}" in english.text
+    assert "Save as draft" in english.text
+    assert "Jaarverslag" not in english.text
+
+
+def test_amounts_are_formatted_for_the_language(client, manager, cluster, report, year):
+    plan = factories.AnnualPlanFactory(cluster=cluster, year=year)
+    services.kpi_target_set(plan=plan, kpi=KpiDefinition.objects.get(code="PRJ1"), value=Decimal(1234567))
+    url = report_url(cluster, year)
+
+    with translation.override("nl"):
+        dutch = login(client, manager, language="nl").get(url).text
+    english = login(client, manager, language="en").get(url).text
+
+    assert "1.234.567" in dutch
+    assert "1,234,567" not in dutch
+    assert "1,234,567" in english
+    assert "1.234.567" not in english
+
+
+def test_a_dutch_decimal_is_read_with_a_comma(client, manager, cluster, report, year):
+    response = login(client, manager, language="nl").post(
+        report_url(cluster, year), {"narrative": "Tekst.", "kpi_CPI10": "2,5", "save": "1"}
+    )
+    assert response.status_code == 302
+    assert values_of(report) == {"CPI10": Decimal("2.5")}
+
+
+# --- query counts -----------------------------------------------------------------------------------
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_report_page_queries_do_not_grow_with_attachments_events_and_members(client, manager, officer, cluster, year):
+    report = services.annual_report_create(cluster=cluster, year=year, narrative="Text.")
+    previous = services.annual_report_create(cluster=cluster, year=year - 1)
+    for kpi in active_kpis()[:3]:
+        services.kpi_value_set(report=previous, kpi=kpi, value=Decimal(1))
+
+    def grow(n):
+        for _ in range(n):
+            ReportAttachment.objects.create(report=report, file=pdf(), title="Annex")
+            ReportEvent.objects.create(
+                report=report, from_status="draft", to_status="submitted", by=factories.UserFactory()
+            )
+            factories.MembershipFactory(cluster=cluster)
+
+    manager_client = login(client, manager)
+    url = report_url(cluster, year)
+    grow(3)
+    few = count_queries(manager_client, url)
+    grow(12)
+    many = count_queries(manager_client, url)
+    assert many == few
+
+    officer_client = login(client.__class__(), officer)
+    review = reverse("clusterpacts:review-report", args=[report.pk])
+    few = count_queries(officer_client, review)
+    grow(5)
+    assert count_queries(officer_client, review) == few
+
+
+def test_review_queue_queries_do_not_grow_with_clusters(officer_client, year):
+    def grow(n):
+        for _ in range(n):
+            cluster = factories.ClusterFactory()
+            submitted(cluster, year, None)
+            returned = submitted(cluster, year - 1, None)
+            services.annual_report_return(report=returned, comment="Sources, please.")
+            services.annual_report_create(cluster=cluster, year=year - 2)
+
+    url = reverse("clusterpacts:review")
+    grow(3)
+    few = count_queries(officer_client, url)
+    grow(12)
+    many = count_queries(officer_client, url)
+    assert many == few
+    response = officer_client.get(url)
+    assert len(response.context["submitted"]) == 15
+    assert len(response.context["returned"]) == 15
+
+
+def test_a_submission_without_a_known_user_still_mails_the_officers(
+    cluster, officer, django_capture_on_commit_callbacks, mailoutbox
+):
+    report = services.annual_report_create(cluster=cluster, year=2020)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.annual_report_submit(report=report)
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [officer.email]
+    assert "—" in mailoutbox[0].body
