@@ -606,6 +606,8 @@ class AnnualReport(WorkflowDocument):
 
     def clean(self) -> None:
         self.check_not_accepted()
+        if self.year and not 2000 <= self.year <= 2100:
+            raise ValidationError({"year": gettext("Enter a working year between 2000 and 2100.")})
         if self.year and self.due_on is None:
             self.due_on = default_report_due_on(self.year)
         if self.year and self.year > timezone.localdate().year:

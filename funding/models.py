@@ -121,6 +121,10 @@ class SupportAgreement(models.Model):
     def clean(self) -> None:
         if not (self.start_date and self.end_date):
             return
+        # The cap is computed ten years on: keep dates where calendar arithmetic stays meaningful.
+        for name in ("start_date", "end_date"):
+            if not 1990 <= getattr(self, name).year <= 2900:
+                raise ValidationError({name: gettext("Enter a date between 1990 and 2900.")})
         predecessor = self.predecessor if self.predecessor_id else None
         self.chain_start = predecessor.chain_start if predecessor else self.start_date
 

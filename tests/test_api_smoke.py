@@ -8,8 +8,22 @@ from funding.services import flags_scan
 pytestmark = pytest.mark.django_db
 
 RESOURCES = [
-    "clusters", "organisations", "memberships", "pacts", "commitments", "annual-plans", "annual-reports", "kpis",
-    "kpi-targets", "kpi-values", "evaluations", "findings", "lessons", "agreements", "budget-years", "allocations",
+    "clusters",
+    "organisations",
+    "memberships",
+    "pacts",
+    "commitments",
+    "annual-plans",
+    "annual-reports",
+    "kpis",
+    "kpi-targets",
+    "kpi-values",
+    "evaluations",
+    "findings",
+    "lessons",
+    "agreements",
+    "budget-years",
+    "allocations",
     "flags",
 ]
 

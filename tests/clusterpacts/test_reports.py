@@ -415,3 +415,12 @@ def test_a_second_plan_for_the_same_cluster_and_year_is_refused(cluster):
 
     assert "already has an annual plan" in " ".join(caught.value.messages)
     assert list(AnnualPlan.objects.values_list("planned_actions", flat=True)) == ["first"]
+
+
+def test_a_working_year_out_of_range_is_refused_before_any_date_arithmetic(cluster):
+    from clusterpacts.services import annual_report_create
+
+    with pytest.raises(ValidationError) as caught:
+        annual_report_create(cluster=cluster, year=9999)
+    assert "between 2000 and 2100" in " ".join(caught.value.message_dict["year"])
+    assert not AnnualReport.objects.exists()

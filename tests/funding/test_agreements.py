@@ -694,3 +694,12 @@ def test_an_extension_past_the_cap_without_evaluation_hears_of_both_rules(chain_
     assert shown(CAP_2017) in " ".join(messages["end_date"])  # the cap, with the latest allowed end date
     assert "interim evaluation" in " ".join(messages["predecessor"])  # and the missing evaluation
     assert row_counts(SupportAgreement) == before
+
+
+@pytest.mark.parametrize("field", ["start_date", "end_date"])
+def test_a_date_beyond_calendar_arithmetic_is_refused_not_a_crash(cluster, field):
+    dates = {"start_date": date(9990, 1, 1), "end_date": date(9990, 12, 31)}
+    if field == "end_date":
+        dates["start_date"] = date(2017, 1, 1)
+    with refused("start_date" if field == "start_date" else "end_date", "between 1990 and 2900"):
+        create(cluster, dates["start_date"], dates["end_date"])
