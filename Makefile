@@ -38,7 +38,7 @@ run: $(VENV)/.installed-run ## set up, migrate, seed demo data and serve http://
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev ## set up and run the whole test suite (SQLite, or DATABASE_URL)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: $(VENV)/.installed-dev ## ruff, migrations in step, Django's system checks
 	$(BIN)/ruff check .

@@ -65,11 +65,22 @@ def reload_migrated_data() -> None:
     emit_post_migrate_signal(verbosity=0, interactive=False, db=DEFAULT_DB_ALIAS)
 
 
-@pytest.fixture(autouse=True)
-def _migrated_data_after_flush(request, django_db_blocker):
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     """A transactional test (live server, worker, browser) empties every table when it ends; the tests
-    after it must still find the roles and the KPI catalogue that the migrations load."""
-    yield
-    if {"transactional_db", "live_server"} & set(request.fixturenames):
-        with django_db_blocker.unblock():
+    after it must still find the roles and the KPI catalogue that the migrations load. This runs after
+    every fixture of the test is torn down, so after that flush, however the test asked for it."""
+    result = yield
+    if _is_transactional(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
             reload_migrated_data()
+    return result
