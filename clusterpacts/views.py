@@ -231,15 +231,8 @@ def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
             "writable": writable,
             "attachments": report.attachments.all() if report else [],
             "events": report.events.select_related("by") if report else [],
-            "max_mb": _max_mb(),
         },
     )
-
-
-def _max_mb() -> int:
-    from django.conf import settings
-
-    return settings.CLUSTERPACTS_ATTACHMENT_MAX_BYTES // (1024 * 1024)
 
 
 @transaction.atomic
