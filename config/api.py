@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from clusterpacts import api as clusterpacts_api
 from evaluations import api as evaluations_api
 from funding import api as funding_api
+from insights.api import BriefingView
 
 router = DefaultRouter()
 for module in (clusterpacts_api, evaluations_api, funding_api):
@@ -95,6 +96,7 @@ urlpatterns = [
     path("api/v1/auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("api/v1/auth/token/revoke/", RevokeView.as_view(), name="api-token-revoke"),
     path("api/v1/auth/token/revoke-all/", RevokeAllView.as_view(), name="api-token-revoke-all"),
+    path("api/v1/briefing/", BriefingView.as_view(), name="api-briefing"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

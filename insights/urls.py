@@ -5,6 +5,7 @@ from insights import views
 app_name = "insights"
 
 urlpatterns = [
+    path("insights/briefing/", views.briefing_page, name="briefing"),
     path("clusters/", views.cluster_list, name="clusters"),
     path("clusters/<slug:slug>/", views.cluster_home, name="cluster"),
 ]

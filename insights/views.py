@@ -75,3 +75,17 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
     )
     rows = [{"cluster": c, "running": running.get(c.pk), "flags": open_flags.get(c.pk, 0)} for c in clusters]
     return render(request, "insights/cluster_list.html", {"rows": rows, "today": today})
+
+
+@require_safe
+@login_required
+def briefing_page(request: HttpRequest) -> HttpResponse:
+    """The parliamentary briefing as a page, in the reader's language (Dutch by default)."""
+    from insights.api import AsOfSerializer
+    from insights.selectors import briefing
+
+    query = AsOfSerializer(data=request.GET)
+    as_of = query.validated_data.get("as_of") if query.is_valid() else None
+    as_of = as_of or timezone.localdate()
+    data = briefing(clusters=Cluster.objects.for_user(request.user), as_of=as_of)
+    return render(request, "insights/briefing.html", {"b": data, "as_of": as_of, "invalid": bool(query.errors)})

@@ -1,0 +1,138 @@
+"""GET /api/v1/briefing/?as_of=YYYY-MM-DD: the five questions of the seed, answered as of a day."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clusterpacts.api_base import RolePermission
+from clusterpacts.models import Cluster
+from insights.selectors import briefing
+
+AMOUNT = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": False}
+
+
+class ClusterRef(serializers.Serializer):
+    cluster = serializers.IntegerField()
+    cluster_name = serializers.CharField()
+
+
+class BriefingEvaluation(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.CharField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    stage = serializers.ChoiceField(choices=["planned", "in_progress", "reporting", "completed"])
+    completed_on = serializers.DateField(allow_null=True)
+    conclusion = serializers.CharField(allow_blank=True)
+
+
+class BriefingEvaluations(ClusterRef):
+    evaluations = BriefingEvaluation(many=True)
+
+
+class BriefingReport(serializers.Serializer):
+    year = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["missing", "draft", "submitted", "accepted", "returned"])
+    due_on = serializers.DateField(allow_null=True)
+    overdue = serializers.BooleanField()
+
+
+class BriefingReports(ClusterRef):
+    reports = BriefingReport(many=True)
+
+
+class BriefingKpi(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    target = serializers.DecimalField(allow_null=True, **AMOUNT)
+    value = serializers.DecimalField(allow_null=True, help_text="Submitted or accepted by as_of.", **AMOUNT)
+    official = serializers.BooleanField(help_text="The report was accepted by as_of.")
+    achievement = serializers.DecimalField(allow_null=True, help_text="% of target, by direction.", **AMOUNT)
+
+
+class BriefingKpis(ClusterRef):
+    year = serializers.IntegerField()
+    kpis = BriefingKpi(many=True)
+
+
+class BriefingLesson(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["good_practice", "bottleneck"])
+    text = serializers.CharField()
+    follow_up = serializers.CharField(allow_blank=True)
+    evaluation = serializers.IntegerField()
+    carried_into_version = serializers.IntegerField(allow_null=True)
+    carried_into_signed_on = serializers.DateField(allow_null=True)
+
+
+class BriefingLessons(ClusterRef):
+    lessons = BriefingLesson(many=True)
+
+
+class BriefingRenewal(ClusterRef):
+    agreement = serializers.CharField(allow_null=True)
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False)
+    cap_date = serializers.DateField(required=False)
+    final_term = serializers.BooleanField(required=False)
+    renewal_due = serializers.BooleanField(required=False)
+    reaches_cap_within_a_year = serializers.BooleanField(required=False)
+
+
+class BriefingReservation(ClusterRef):
+    amount = serializers.DecimalField(**AMOUNT)
+
+
+class BriefingBudget(serializers.Serializer):
+    year = serializers.IntegerField()
+    envelope = serializers.DecimalField(**AMOUNT)
+    reservations = BriefingReservation(many=True)
+    reserved = serializers.DecimalField(help_text="Total of the reservations.", **AMOUNT)
+    inter_cluster = serializers.DecimalField(**AMOUNT)
+    other = serializers.DecimalField(**AMOUNT)
+    remaining = serializers.DecimalField(**AMOUNT)
+
+
+class BriefingSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    evaluations = BriefingEvaluations(many=True)
+    reports = BriefingReports(many=True)
+    kpis = BriefingKpis(many=True)
+    lessons = BriefingLessons(many=True)
+    renewals = BriefingRenewal(many=True)
+    budget = BriefingBudget(many=True)
+
+
+class AsOfSerializer(serializers.Serializer):
+    as_of = serializers.DateField(required=False, help_text="The day to answer as of (default: today).")
+
+    def validate_as_of(self, value: Any) -> Any:
+        if not 2000 <= value.year <= 2100:
+            raise serializers.ValidationError("Choose a day between 2000 and 2100.")
+        return value
+
+
+class BriefingView(APIView):
+    """The briefing: evaluations, reports, KPIs, lessons, renewals and budget, as of a day."""
+
+    permission_classes = [RolePermission]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD; default today.")],
+        responses={200: BriefingSerializer, 400: OpenApiResponse(description="as_of is not a day (YYYY-MM-DD).")},
+        operation_id="briefing_retrieve",
+    )
+    def get(self, request: Request) -> Response:
+        query = AsOfSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        as_of = query.validated_data.get("as_of") or timezone.localdate()
+        data = briefing(clusters=Cluster.objects.for_user(request.user), as_of=as_of)
+        return Response(BriefingSerializer(data).data)

@@ -1,0 +1,229 @@
+"""The briefing: the five questions of the parliamentary question, answered from the data as of a day.
+
+Every figure is replayed as of `as_of`: a report accepted later shows as submitted (its workflow
+steps are stored with their times), an evaluation completed later shows in its earlier stage (each
+stage keeps the day it was reached), an agreement or pact signed later is not there yet. The
+number of queries does not depend on the number of clusters.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from clusterpacts.models import AnnualReport, Cluster, ClusterPact, KpiDefinition, KpiTarget, KpiValue, ReportEvent
+from evaluations.models import Evaluation, Lesson, Stage
+from funding.models import Allocation, BudgetYear, SupportAgreement, cap_date_for
+
+
+def _end_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.max))
+
+
+def _cluster(cluster: Cluster) -> dict[str, Any]:
+    return {"cluster": cluster.pk, "cluster_name": cluster.name}
+
+
+def report_status_on(events: list[ReportEvent], as_of: date) -> str:
+    """The status a report had at the end of `as_of`, replayed from its workflow steps."""
+    status = "draft"
+    limit = _end_of(as_of)
+    for event in events:
+        if event.at <= limit:
+            status = event.to_status
+    return status
+
+
+def briefing(*, clusters: Any, as_of: date) -> dict[str, Any]:
+    clusters = list(clusters.filter(Q(started_on__isnull=True) | Q(started_on__lte=as_of)).order_by("name"))
+    ids = [c.pk for c in clusters]
+    return {
+        "as_of": as_of,
+        "evaluations": _evaluations(clusters, ids, as_of),
+        "reports": _reports(clusters, ids, as_of),
+        "kpis": _kpis(clusters, ids, as_of),
+        "lessons": _lessons(clusters, ids, as_of),
+        "renewals": _renewals(clusters, ids, as_of),
+        "budget": _budget(as_of),
+    }
+
+
+def _evaluations(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
+    by_cluster: dict[int, list[Evaluation]] = defaultdict(list)
+    for evaluation in Evaluation.objects.filter(cluster_id__in=ids, period_start__lte=as_of).order_by("period_start"):
+        by_cluster[evaluation.cluster_id].append(evaluation)
+    rows = []
+    for cluster in clusters:
+        items = []
+        for evaluation in by_cluster[cluster.pk]:
+            stage = evaluation.stage_on(as_of)
+            items.append(
+                {
+                    "id": evaluation.pk,
+                    "title": evaluation.title or evaluation.get_kind_display(),
+                    "kind": evaluation.kind,
+                    "period_start": evaluation.period_start,
+                    "period_end": evaluation.period_end,
+                    "stage": stage,
+                    "completed_on": evaluation.completed_on if stage == Stage.COMPLETED else None,
+                    "conclusion": evaluation.conclusion if stage == Stage.COMPLETED else "",
+                }
+            )
+        rows.append({**_cluster(cluster), "evaluations": items})
+    return rows
+
+
+def _last_working_year(as_of: date) -> int:
+    return as_of.year - 1
+
+
+def _reports(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
+    last = _last_working_year(as_of)
+    reports = AnnualReport.objects.filter(cluster_id__in=ids, year__in=[last - 1, last]).order_by("-year")
+    events: dict[int, list[ReportEvent]] = defaultdict(list)
+    for event in ReportEvent.objects.filter(report__in=reports).order_by("at", "id"):
+        events[event.report_id].append(event)
+    by_cluster: dict[int, dict[int, AnnualReport]] = defaultdict(dict)
+    for report in reports:
+        by_cluster[report.cluster_id][report.year] = report
+    rows = []
+    for cluster in clusters:
+        items = []
+        for year in (last, last - 1):
+            if cluster.started_on and year < cluster.started_on.year:
+                continue
+            report = by_cluster[cluster.pk].get(year)
+            status = report_status_on(events[report.pk], as_of) if report else "missing"
+            due_on = report.due_on if report else None
+            overdue = status in ("missing", "draft", "returned") and due_on is not None and as_of > due_on
+            items.append({"year": year, "status": status, "due_on": due_on, "overdue": overdue})
+        rows.append({**_cluster(cluster), "reports": items})
+    return rows
+
+
+def _kpis(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
+    """For the last working year: target, value and achievement per KPI; only accepted values are official."""
+    year = _last_working_year(as_of)
+    kpis = list(KpiDefinition.objects.filter(active=True).order_by("position", "code"))
+    targets = {(t.cluster_id, t.kpi_id): t.value for t in KpiTarget.objects.filter(cluster_id__in=ids, year=year)}
+    values = list(KpiValue.objects.filter(cluster_id__in=ids, year=year))
+    events: dict[int, list[ReportEvent]] = defaultdict(list)
+    for event in ReportEvent.objects.filter(report_id__in={v.report_id for v in values}).order_by("at", "id"):
+        events[event.report_id].append(event)
+    by_key = {(v.cluster_id, v.kpi_id): v for v in values}
+    rows = []
+    for cluster in clusters:
+        items = []
+        for kpi in kpis:
+            value = by_key.get((cluster.pk, kpi.pk))
+            status = report_status_on(events[value.report_id], as_of) if value else None
+            shown = value.value if value and status in ("submitted", "accepted") else None
+            target = targets.get((cluster.pk, kpi.pk))
+            items.append(
+                {
+                    "code": kpi.code,
+                    "name": kpi.name,
+                    "unit": kpi.unit,
+                    "target": target,
+                    "value": shown,
+                    "official": status == "accepted",
+                    "achievement": _achievement(kpi, shown, target),
+                }
+            )
+        rows.append({**_cluster(cluster), "year": year, "kpis": items})
+    return rows
+
+
+def _achievement(kpi: KpiDefinition, value: Decimal | None, target: Decimal | None) -> Decimal | None:
+    if value is None or not target:
+        return None
+    if kpi.direction == KpiDefinition.Direction.LOWER:
+        return (target / value * 100).quantize(Decimal("1")) if value else None
+    return (value / target * 100).quantize(Decimal("1"))
+
+
+def _lessons(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
+    lessons = (
+        Lesson.objects.filter(evaluation__cluster_id__in=ids, evaluation__completed_on__lte=as_of)
+        .select_related("evaluation", "carried_into")
+        .order_by("evaluation__completed_on", "kind", "id")
+    )
+    by_cluster: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for lesson in lessons:
+        pact: ClusterPact | None = lesson.carried_into
+        carried = pact is not None and pact.signed_on is not None and pact.signed_on <= as_of
+        by_cluster[lesson.evaluation.cluster_id].append(
+            {
+                "kind": lesson.kind,
+                "text": lesson.text,
+                "follow_up": lesson.follow_up,
+                "evaluation": lesson.evaluation_id,
+                "carried_into_version": pact.version if carried else None,
+                "carried_into_signed_on": pact.signed_on if carried else None,
+            }
+        )
+    return [{**_cluster(cluster), "lessons": by_cluster[cluster.pk]} for cluster in clusters]
+
+
+def _renewals(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
+    window = timedelta(days=settings.CLUSTERPACTS_RENEWAL_WINDOW_DAYS)
+    agreements: dict[int, list[SupportAgreement]] = defaultdict(list)
+    for agreement in SupportAgreement.objects.filter(cluster_id__in=ids, start_date__lte=as_of).order_by("start_date"):
+        agreements[agreement.cluster_id].append(agreement)
+    rows = []
+    for cluster in clusters:
+        chain = agreements[cluster.pk]
+        running = next((a for a in chain if a.start_date <= as_of <= a.end_date), chain[-1] if chain else None)
+        if running is None:
+            rows.append({**_cluster(cluster), "agreement": None})
+            continue
+        cap = cap_date_for(running.chain_start)
+        extended = any(a.predecessor_id == running.pk for a in chain)
+        rows.append(
+            {
+                **_cluster(cluster),
+                "agreement": running.reference,
+                "start_date": running.start_date,
+                "end_date": running.end_date,
+                "cap_date": cap,
+                "final_term": running.end_date == cap,
+                "renewal_due": not extended and running.end_date != cap and running.end_date - as_of <= window,
+                "reaches_cap_within_a_year": (cap - as_of).days <= 365,
+            }
+        )
+    return rows
+
+
+def _budget(as_of: date) -> list[dict[str, Any]]:
+    years = list(BudgetYear.objects.filter(year__gte=as_of.year).order_by("year"))
+    allocations: dict[int, list[Allocation]] = defaultdict(list)
+    for allocation in Allocation.objects.filter(budget_year__in=years).select_related("cluster"):
+        allocations[allocation.budget_year_id].append(allocation)
+    rows = []
+    for year in years:
+        items = allocations[year.pk]
+        reserved = [a for a in items if a.purpose == Allocation.Purpose.COMPETITIVENESS]
+        inter = sum((a.amount for a in items if a.purpose == Allocation.Purpose.INTER_CLUSTER), Decimal(0))
+        other = sum((a.amount for a in items if a.purpose == Allocation.Purpose.OTHER), Decimal(0))
+        allocated = sum((a.amount for a in items), Decimal(0))
+        rows.append(
+            {
+                "year": year.year,
+                "envelope": year.envelope,
+                "reservations": [
+                    {"cluster": a.cluster_id, "cluster_name": a.cluster.name, "amount": a.amount}
+                    for a in sorted(reserved, key=lambda a: a.cluster.name)
+                ],
+                "reserved": sum((a.amount for a in reserved), Decimal(0)),
+                "inter_cluster": inter,
+                "other": other,
+                "remaining": year.envelope - allocated,
+            }
+        )
+    return rows
