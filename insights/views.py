@@ -89,3 +89,21 @@ def briefing_page(request: HttpRequest) -> HttpResponse:
     as_of = as_of or timezone.localdate()
     data = briefing(clusters=Cluster.objects.for_user(request.user), as_of=as_of)
     return render(request, "insights/briefing.html", {"b": data, "as_of": as_of, "invalid": bool(query.errors)})
+
+
+@require_safe
+@login_required
+def briefing_docx_download(request: HttpRequest) -> HttpResponse:
+    """The same briefing as a Word document."""
+    from insights.api import AsOfSerializer
+    from insights.documents import briefing_docx
+    from insights.selectors import briefing
+
+    query = AsOfSerializer(data=request.GET)
+    as_of = (query.validated_data.get("as_of") if query.is_valid() else None) or timezone.localdate()
+    content = briefing_docx(briefing(clusters=Cluster.objects.for_user(request.user), as_of=as_of))
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    response["Content-Disposition"] = f'attachment; filename="clusterpacten-briefing-{as_of.isoformat()}.docx"'
+    return response

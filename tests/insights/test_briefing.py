@@ -157,3 +157,38 @@ def test_the_number_of_queries_does_not_grow_with_the_clusters():
     seven = _queries(7)
     forty = _queries(33)  # 40 in all
     assert seven == forty
+
+
+def test_the_word_document_holds_the_briefing_as_of_its_day(client, officer, cluster, history):
+    from io import BytesIO
+
+    from docx import Document
+
+    client.force_login(officer)
+    response = client.get("/insights/briefing.docx", {"as_of": "2020-04-01"}, HTTP_ACCEPT_LANGUAGE="nl")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats-officedocument")
+    assert "clusterpacten-briefing-2020-04-01.docx" in response["Content-Disposition"]
+    document = Document(BytesIO(response.content))
+    text = "\n".join(paragraph.text for paragraph in document.paragraphs)
+    assert "1 april 2020" in document.paragraphs[0].text
+    assert f"{cluster.name} — 2019: ingediend" in text  # accepted only on 28 May 2020
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert "12 (in behandeling)" in cells
+
+
+def test_the_word_document_is_scoped_like_the_page(client, other_manager, cluster, history):
+    from io import BytesIO
+
+    from docx import Document
+
+    client.force_login(other_manager)
+    response = client.get("/insights/briefing.docx", {"as_of": "2020-04-01"})
+    text = "\n".join(p.text for p in Document(BytesIO(response.content)).paragraphs)
+    assert cluster.name not in text
+
+
+def test_anonymous_users_are_sent_to_login_for_the_page_and_the_document(client):
+    for url in ("/insights/briefing/", "/insights/briefing.docx"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith("/accounts/login/")

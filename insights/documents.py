@@ -1,0 +1,107 @@
+"""The briefing as a Word document, headed by its date, ready to paste into a parliamentary reply."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from docx import Document
+
+STAGES = {"planned": "planned", "in_progress": "in progress", "reporting": "reporting", "completed": "completed"}
+
+
+def _number(value: Any) -> str:
+    """12 rather than 12,00; 62,5 stays 62,50 (as the pages show it)."""
+    whole = value == value.to_integral_value()
+    return number_format(value, decimal_pos=0 if whole else 2, force_grouping=True)
+
+
+def _amount(value: Any) -> str:
+    return f"{number_format(value, decimal_pos=0, force_grouping=True)} EUR"
+
+
+def briefing_docx(data: dict[str, Any]) -> bytes:
+    """Render `insights.selectors.briefing()` in the active language."""
+    document = Document()
+    day = date_format(data["as_of"], "j F Y")
+    document.add_heading(_("Cluster pacts: the situation on %(day)s") % {"day": day}, level=0)
+
+    document.add_heading("1. " + _("In what stage is each evaluation of the cluster pacts?"), level=1)
+    for row in data["evaluations"]:
+        for evaluation in row["evaluations"]:
+            stage = _(STAGES[evaluation["stage"]])
+            if evaluation["completed_on"]:
+                stage += " " + date_format(evaluation["completed_on"], "SHORT_DATE_FORMAT")
+            document.add_paragraph(
+                f"{row['cluster_name']} — {evaluation['title']} "
+                f"({evaluation['period_start']:%Y}-{evaluation['period_end']:%Y}): {stage}",
+                style="List Bullet",
+            )
+
+    document.add_heading("2. " + _("How do the KPIs evolve, and how are the goals met?"), level=1)
+    for row in data["reports"]:
+        reports = ", ".join(
+            f"{report['year']}: {_('not started') if report['status'] == 'missing' else _(report['status'])}"
+            for report in row["reports"]
+        )
+        document.add_paragraph(f"{row['cluster_name']} — {reports}", style="List Bullet")
+    for row in data["kpis"]:
+        document.add_heading(
+            f"{row['cluster_name']} — " + _("KPIs of working year %(year)s") % {"year": row["year"]}, 2
+        )
+        table = document.add_table(rows=1, cols=4)
+        for cell, title in zip(table.rows[0].cells, [_("KPI"), _("Target"), _("Value"), _("Of target")], strict=True):
+            cell.text = title
+        for kpi in row["kpis"]:
+            cells = table.add_row().cells
+            cells[0].text = f"{kpi['code']} {kpi['name']}"
+            cells[1].text = "—" if kpi["target"] is None else _number(kpi["target"])
+            value = "—" if kpi["value"] is None else _number(kpi["value"])
+            cells[2].text = value if kpi["official"] or kpi["value"] is None else f"{value} ({_('pending')})"
+            cells[3].text = "—" if kpi["achievement"] is None else f"{kpi['achievement']} %"
+
+    document.add_heading("3. " + _("What lessons came out, and how are they carried into the pacts?"), level=1)
+    for row in data["lessons"]:
+        for lesson in row["lessons"]:
+            where = (
+                _("carried into pact version %(version)s (signed %(day)s)")
+                % {
+                    "version": lesson["carried_into_version"],
+                    "day": date_format(lesson["carried_into_signed_on"], "SHORT_DATE_FORMAT"),
+                }
+                if lesson["carried_into_version"]
+                else _("not yet carried into a pact")
+            )
+            kind = _("good practice") if lesson["kind"] == "good_practice" else _("bottleneck")
+            document.add_paragraph(f"{row['cluster_name']} — {kind}: {lesson['text']} ({where})", style="List Bullet")
+
+    document.add_heading("4. " + _("When are the agreements renewed, and which reach the 10-year cap?"), level=1)
+    for row in data["renewals"]:
+        if not row.get("agreement"):
+            continue
+        state = (
+            _("final term: ends on the cap")
+            if row["final_term"]
+            else (_("renewal due") if row["renewal_due"] else _("running"))
+        )
+        document.add_paragraph(
+            f"{row['cluster_name']} — {row['agreement']}: "
+            f"{date_format(row['end_date'], 'SHORT_DATE_FORMAT')}; {_('Cap date')}: "
+            f"{date_format(row['cap_date'], 'SHORT_DATE_FORMAT')} ({state})",
+            style="List Bullet",
+        )
+
+    document.add_heading("5. " + _("What budget is foreseen for the coming years?"), level=1)
+    for year in data["budget"]:
+        document.add_paragraph(
+            f"{year['year']}: {_('Envelope')} {_amount(year['envelope'])}; {_('Reserved for the clusters')} "
+            f"{_amount(year['reserved'])}; {_('Inter-cluster projects')} {_amount(year['inter_cluster'])}; "
+            f"{_('Other initiatives')} {_amount(year['other'])}; {_('Remaining')} {_amount(year['remaining'])}",
+            style="List Bullet",
+        )
+
+    buffer = BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
