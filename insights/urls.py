@@ -7,6 +7,7 @@ app_name = "insights"
 urlpatterns = [
     path("insights/briefing/", views.briefing_page, name="briefing"),
     path("insights/briefing.docx", views.briefing_docx_download, name="briefing-docx"),
+    path("insights/exports/<slug:dataset>.<str:fmt>", views.export, name="export"),
     path("clusters/", views.cluster_list, name="clusters"),
     path("clusters/<slug:slug>/", views.cluster_home, name="cluster"),
 ]

@@ -107,3 +107,31 @@ def briefing_docx_download(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="clusterpacten-briefing-{as_of.isoformat()}.docx"'
     return response
+
+
+@require_safe
+@login_required
+def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
+    """A table as CSV or Excel, filtered with the same parameters as its API list, scoped to the user."""
+    from django.http import FileResponse, Http404, StreamingHttpResponse
+    from django.utils.module_loading import import_string
+
+    from insights.exports import DATASETS, csv_stream, xlsx_file
+
+    spec = DATASETS.get(dataset)
+    if spec is None or fmt not in ("csv", "xlsx"):
+        raise Http404
+    filterset = import_string(spec.filterset)(request.GET, queryset=spec.queryset(request.user), request=request)
+    if not filterset.is_valid():
+        return HttpResponse(str(filterset.errors.as_text()), status=400, content_type="text/plain; charset=utf-8")
+    filename = f"{dataset}-{timezone.localdate().isoformat()}.{fmt}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(csv_stream(spec, filterset.qs), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    return FileResponse(
+        xlsx_file(spec, filterset.qs),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
