@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -134,4 +134,56 @@ def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
         as_attachment=True,
         filename=filename,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@require_safe
+@login_required
+def funding_overview(request: HttpRequest) -> HttpResponse:
+    """Every budget year, past and planned: envelope, reservations per cluster, other allocations, remaining."""
+    from decimal import Decimal
+
+    from funding.models import Allocation, BudgetYear
+
+    clusters = list(Cluster.objects.for_user(request.user).order_by("name"))
+    years = list(BudgetYear.objects.for_user(request.user).order_by("year"))
+    allocations = Allocation.objects.for_user(request.user).filter(budget_year__in=years)
+    reserved: dict[tuple[int, int], Decimal] = {}
+    other: dict[tuple[int, str], Decimal] = {}
+    for budget_year_id, purpose, cluster_id, amount in allocations.values_list(
+        "budget_year_id", "purpose", "cluster_id", "amount"
+    ):
+        if purpose == Allocation.Purpose.COMPETITIVENESS:
+            reserved[(budget_year_id, cluster_id)] = amount
+        else:
+            other[(budget_year_id, purpose)] = other.get((budget_year_id, purpose), Decimal(0)) + amount
+    # What remains is computed from every allocation of the year, which only readers of all data may see.
+    totals = dict(
+        Allocation.objects.filter(budget_year__in=years)
+        .values("budget_year")
+        .annotate(total=Sum("amount"))
+        .values_list("budget_year", "total")
+    )
+    rows = []
+    for year in years:
+        rows.append(
+            {
+                "year": year,
+                "reserved": [reserved.get((year.pk, c.pk)) for c in clusters],
+                "inter_cluster": other.get((year.pk, Allocation.Purpose.INTER_CLUSTER), Decimal(0)),
+                "other": other.get((year.pk, Allocation.Purpose.OTHER), Decimal(0)),
+                "remaining": year.envelope - (totals.get(year.pk) or Decimal(0)),
+            }
+        )
+    grand = {
+        "envelope": sum((r["year"].envelope for r in rows), Decimal(0)),
+        "reserved": [sum((r["reserved"][i] or Decimal(0) for r in rows), Decimal(0)) for i in range(len(clusters))],
+        "inter_cluster": sum((r["inter_cluster"] for r in rows), Decimal(0)),
+        "other": sum((r["other"] for r in rows), Decimal(0)),
+        "remaining": sum((r["remaining"] for r in rows), Decimal(0)),
+    }
+    return render(
+        request,
+        "insights/funding.html",
+        {"clusters": clusters, "rows": rows, "grand": grand, "today": timezone.localdate()},
     )
