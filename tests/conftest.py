@@ -78,7 +78,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     after it must still find the roles and the KPI catalogue that the migrations load. This runs after
     every fixture of the test is torn down, so after that flush, however the test asked for it."""
     result = yield
-    if _is_transactional(item):
+    # After the last test the test database itself is gone (session teardown): nothing to restore.
+    if nextitem is not None and _is_transactional(item):
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock():
