@@ -62,5 +62,8 @@ scan: $(VENV)/.installed-run ## raise and resolve flags as of today (AS_OF=YYYY-
 worker: $(VENV)/.installed-run ## a Celery worker with beat (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
 	$(BIN)/celery -A config worker --beat --loglevel=INFO
 
+bench: $(VENV)/.installed-dev ## benchmarks (ROWS=1000000 for the full export claim)
+	$(PY) bench/export_memory.py
+
 clean: ## remove the virtual environment and local database
 	rm -rf $(VENV) db.sqlite3 .test-media .pytest_cache
