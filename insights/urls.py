@@ -5,6 +5,7 @@ from insights import views
 app_name = "insights"
 
 urlpatterns = [
+    path("insights/", views.dashboard, name="dashboard"),
     path("insights/briefing/", views.briefing_page, name="briefing"),
     path("insights/funding/", views.funding_overview, name="funding"),
     path("insights/briefing.docx", views.briefing_docx_download, name="briefing-docx"),

@@ -187,3 +187,58 @@ def funding_overview(request: HttpRequest) -> HttpResponse:
         "insights/funding.html",
         {"clusters": clusters, "rows": rows, "grand": grand, "today": timezone.localdate()},
     )
+
+
+@require_safe
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The officer's overview: open flags, latest evaluations, agreements ending soon, reports, budget."""
+    from datetime import timedelta
+
+    from clusterpacts.roles import is_reader
+    from evaluations.models import Evaluation
+    from funding.models import BudgetYear, Flag
+    from insights.selectors import briefing
+
+    if not is_reader(request.user):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    today = timezone.localdate()
+    clusters = Cluster.objects.for_user(request.user)
+    flags = list(Flag.objects.for_user(request.user).open().select_related("cluster").order_by("kind", "due_on"))
+    by_kind: dict[str, list[Flag]] = {}
+    for flag in flags:
+        by_kind.setdefault(flag.get_kind_display(), []).append(flag)
+    latest: dict[int, Evaluation] = {}
+    for evaluation in (
+        Evaluation.objects.for_user(request.user).select_related("cluster").order_by("period_end", "period_start")
+    ):
+        latest[evaluation.cluster_id] = evaluation
+    ending = (
+        SupportAgreement.objects.for_user(request.user)
+        .filter(end_date__gte=today, end_date__lte=today + timedelta(days=730))
+        .select_related("cluster")
+        .order_by("end_date")
+    )
+    summary = briefing(clusters=clusters, as_of=today)
+    report_counts: dict[str, int] = {}
+    for row in summary["reports"]:
+        for report in row["reports"][:1]:
+            key = "overdue" if report["overdue"] else report["status"]
+            report_counts[key] = report_counts.get(key, 0) + 1
+    budget = BudgetYear.objects.filter(year=today.year).first()
+    return render(
+        request,
+        "insights/dashboard.html",
+        {
+            "today": today,
+            "flags_by_kind": sorted(by_kind.items()),
+            "latest": sorted(latest.values(), key=lambda e: e.cluster.name),
+            "ending": ending,
+            "report_counts": sorted(report_counts.items()),
+            "reports": summary["reports"],
+            "budget_year": budget,
+            "budget": next((row for row in summary["budget"] if budget and row["year"] == budget.year), None),
+        },
+    )
