@@ -61,9 +61,6 @@ class FiguresForm(forms.Form):
     def figures(self) -> dict[KpiDefinition, Any]:
         return {kpi: self.cleaned_data.get(kpi_field_name(kpi)) for kpi in self.kpis}
 
-    def kpi_fields(self) -> list[forms.BoundField]:
-        return [self[kpi_field_name(kpi)] for kpi in self.kpis]
-
 
 class PlanForm(FiguresForm):
     text_field = "planned_actions"

@@ -455,6 +455,14 @@ class KpiDefinition(models.Model):
 
         return self.name_en if (get_language() or "nl").startswith("en") else self.name_nl
 
+    def achievement(self, value: Decimal | None, target: Decimal | None) -> Decimal | None:
+        """Percentage of the target reached, by direction (lower is better: target / value), whole."""
+        if value is None or not target:
+            return None
+        if self.direction == self.Direction.LOWER:
+            return (Decimal(target) / Decimal(value) * 100).quantize(Decimal(1)) if value else None
+        return (Decimal(value) / Decimal(target) * 100).quantize(Decimal(1))
+
     def check_value(self, value: Decimal | None) -> None:
         """The one implementation of 'percentages within 0-100; counts whole and not negative'."""
         if value is None:

@@ -250,6 +250,18 @@ def transition_mail_send(*, event: ReportEvent) -> int:
     return len(recipients)
 
 
+def annual_plan_check_complete(*, plan: AnnualPlan) -> None:
+    """Complete: a target for every active KPI of the catalogue. The portal asks for it before submitting."""
+    missing = list(
+        KpiDefinition.objects.filter(active=True).exclude(targets__plan=plan).values_list("code", flat=True)
+    )
+    if missing:
+        raise ValidationError(
+            gettext("Give a target for every KPI before you submit; missing: %(codes)s.")
+            % {"codes": ", ".join(missing)}
+        )
+
+
 def annual_report_check_complete(*, report: AnnualReport) -> None:
     """Complete: a narrative and a value for every active KPI of the catalogue. The portal asks for a
     complete report before it submits one."""

@@ -82,19 +82,10 @@ def figure_rows(form: Any, figures: dict[str, Any], kpis: list[KpiDefinition]) -
                 "value": current,
                 "last_year": last.value if last else None,
                 "last_year_official": bool(last and last.is_official),
-                "achievement": achievement(kpi, current, target),
+                "achievement": kpi.achievement(current, target),
             }
         )
     return rows
-
-
-def achievement(kpi: KpiDefinition, value: Any, target: Any) -> Any:
-    """Percentage of the target reached, respecting the KPI's direction (lower is better: inverted)."""
-    if value is None or not target:
-        return None
-    if kpi.direction == KpiDefinition.Direction.LOWER:
-        return round(target / value * 100) if value else None
-    return round(value / target * 100)
 
 
 # --- annual plan ---------------------------------------------------------------------------------
@@ -150,12 +141,7 @@ def _save_plan(cluster: Cluster, year: int, plan: Any, form: PlanForm, *, submit
             form, form.figures(), lambda kpi, value: services.kpi_target_set(plan=plan, kpi=kpi, value=value)
         )
         if submit:
-            missing = [kpi.code for kpi, value in form.figures().items() if value is None]
-            if missing:
-                raise ValidationError(
-                    gettext("Give a target for every KPI before you submit; missing: %(codes)s.")
-                    % {"codes": ", ".join(missing)}
-                )
+            services.annual_plan_check_complete(plan=plan)
             services.document_transition(document=plan, to=Workflow.SUBMITTED, by=by)
     except ValidationError as error:
         errors_to_form(form, error, {"year": "planned_actions", "status": "planned_actions"})

@@ -133,19 +133,11 @@ def _kpis(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str
                     "target": target,
                     "value": shown,
                     "official": status == "accepted",
-                    "achievement": _achievement(kpi, shown, target),
+                    "achievement": kpi.achievement(shown, target),
                 }
             )
         rows.append({**_cluster(cluster), "year": year, "kpis": items})
     return rows
-
-
-def _achievement(kpi: KpiDefinition, value: Decimal | None, target: Decimal | None) -> Decimal | None:
-    if value is None or not target:
-        return None
-    if kpi.direction == KpiDefinition.Direction.LOWER:
-        return (target / value * 100).quantize(Decimal("1")) if value else None
-    return (value / target * 100).quantize(Decimal("1"))
 
 
 def _lessons(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:

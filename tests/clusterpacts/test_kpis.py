@@ -249,3 +249,24 @@ def test_targets_cannot_be_set_on_a_submitted_plan(cluster):
         kpi_target_set(plan=plan, kpi=factories.kpi(COUNT), value=Decimal(3))
 
     assert not KpiTarget.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("direction", "value", "target", "expected"),
+    [
+        ("higher", 120, 100, 120),
+        ("higher", 50, 200, 25),
+        ("lower", 80, 100, 125),
+        ("lower", 0, 100, None),
+        ("higher", None, 100, None),
+        ("higher", 10, 0, None),
+    ],
+)
+def test_achievement_respects_the_kpis_direction(direction, value, target, expected):
+    from decimal import Decimal
+
+    from clusterpacts.models import KpiDefinition
+
+    kpi = KpiDefinition(code="X", direction=direction, unit="count")
+    got = kpi.achievement(None if value is None else Decimal(value), Decimal(target))
+    assert got == (None if expected is None else Decimal(expected))
