@@ -222,9 +222,14 @@ class Organisation(models.Model):
         return self.kind == self.Kind.SME
 
 
+def membership_active_on(day: date) -> Q:
+    """A member counts from the day it joins up to and including the day it leaves."""
+    return Q(joined_on__lte=day) & (Q(left_on__isnull=True) | Q(left_on__gte=day))
+
+
 class MembershipQuerySet(ScopedQuerySet):
     def active_on(self, day: date) -> MembershipQuerySet:
-        return self.filter(joined_on__lte=day).filter(Q(left_on__isnull=True) | Q(left_on__gte=day))
+        return self.filter(membership_active_on(day))
 
 
 class Membership(models.Model):

@@ -18,6 +18,7 @@ from clusterpacts.models import (
     Organisation,
     Workflow,
     default_report_due_on,
+    membership_active_on,
 )
 
 
@@ -70,13 +71,25 @@ class MembershipFigures:
 
 def membership_figures(*, cluster: Cluster, on: date) -> MembershipFigures:
     """Members, paying members and SMEs of `cluster` on a day: derived, never typed in."""
+    return membership_figures_on(cluster=cluster, days=[on])[on]
+
+
+def membership_figures_on(*, cluster: Cluster, days: list[date]) -> dict[date, MembershipFigures]:
+    """The same figures on each of several days (e.g. every year end), in one query."""
     sme = Q(organisation__kind=Organisation.Kind.SME)
-    counts = (
-        Membership.objects.filter(cluster=cluster)
-        .active_on(on)
-        .aggregate(members=Count("id"), paying=Count("id", filter=Q(paying=True)), smes=Count("id", filter=sme))
-    )
-    return MembershipFigures(**counts)
+    aggregates: dict[str, Count] = {}
+    for n, day in enumerate(days):
+        active = membership_active_on(day)
+        aggregates[f"members_{n}"] = Count("id", filter=active)
+        aggregates[f"paying_{n}"] = Count("id", filter=active & Q(paying=True))
+        aggregates[f"smes_{n}"] = Count("id", filter=active & sme)
+    if not aggregates:
+        return {}
+    counts = Membership.objects.filter(cluster=cluster).aggregate(**aggregates)
+    return {
+        day: MembershipFigures(members=counts[f"members_{n}"], paying=counts[f"paying_{n}"], smes=counts[f"smes_{n}"])
+        for n, day in enumerate(days)
+    }
 
 
 def derived_kpi_values(*, cluster: Cluster, year: int, on: date) -> dict[str, Decimal | None]:

@@ -7,15 +7,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from clusterpacts.models import Cluster
-from clusterpacts.roles import is_officer, is_reader
+from clusterpacts.roles import is_reader
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role lands on its home: officers on the review queue, a cluster manager on their cluster."""
+    """Each role lands on its home: officers and readers on the dashboard, a cluster manager on their cluster."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if is_officer(request.user):
-        return redirect("clusterpacts:review")
+    if is_reader(request.user):
+        return redirect("insights:dashboard")
     clusters = list(Cluster.objects.for_user(request.user)[:2])
     if len(clusters) == 1 and not is_reader(request.user):
         return redirect("insights:cluster", slug=clusters[0].slug)

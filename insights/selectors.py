@@ -17,7 +17,17 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from clusterpacts.models import AnnualReport, Cluster, ClusterPact, KpiDefinition, KpiTarget, KpiValue, ReportEvent
+from clusterpacts.models import (
+    AnnualReport,
+    Cluster,
+    ClusterPact,
+    KpiDefinition,
+    KpiTarget,
+    KpiValue,
+    ReportEvent,
+    Workflow,
+)
+from clusterpacts.selectors import membership_figures_on
 from evaluations.models import Evaluation, Lesson, Stage
 from funding.models import Allocation, BudgetYear, SupportAgreement, cap_date_for
 
@@ -219,3 +229,61 @@ def _budget(as_of: date) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+# --- one cluster over the years (the cluster page) -------------------------------------------------
+
+
+class KpiPoints:
+    """Targets and reported values of some clusters, KPIs and years, read in two queries.
+
+    Values of reports still in draft or returned are not figures yet and are left out; a submitted
+    report's values are pending until an officer accepts them. Achievement respects the KPI's direction.
+    """
+
+    def __init__(self, *, cluster_ids: list[int], kpis: list[KpiDefinition], years: list[int]) -> None:
+        scope = {"cluster_id__in": cluster_ids, "kpi__in": kpis, "year__in": years}
+        self.targets = {(t.cluster_id, t.kpi_id, t.year): t.value for t in KpiTarget.objects.filter(**scope)}
+        self.values = {
+            (v.cluster_id, v.kpi_id, v.year): (v.value, v.report.status)
+            for v in KpiValue.objects.filter(
+                **scope, report__status__in=(Workflow.SUBMITTED, Workflow.ACCEPTED)
+            ).select_related("report")
+        }
+
+    def point(self, cluster_id: int, kpi: KpiDefinition, year: int) -> dict[str, Any]:
+        target = self.targets.get((cluster_id, kpi.pk, year))
+        value, status = self.values.get((cluster_id, kpi.pk, year), (None, None))
+        return {
+            "year": year,
+            "target": target,
+            "value": value,
+            "status": "accepted" if status == Workflow.ACCEPTED else ("pending" if status else None),
+            "achievement": kpi.achievement(value, target),
+        }
+
+
+def kpi_evolution(*, cluster: Cluster, years: list[int]) -> list[dict[str, Any]]:
+    """For every active KPI of one cluster: target, value and achievement per year."""
+    kpis = list(KpiDefinition.objects.filter(active=True).order_by("position", "code"))
+    points = KpiPoints(cluster_ids=[cluster.pk], kpis=kpis, years=years)
+    return [{"kpi": kpi, "years": [points.point(cluster.pk, kpi, year) for year in years]} for kpi in kpis]
+
+
+def kpi_comparison(*, clusters: list[Cluster], kpi: KpiDefinition, years: list[int]) -> list[dict[str, Any]]:
+    """One KPI across clusters: target, value and achievement per cluster and year."""
+    points = KpiPoints(cluster_ids=[c.pk for c in clusters], kpis=[kpi], years=years)
+    return [
+        {**_cluster(cluster), "slug": cluster.slug, "years": [points.point(cluster.pk, kpi, year) for year in years]}
+        for cluster in clusters
+    ]
+
+
+def members_by_year(*, cluster: Cluster, years: list[int], today: date) -> list[dict[str, Any]]:
+    """Members, paying members and SME share at each year's end (today for the running year)."""
+    days = [min(date(year, 12, 31), today) for year in years]
+    figures = membership_figures_on(cluster=cluster, days=days)
+    return [
+        {"year": year, "on": day, "year_end": day.month == 12 and day.day == 31, "figures": figures[day]}
+        for year, day in zip(years, days, strict=True)
+    ]

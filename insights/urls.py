@@ -8,6 +8,7 @@ urlpatterns = [
     path("insights/", views.dashboard, name="dashboard"),
     path("insights/briefing/", views.briefing_page, name="briefing"),
     path("insights/funding/", views.funding_overview, name="funding"),
+    path("insights/compare/", views.compare, name="compare"),
     path("insights/briefing.docx", views.briefing_docx_download, name="briefing-docx"),
     path("insights/exports/<slug:dataset>.<str:fmt>", views.export, name="export"),
     path("clusters/", views.cluster_list, name="clusters"),

@@ -2,61 +2,149 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
-from clusterpacts.models import AnnualReport, Cluster, ClusterPact, Commitment, KpiDefinition
+from clusterpacts.models import AnnualReport, Cluster, ClusterPact, Commitment, Workflow
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user
-from clusterpacts.selectors import membership_figures
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
+from insights import charts
 
 
 @require_safe
 @login_required
 def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
-    """A cluster at a glance: its pact, agreements, this year's targets, reports and open flags."""
+    """A cluster at a glance and over the years: pact, agreement chain, KPIs, members, evaluations, lessons."""
+    from evaluations.models import Finding, Lesson
+    from insights.selectors import kpi_evolution, members_by_year
+
     cluster = get_cluster_by_slug_for_user(request.user, slug)
     today = timezone.localdate()
-    pact = (
-        ClusterPact.objects.filter(cluster=cluster, status=ClusterPact.Status.SIGNED)
+    pacts = list(
+        ClusterPact.objects.filter(cluster=cluster)
         .prefetch_related(Prefetch("commitments", queryset=Commitment.objects.order_by("party", "id")))
-        .first()
+        .annotate(lesson_count=Count("lessons"))
+        .order_by("-version")
     )
+    pact = next((p for p in pacts if p.status == ClusterPact.Status.SIGNED), None)
     agreements = list(SupportAgreement.objects.filter(cluster=cluster).order_by("start_date"))
     reports = list(AnnualReport.objects.filter(cluster=cluster).order_by("-year"))
     report_years = {report.year for report in reports}
     working_year = today.year - 1
     start_year = cluster.started_on.year if cluster.started_on else working_year
     missing_years = [year for year in range(start_year, working_year + 1) if year not in report_years]
-    targets = [
-        (kpi, value)
-        for kpi, value in (
-            (t.kpi, t.value)
-            for t in cluster.kpi_targets.filter(year=today.year).select_related("kpi").order_by("kpi__position")
+    years = list(range(min(start_year, today.year), today.year + 1))
+    evolution = kpi_evolution(cluster=cluster, years=years)
+    members = members_by_year(cluster=cluster, years=years, today=today)
+    evaluations = list(
+        Evaluation.objects.filter(cluster=cluster)
+        .prefetch_related(
+            Prefetch("findings", queryset=Finding.objects.order_by("criterion")),
+            Prefetch("lessons", queryset=Lesson.objects.select_related("carried_into").order_by("kind", "id")),
         )
-    ]
+        .order_by("-period_end", "-period_start")
+    )
     context = {
         "cluster": cluster,
         "today": today,
         "pact": pact,
+        "pacts": pacts,
         "agreements": agreements,
         "running": next((a for a in agreements if a.start_date <= today <= a.end_date), None),
+        "agreement_chart": _agreement_timeline(agreements, today),
         "reports": reports,
         "missing_years": missing_years,
         "working_year": working_year,
-        "targets": targets,
-        "kpi_count": KpiDefinition.objects.filter(active=True).count(),
+        "targets": [
+            (row["kpi"], p["target"]) for row in evolution for p in row["years"][-1:] if p["target"] is not None
+        ],
+        "evolution": [{**row, "chart": _kpi_chart(row)} for row in evolution],
+        "members": members[-1]["figures"],
+        "members_by_year": members,
+        "members_chart": _members_chart(members),
         "flags": Flag.objects.open().filter(cluster=cluster).order_by("due_on"),
-        "evaluations": Evaluation.objects.filter(cluster=cluster).order_by("-period_end")[:5],
-        "members": membership_figures(cluster=cluster, on=today),
+        "evaluations": evaluations,
         "can_write": can_write_cluster_documents(request.user, cluster),
     }
     return render(request, "insights/cluster_home.html", context)
+
+
+def _agreement_timeline(agreements: list[SupportAgreement], today: date) -> charts.Chart | None:
+    """The chain of agreements from its start to the ten-year cap, one lane per agreement."""
+    if not agreements:
+        return None
+    cap = agreements[-1].cap_date
+    end = max([cap, *(a.end_date for a in agreements)])
+    lanes = []
+    for n, agreement in enumerate(agreements):
+        css = "agreement-final" if agreement.is_final_term else "agreement"
+        if agreement.start_date > today:
+            css = "agreement-future"
+        period = (
+            date_format(agreement.start_date, "SHORT_DATE_FORMAT"),
+            date_format(agreement.end_date, "SHORT_DATE_FORMAT"),
+        )
+        title = f"{agreement.reference}: {period[0]} \u2013 {period[1]}"
+        milestones = []
+        if n == len(agreements) - 1:
+            milestones.append(
+                charts.Milestone(
+                    cap, "cap", gettext("Cap date %(date)s") % {"date": date_format(cap, "SHORT_DATE_FORMAT")}
+                )
+            )
+        lanes.append(
+            charts.Lane(
+                agreement.reference, [charts.Span(agreement.start_date, agreement.end_date, css, title)], milestones
+            )
+        )
+    return charts.timeline(
+        gettext("Support agreements up to the cap date"), lanes, start=agreements[0].chain_start, end=end, today=today
+    )
+
+
+def _kpi_chart(row: dict[str, Any]) -> charts.Chart:
+    kpi = row["kpi"]
+    items = []
+    for point in row["years"]:
+        parts = [str(point["year"])]
+        if point["value"] is not None:
+            parts.append(gettext("value %(value)s") % {"value": number_format(point["value"], use_l10n=True)})
+        if point["target"] is not None:
+            parts.append(gettext("target %(value)s") % {"value": number_format(point["target"], use_l10n=True)})
+        items.append(
+            charts.Column(
+                label=str(point["year"]),
+                value=point["value"],
+                css="bar" if point["status"] == "accepted" else "bar-pending",
+                target=point["target"],
+                title=", ".join(parts),
+            )
+        )
+    return charts.columns(f"{kpi.code} {kpi.name}", items, width=400)
+
+
+def _members_chart(rows: list[dict[str, Any]]) -> charts.Chart:
+    return charts.columns(
+        gettext("Members at the end of each year"),
+        [
+            charts.Column(
+                label=str(row["year"]),
+                value=row["figures"].members,
+                title=f"{row['year']}: {row['figures'].members}",
+            )
+            for row in rows
+        ],
+    )
 
 
 @require_safe
@@ -215,11 +303,56 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         Evaluation.objects.for_user(request.user).select_related("cluster").order_by("period_end", "period_start")
     ):
         latest[evaluation.cluster_id] = evaluation
-    ending = (
+    horizon = today + timedelta(days=730)
+    ending = list(
         SupportAgreement.objects.for_user(request.user)
-        .filter(end_date__gte=today, end_date__lte=today + timedelta(days=730))
+        .filter(end_date__gte=today, end_date__lte=horizon)
         .select_related("cluster")
         .order_by("end_date")
+    )
+    # Each cluster with an agreement ending in the window gets a lane: its agreements in the window
+    # (a successor already signed shows) and its cap date.
+    lanes_of = sorted({a.cluster for a in ending}, key=lambda c: c.name)
+    in_window = SupportAgreement.objects.filter(
+        cluster__in=lanes_of, end_date__gte=today - timedelta(days=365), start_date__lte=horizon
+    ).order_by("start_date")
+    by_cluster: dict[int, list[SupportAgreement]] = {}
+    for agreement in in_window:
+        by_cluster.setdefault(agreement.cluster_id, []).append(agreement)
+    lanes = []
+    for cluster in lanes_of:
+        spans = []
+        for agreement in by_cluster.get(cluster.pk, []):
+            css = "agreement-final" if agreement.is_final_term else "agreement"
+            if agreement.start_date > today:
+                css = "agreement-future"
+            period = f"{date_format(agreement.start_date, 'SHORT_DATE_FORMAT')} \u2013 "
+            period += date_format(agreement.end_date, "SHORT_DATE_FORMAT")
+            spans.append(
+                charts.Span(agreement.start_date, agreement.end_date, css, f"{agreement.reference}: {period}")
+            )
+        chain = by_cluster.get(cluster.pk, [])
+        cap = chain[-1].cap_date if chain else None
+        milestones = (
+            [
+                charts.Milestone(
+                    cap, "cap", gettext("Cap date %(date)s") % {"date": date_format(cap, "SHORT_DATE_FORMAT")}
+                )
+            ]
+            if cap
+            else []
+        )
+        lanes.append(charts.Lane(cluster.name, spans, milestones))
+    ending_chart = (
+        charts.timeline(
+            gettext("Agreements ending in the next 24 months"),
+            lanes,
+            start=date(today.year, 1, 1),
+            end=date(horizon.year, 12, 31),
+            today=today,
+        )
+        if lanes
+        else None
     )
     summary = briefing(clusters=clusters, as_of=today)
     report_counts: dict[str, int] = {}
@@ -236,9 +369,72 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "flags_by_kind": sorted(by_kind.items()),
             "latest": sorted(latest.values(), key=lambda e: e.cluster.name),
             "ending": ending,
+            "ending_chart": ending_chart,
+            "to_review": AnnualReport.objects.for_user(request.user).filter(status=Workflow.SUBMITTED).count(),
             "report_counts": sorted(report_counts.items()),
             "reports": summary["reports"],
             "budget_year": budget,
             "budget": next((row for row in summary["budget"] if budget and row["year"] == budget.year), None),
         },
+    )
+
+
+@require_safe
+@login_required
+def compare(request: HttpRequest) -> HttpResponse:
+    """One KPI across the clusters: who is ahead of or behind target, in a year and over the years."""
+    from insights.forms import CompareForm
+    from insights.selectors import kpi_comparison
+
+    today = timezone.localdate()
+    clusters = list(Cluster.objects.for_user(request.user).order_by("name"))
+    first = min((c.started_on.year for c in clusters if c.started_on), default=today.year - 1)
+    years = list(range(first, today.year + 1))
+    form = CompareForm(request.GET, years=years, default_year=today.year - 1)
+    context: dict[str, Any] = {"form": form, "years": years, "today": today}
+    if form.is_valid():
+        kpi, year = form.cleaned_data["kpi"], form.cleaned_data["year"]
+        rows = kpi_comparison(clusters=clusters, kpi=kpi, years=years)
+        at = years.index(year)
+        ranked = sorted(
+            rows,
+            key=lambda r: (
+                r["years"][at]["achievement"] is None,
+                -(r["years"][at]["achievement"] or 0),
+                r["cluster_name"],
+            ),
+        )
+        context.update(
+            kpi=kpi,
+            year=year,
+            ranked=[{**row, "point": row["years"][at]} for row in ranked],
+            rows=rows,
+            year_chart=_achievement_bars(kpi, year, ranked, at),
+            years_chart=charts.lines(
+                gettext("%(kpi)s: achievement of the target per year (%%)") % {"kpi": kpi.code},
+                [str(y) for y in years],
+                [charts.Series(row["cluster_name"], [p["achievement"] for p in row["years"]]) for row in rows],
+                reference=100,
+            ),
+        )
+    return render(request, "insights/compare.html", context, status=200 if form.is_valid() else 400)
+
+
+def _achievement_bars(kpi: Any, year: int, rows: list[dict[str, Any]], at: int) -> charts.Chart:
+    items = []
+    for row in rows:
+        point = row["years"][at]
+        achievement = point["achievement"]
+        css = "bar" if achievement is not None and achievement >= 100 else "bar-behind"
+        if point["status"] == "pending":
+            css = "bar-pending"
+        title = row["cluster_name"]
+        if achievement is not None:
+            title += f": {achievement} %"
+        items.append(charts.HBar(row["cluster_name"], achievement, css, title))
+    return charts.hbars(
+        gettext("%(kpi)s in %(year)s: achievement of the target (%%)") % {"kpi": kpi.code, "year": year},
+        items,
+        reference=100,
+        unit=" %",
     )

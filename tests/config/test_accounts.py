@@ -42,11 +42,11 @@ def test_a_manager_lands_on_their_cluster_after_login(client, manager, cluster, 
     assert response.context["cluster"] == cluster
 
 
-def test_an_officer_lands_on_the_review_queue_after_login(client, officer):
+def test_an_officer_lands_on_the_dashboard_after_login(client, officer):
     response = log_in(client, officer.username, follow=True)
-    assert response.redirect_chain[-1][0] == "/review/"
+    assert response.redirect_chain[-1][0] == "/insights/"
     assert response.status_code == 200
-    assert response.resolver_match.url_name == "review"
+    assert response.resolver_match.url_name == "dashboard"
 
 
 def test_login_honours_next(client, manager, cluster):

@@ -40,11 +40,19 @@ def test_home_sends_anonymous_users_to_login(client):
 
 
 @pytest.mark.django_db
-def test_home_sends_officers_to_the_review_queue(client, officer):
+def test_home_sends_officers_to_the_dashboard(client, officer):
     client.force_login(officer)
     response = client.get("/")
     assert response.status_code == 302
-    assert response.url == reverse("clusterpacts:review")
+    assert response.url == reverse("insights:dashboard")
+
+
+@pytest.mark.django_db
+def test_home_sends_api_readers_to_the_dashboard(client, reader):
+    client.force_login(reader)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.url == reverse("insights:dashboard")
 
 
 @pytest.mark.django_db

@@ -46,7 +46,10 @@ def test_an_officer_sees_flags_evaluations_and_agreements_ending_soon(client, of
     response = client.get("/insights/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     text = response.text
-    assert text.count("SO-cluster-") == 2
+    assert text.count("<td>SO-cluster-") == 2, "each agreement ending soon is a row of the table"
+    timeline = response.text.split('id="ending-chart"')[1].split("</figure>")[0]
+    assert timeline.count('class="agreement') == 2, "...and a bar on the timeline"
+    assert timeline.count('class="cap"') == 0, "caps ten years away fall outside the 24 months"
     assert "renewal due" in text and "Evaluation of Cluster" in text
     assert "82,000,000 EUR" in text
 
@@ -60,7 +63,7 @@ def test_the_dashboard_costs_the_same_queries_for_7_and_40_clusters(client, offi
     _world(33)
     with CaptureQueriesContext(connection) as forty:
         response = client.get("/insights/")
-    assert response.text.count("SO-cluster-") == 40
+    assert response.text.count("<td>SO-cluster-") == 40
     assert len(seven) == len(forty)
 
 

@@ -1,0 +1,295 @@
+"""Charts drawn on the server as SVG: no script, no internet, and they print.
+
+Each function turns figures into geometry (coordinates in a fixed viewBox that scales with the page);
+the templates in `insights/templates/insights/charts/` draw it. A chart never stands alone: the page
+puts the same figures in a table beside it, for screen readers and for print.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.utils.formats import number_format
+
+# The palette for series that have no meaning of their own (clusters in a comparison): distinguishable
+# by colour-blind readers (Okabe-Ito) and each line also carries its own marker shape in the legend order.
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
+
+WIDTH = 640
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 12, 12, 28
+
+
+@dataclass(frozen=True)
+class Tick:
+    at: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    title: str
+    fill: str = ""
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A short horizontal line (a target) or a point."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    css: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Line:
+    points: str
+    colour: str
+    label: str
+    dots: tuple[tuple[float, float, str], ...] = ()
+
+
+@dataclass
+class Chart:
+    title: str
+    width: int = WIDTH
+    height: int = 220
+    y_ticks: list[Tick] = field(default_factory=list)
+    x_ticks: list[Tick] = field(default_factory=list)
+    rects: list[Rect] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+    reference: Mark | None = None
+    legend: list[tuple[str, str, str]] = field(default_factory=list)  # (css, colour, label)
+    plot_left: float = PAD_LEFT
+    plot_right: float = WIDTH - PAD_RIGHT
+    plot_top: float = PAD_TOP
+    plot_bottom: float = 0
+    grid: str = "y"  # gridlines across the numeric axis: "y" (columns, lines) or "x" (bars, timelines)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.rects or self.marks or self.lines)
+
+
+def _label(value: float, decimals: int = 0) -> str:
+    return number_format(round(value, decimals), decimal_pos=decimals, use_l10n=True, force_grouping=True)
+
+
+def nice_scale(top: float, ticks: int = 4) -> tuple[float, float]:
+    """An axis maximum at or above `top` and a round step (1, 2, 2.5 or 5 times a power of ten)."""
+    if top <= 0:
+        return 1.0, 0.25
+    raw = top / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    return step * math.ceil(top / step - 1e-9), step
+
+
+def _y_axis(chart: Chart, top: float) -> tuple[float, Callable[[float], float]]:
+    maximum, step = nice_scale(top)
+    height = chart.plot_bottom - chart.plot_top
+    decimals = 0 if step >= 1 else 2
+
+    def y(value: float) -> float:
+        return chart.plot_bottom - height * max(0.0, min(value, maximum)) / maximum
+
+    n = round(maximum / step)
+    chart.y_ticks = [Tick(y(i * step), _label(i * step, decimals)) for i in range(n + 1)]
+    return maximum, y
+
+
+def _number(value: Decimal | float | int | None) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One category on the x axis: a bar (with its style) and an optional target marker."""
+
+    label: str
+    value: Decimal | float | int | None
+    css: str = "bar"
+    target: Decimal | float | int | None = None
+    title: str = ""
+
+
+def columns(
+    title: str, items: Sequence[Column], *, legend: Sequence[tuple[str, str]] = (), width: int = WIDTH
+) -> Chart:
+    """A column per item, with its target drawn as a line across it when there is one.
+
+    A narrower `width` draws the same chart with larger text, for charts shown side by side.
+    """
+    chart = Chart(title=title, width=width, height=170 if width < WIDTH else 200)
+    chart.plot_right = width - PAD_RIGHT
+    chart.plot_left = PAD_LEFT if width >= WIDTH else 44
+    chart.plot_bottom = chart.height - PAD_BOTTOM
+    chart.legend = [(css, "", label) for css, label in legend]
+    figures = [v for item in items for v in (_number(item.value), _number(item.target)) if v is not None]
+    if not figures:
+        return chart
+    _maximum, y = _y_axis(chart, max(figures))
+    slot = (chart.plot_right - chart.plot_left) / max(len(items), 1)
+    bar = min(slot * 0.6, 48)
+    for i, item in enumerate(items):
+        centre = chart.plot_left + slot * (i + 0.5)
+        chart.x_ticks.append(Tick(centre, item.label))
+        value = _number(item.value)
+        if value is not None:
+            top = y(value)
+            chart.rects.append(Rect(centre - bar / 2, top, bar, chart.plot_bottom - top, item.css, item.title))
+        target = _number(item.target)
+        if target is not None:
+            ty = y(target)
+            chart.marks.append(Mark(centre - bar / 2 - 5, ty, centre + bar / 2 + 5, ty, "target", item.title))
+    return chart
+
+
+@dataclass(frozen=True)
+class HBar:
+    label: str
+    value: Decimal | float | int | None
+    css: str = "bar"
+    title: str = ""
+
+
+def hbars(
+    title: str, items: Sequence[HBar], *, reference: float | None = None, unit: str = "", width: int = 420
+) -> Chart:
+    """Horizontal bars, one per row (clusters compared), with an optional reference line (100 %)."""
+    row = 26
+    chart = Chart(title=title, width=width, height=PAD_TOP + row * max(len(items), 1) + PAD_BOTTOM)
+    chart.plot_left, chart.plot_right, chart.grid = 120, width - 20, "x"
+    chart.plot_bottom = chart.height - PAD_BOTTOM
+    figures = [v for v in (_number(i.value) for i in items) if v is not None]
+    if reference is not None:
+        figures.append(reference)
+    if not figures:
+        return chart
+    maximum, step = nice_scale(max(figures))
+    span = chart.plot_right - chart.plot_left
+
+    def x(value: float) -> float:
+        return chart.plot_left + span * max(0.0, min(value, maximum)) / maximum
+
+    chart.x_ticks = [Tick(x(i * step), _label(i * step) + unit) for i in range(round(maximum / step) + 1)]
+    for i, item in enumerate(items):
+        top = chart.plot_top + row * i
+        chart.y_ticks.append(Tick(top + row / 2, item.label))
+        value = _number(item.value)
+        if value is not None:
+            chart.rects.append(
+                Rect(chart.plot_left, top + 4, x(value) - chart.plot_left, row - 8, item.css, item.title)
+            )
+    if reference is not None:
+        rx = x(reference)
+        chart.reference = Mark(rx, chart.plot_top, rx, chart.plot_bottom, "reference", _label(reference) + unit)
+    return chart
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    values: Sequence[Decimal | float | int | None]
+
+
+def lines(title: str, categories: Sequence[str], series: Sequence[Series], *, reference: float | None = None) -> Chart:
+    """One line per series over the categories (years); gaps where a value is missing."""
+    chart = Chart(title=title, height=240)
+    chart.plot_bottom = chart.height - PAD_BOTTOM
+    figures = [v for s in series for v in map(_number, s.values) if v is not None]
+    if reference is not None:
+        figures.append(reference)
+    if not figures or not categories:
+        return chart
+    _maximum, y = _y_axis(chart, max(figures))
+    slot = (chart.plot_right - chart.plot_left) / len(categories)
+    xs = [chart.plot_left + slot * (i + 0.5) for i in range(len(categories))]
+    chart.x_ticks = [Tick(x, label) for x, label in zip(xs, categories, strict=True)]
+    for n, s in enumerate(series):
+        colour = PALETTE[n % len(PALETTE)]
+        points = [(x, y(v)) for x, v in zip(xs, map(_number, s.values), strict=True) if v is not None]
+        if not points:
+            continue
+        chart.lines.append(
+            Line(
+                points=" ".join(f"{px:.1f},{py:.1f}" for px, py in points),
+                colour=colour,
+                label=s.label,
+                dots=tuple((px, py, colour) for px, py in points),
+            )
+        )
+        chart.legend.append(("line", colour, s.label))
+    if reference is not None:
+        ry = y(reference)
+        chart.reference = Mark(chart.plot_left, ry, chart.plot_right, ry, "reference", _label(reference))
+    return chart
+
+
+@dataclass(frozen=True)
+class Span:
+    start: date
+    end: date
+    css: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Milestone:
+    on: date
+    css: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Lane:
+    label: str
+    spans: Sequence[Span] = ()
+    milestones: Sequence[Milestone] = ()
+
+
+def timeline(title: str, lanes: Sequence[Lane], *, start: date, end: date, today: date | None = None) -> Chart:
+    """Lanes of periods (agreements) and milestones (cap dates) on a calendar axis with a tick per year."""
+    row = 30
+    chart = Chart(title=title, height=PAD_TOP + row * max(len(lanes), 1) + PAD_BOTTOM)
+    chart.plot_left = 150 if any(lane.label for lane in lanes) else 12
+    chart.grid = "x"
+    chart.plot_bottom = chart.height - PAD_BOTTOM
+    days = max((end - start).days, 1)
+    span = chart.plot_right - chart.plot_left
+
+    def x(day: date) -> float:
+        return chart.plot_left + span * max(0, min((day - start).days, days)) / days
+
+    first = start.year + (0 if (start.month, start.day) == (1, 1) else 1)
+    years = list(range(first, end.year + 1))
+    every = max(1, math.ceil(len(years) / 12))
+    chart.x_ticks = [Tick(x(date(year, 1, 1)), str(year)) for year in years[::every]]
+    for i, lane in enumerate(lanes):
+        top = chart.plot_top + row * i
+        chart.y_ticks.append(Tick(top + row / 2, lane.label))
+        for s in lane.spans:
+            if s.end < start or s.start > end:
+                continue
+            left = x(max(s.start, start))
+            chart.rects.append(Rect(left, top + 6, max(x(min(s.end, end)) - left, 2), row - 12, s.css, s.title))
+        for m in lane.milestones:
+            if start <= m.on <= end:
+                mx = x(m.on)
+                chart.marks.append(Mark(mx, top + 2, mx, top + row - 2, m.css, m.title))
+    if today is not None and start <= today <= end:
+        tx = x(today)
+        chart.reference = Mark(tx, chart.plot_top, tx, chart.plot_bottom, "today", "")
+    return chart
