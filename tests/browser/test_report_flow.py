@@ -148,8 +148,11 @@ def test_a_report_goes_from_draft_through_return_to_official(open_page, portal, 
     assert values["CPI10"] == Decimal("2.5") and values["MEM2"] == Decimal(75) and len(values) == 17
     tab.logout()
 
-    # 2. The officer lands on the review queue, opens the report and returns it with a comment.
+    # 2. The officer lands on the dashboard, goes to the review queue, opens the report and returns it.
     tab.login(portal.officer.username)
+    tab.expect_path("/insights/")
+    assert page.inner_text("#review-link") == "1 verslag te beoordelen"
+    page.click("#review-link")
     tab.expect_path("/review/")
     assert page.inner_text("h1") == "Te beoordelen"
     tab.shot("04-officer-queue")
@@ -167,7 +170,7 @@ def test_a_report_goes_from_draft_through_return_to_official(open_page, portal, 
     # 3. The manager sees the comment, corrects a value and submits again.
     tab.login(portal.manager.username)
     tab.expect_path(f"/clusters/{portal.cluster.slug}/")
-    page.click(f"#reports-heading ~ table a[href='{portal.report_path}']")
+    page.click(f"#reports-heading ~ .table-wrap a[href='{portal.report_path}']")
     tab.expect_path(portal.report_path)
     assert page.inner_text(".heading .badge") == "teruggestuurd"
     assert COMMENT in page.inner_text("#review-comment")
@@ -189,6 +192,8 @@ def test_a_report_goes_from_draft_through_return_to_official(open_page, portal, 
 
     # 4. The officer accepts it.
     tab.login(portal.officer.username)
+    tab.expect_path("/insights/")
+    page.click("#review-link")
     tab.expect_path("/review/")
     page.click(f"a[href='/review/reports/{report.pk}/']")
     tab.expect_path(f"/review/reports/{report.pk}/")
@@ -277,6 +282,11 @@ def test_the_pages_fit_a_phone_screen(open_page, portal):
 
     officer = open_page(viewport=PHONE, prefix="31-phone-")
     officer.login(portal.officer.username)
+    officer.expect_path("/insights/")
+    assert officer.fits_width()
+    officer.shot("officer-dashboard")
+    officer.page.click("#review-link")
+    officer.expect_path("/review/")
     assert officer.fits_width()
     assert officer.off_screen(f"a[href='/review/reports/{report.pk}/']") == []
     officer.shot("officer-queue")
