@@ -158,6 +158,45 @@ def columns(
 
 
 @dataclass(frozen=True)
+class Part:
+    value: Decimal | float | int | None
+    css: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One column made of parts stacked from the bottom (a year's envelope and how it is spent)."""
+
+    label: str
+    parts: Sequence[Part]
+
+
+def stacked(title: str, items: Sequence[Stack], *, legend: Sequence[tuple[str, str]] = ()) -> Chart:
+    chart = Chart(title=title, height=220)
+    chart.plot_bottom = chart.height - PAD_BOTTOM
+    chart.legend = [(css, "", label) for css, label in legend]
+    totals = [sum(max(_number(p.value) or 0.0, 0.0) for p in item.parts) for item in items]
+    if not any(totals):
+        return chart
+    _maximum, y = _y_axis(chart, max(totals))
+    slot = (chart.plot_right - chart.plot_left) / len(items)
+    bar = min(slot * 0.6, 56)
+    for i, item in enumerate(items):
+        centre = chart.plot_left + slot * (i + 0.5)
+        chart.x_ticks.append(Tick(centre, item.label))
+        base = 0.0
+        for part in item.parts:
+            value = max(_number(part.value) or 0.0, 0.0)
+            if value:
+                chart.rects.append(
+                    Rect(centre - bar / 2, y(base + value), bar, y(base) - y(base + value), part.css, part.title)
+                )
+            base += value
+    return chart
+
+
+@dataclass(frozen=True)
 class HBar:
     label: str
     value: Decimal | float | int | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -176,7 +177,8 @@ def briefing_page(request: HttpRequest) -> HttpResponse:
     as_of = query.validated_data.get("as_of") if query.is_valid() else None
     as_of = as_of or timezone.localdate()
     data = briefing(clusters=Cluster.objects.for_user(request.user), as_of=as_of)
-    return render(request, "insights/briefing.html", {"b": data, "as_of": as_of, "invalid": bool(query.errors)})
+    context = {"b": data, "as_of": as_of, "invalid": bool(query.errors), "budget_chart": budget_chart(data["budget"])}
+    return render(request, "insights/briefing.html", context)
 
 
 @require_safe
@@ -229,8 +231,6 @@ def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
 @login_required
 def funding_overview(request: HttpRequest) -> HttpResponse:
     """Every budget year, past and planned: envelope, reservations per cluster, other allocations, remaining."""
-    from decimal import Decimal
-
     from funding.models import Allocation, BudgetYear
 
     clusters = list(Cluster.objects.for_user(request.user).order_by("name"))
@@ -270,10 +270,45 @@ def funding_overview(request: HttpRequest) -> HttpResponse:
         "other": sum((r["other"] for r in rows), Decimal(0)),
         "remaining": sum((r["remaining"] for r in rows), Decimal(0)),
     }
-    return render(
-        request,
-        "insights/funding.html",
-        {"clusters": clusters, "rows": rows, "grand": grand, "today": timezone.localdate()},
+    chart_rows = [
+        {
+            "year": r["year"].year,
+            "reserved": sum((a or Decimal(0) for a in r["reserved"]), Decimal(0)),
+            "inter_cluster": r["inter_cluster"],
+            "other": r["other"],
+            "remaining": r["remaining"],
+        }
+        for r in rows
+    ]
+    context = {"clusters": clusters, "rows": rows, "grand": grand, "today": timezone.localdate()}
+    return render(request, "insights/funding.html", {**context, "budget_chart": budget_chart(chart_rows)})
+
+
+def budget_chart(rows: list[dict[str, Any]]) -> charts.Chart | None:
+    """Each budget year's envelope as a column: reserved, inter-cluster, other and what remains, in M EUR."""
+    if not rows:
+        return None
+    million = Decimal(1_000_000)
+    names = {
+        "reserved": gettext("Reserved for the clusters"),
+        "inter_cluster": gettext("Inter-cluster projects"),
+        "other": gettext("Other initiatives"),
+        "remaining": gettext("Remaining"),
+    }
+    css = {"reserved": "bar", "inter_cluster": "bar-inter", "other": "bar-other", "remaining": "bar-remaining"}
+    stacks = []
+    for row in rows:
+        parts = []
+        for key, name in names.items():
+            amount = row[key] / million
+            parts.append(
+                charts.Part(amount, css[key], f"{row['year']} {name}: {number_format(amount, 1, use_l10n=True)} M")
+            )
+        stacks.append(charts.Stack(str(row["year"]), parts))
+    return charts.stacked(
+        gettext("Envelope per year and how it is allocated (million EUR)"),
+        stacks,
+        legend=[(css[key], name) for key, name in names.items()],
     )
 
 

@@ -192,3 +192,21 @@ def test_anonymous_users_are_sent_to_login_for_the_page_and_the_document(client)
     for url in ("/insights/briefing/", "/insights/briefing.docx"):
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def test_the_briefing_page_charts_the_budget_of_the_years_from_as_of(client, officer):
+    for year, envelope in ((2019, "72000000"), (2020, "75000000"), (2021, "78000000")):
+        factories.BudgetYearFactory(year=year, envelope=Decimal(envelope))
+    client.force_login(officer)
+    response = client.get("/insights/briefing/", {"as_of": "2020-04-01"}, HTTP_ACCEPT_LANGUAGE="en")
+    chart = response.text.split('id="budget-chart"')[1].split("</figure>")[0]
+    assert [label for label in ("2019", "2020", "2021") if f">{label}</text>" in chart] == ["2020", "2021"]
+    assert chart.count('class="bar-remaining"') == 2, "nothing allocated yet: all of each envelope remains"
+    assert "2020 Remaining: 75.0 M" in chart
+
+
+def test_the_briefing_page_has_no_budget_chart_without_budget_years(client, officer):
+    client.force_login(officer)
+    response = client.get("/insights/briefing/", {"as_of": "2020-04-01"})
+    assert response.status_code == 200
+    assert 'id="budget-chart"' not in response.text
