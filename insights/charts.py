@@ -72,6 +72,7 @@ class Chart:
     lines: list[Line] = field(default_factory=list)
     reference: Mark | None = None
     legend: list[tuple[str, str, str]] = field(default_factory=list)  # (css, colour, label)
+    notes: list[tuple[float, float, str]] = field(default_factory=list)  # text at (x, y), right-aligned
     plot_left: float = PAD_LEFT
     plot_right: float = WIDTH - PAD_RIGHT
     plot_top: float = PAD_TOP
@@ -328,6 +329,8 @@ def timeline(title: str, lanes: Sequence[Lane], *, start: date, end: date, today
             if start <= m.on <= end:
                 mx = x(m.on)
                 chart.marks.append(Mark(mx, top + 2, mx, top + row - 2, m.css, m.title))
+            elif m.on > end:  # beyond the window: said at its right edge, so no lane loses its milestone
+                chart.notes.append((chart.plot_right, top + row / 2, f"{m.title} \u2192"))
     if today is not None and start <= today <= end:
         tx = x(today)
         chart.reference = Mark(tx, chart.plot_top, tx, chart.plot_bottom, "today", "")
