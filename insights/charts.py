@@ -80,6 +80,11 @@ class Chart:
     grid: str = "y"  # gridlines across the numeric axis: "y" (columns, lines) or "x" (bars, timelines)
 
     @property
+    def min_width(self) -> int:
+        """Below this many pixels the labels get too small to read: the chart scrolls sideways instead."""
+        return round(self.width * 0.75)
+
+    @property
     def empty(self) -> bool:
         return not (self.rects or self.marks or self.lines)
 
@@ -291,6 +296,7 @@ class Milestone:
     on: date
     css: str
     title: str
+    note: str = ""  # said at the right edge when the milestone falls after the window
 
 
 @dataclass(frozen=True)
@@ -306,6 +312,8 @@ def timeline(title: str, lanes: Sequence[Lane], *, start: date, end: date, today
     chart = Chart(title=title, height=PAD_TOP + row * max(len(lanes), 1) + PAD_BOTTOM)
     chart.plot_left = 150 if any(lane.label for lane in lanes) else 12
     chart.grid = "x"
+    if any(m.on > end for lane in lanes for m in lane.milestones):
+        chart.plot_right -= 96  # room beside the plot for the milestones that fall after it
     chart.plot_bottom = chart.height - PAD_BOTTOM
     days = max((end - start).days, 1)
     span = chart.plot_right - chart.plot_left
@@ -329,8 +337,8 @@ def timeline(title: str, lanes: Sequence[Lane], *, start: date, end: date, today
             if start <= m.on <= end:
                 mx = x(m.on)
                 chart.marks.append(Mark(mx, top + 2, mx, top + row - 2, m.css, m.title))
-            elif m.on > end:  # beyond the window: said at its right edge, so no lane loses its milestone
-                chart.notes.append((chart.plot_right, top + row / 2, f"{m.title} \u2192"))
+            elif m.on > end:  # after the window: said beside it, so no lane loses its milestone
+                chart.notes.append((chart.width - 2, top + row / 2, f"\u2192 {m.note or m.on.isoformat()}"))
     if today is not None and start <= today <= end:
         tx = x(today)
         chart.reference = Mark(tx, chart.plot_top, tx, chart.plot_bottom, "today", "")

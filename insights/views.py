@@ -145,6 +145,7 @@ def _members_chart(rows: list[dict[str, Any]]) -> charts.Chart:
             )
             for row in rows
         ],
+        width=400,
     )
 
 
@@ -368,15 +369,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             )
         chain = by_cluster.get(cluster.pk, [])
         cap = chain[-1].cap_date if chain else None
-        milestones = (
-            [
-                charts.Milestone(
-                    cap, "cap", gettext("Cap date %(date)s") % {"date": date_format(cap, "SHORT_DATE_FORMAT")}
-                )
-            ]
-            if cap
-            else []
-        )
+        milestones = []
+        if cap:
+            day = date_format(cap, "SHORT_DATE_FORMAT")
+            milestones.append(charts.Milestone(cap, "cap", gettext("Cap date %(date)s") % {"date": day}, note=day))
         lanes.append(charts.Lane(cluster.name, spans, milestones))
     ending_chart = (
         charts.timeline(
