@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.utils.formats import number_format
 
 # The palette for series that have no meaning of their own (clusters in a comparison): distinguishable
-# by colour-blind readers (Okabe-Ito) and each line also carries its own marker shape in the legend order.
+# by colour-blind readers (Okabe-Ito). Past eight series the colours repeat with a dashed, then dotted line.
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
 
 WIDTH = 640
@@ -58,6 +58,7 @@ class Line:
     colour: str
     label: str
     dots: tuple[tuple[float, float, str], ...] = ()
+    dash: str = ""
 
 
 @dataclass
@@ -86,11 +87,17 @@ class Chart:
 
     @property
     def empty(self) -> bool:
-        return not (self.rects or self.marks or self.lines)
+        return not (self.rects or self.marks or self.lines or self.notes)
 
 
 def _label(value: float, decimals: int = 0) -> str:
     return number_format(round(value, decimals), decimal_pos=decimals, use_l10n=True, force_grouping=True)
+
+
+def _decimals(step: float) -> int:
+    """As many decimals as the step needs to be read exactly: 2.5 -> 1, 0.025 -> 3, 20 -> 0."""
+    exponent = Decimal(repr(step)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def nice_scale(top: float, ticks: int = 4) -> tuple[float, float]:
@@ -106,7 +113,7 @@ def nice_scale(top: float, ticks: int = 4) -> tuple[float, float]:
 def _y_axis(chart: Chart, top: float) -> tuple[float, Callable[[float], float]]:
     maximum, step = nice_scale(top)
     height = chart.plot_bottom - chart.plot_top
-    decimals = 0 if step >= 1 else 2
+    decimals = _decimals(step)
 
     def y(value: float) -> float:
         return chart.plot_bottom - height * max(0.0, min(value, maximum)) / maximum
@@ -229,7 +236,9 @@ def hbars(
     def x(value: float) -> float:
         return chart.plot_left + span * max(0.0, min(value, maximum)) / maximum
 
-    chart.x_ticks = [Tick(x(i * step), _label(i * step) + unit) for i in range(round(maximum / step) + 1)]
+    chart.x_ticks = [
+        Tick(x(i * step), _label(i * step, _decimals(step)) + unit) for i in range(round(maximum / step) + 1)
+    ]
     for i, item in enumerate(items):
         top = chart.plot_top + row * i
         chart.y_ticks.append(Tick(top + row / 2, item.label))
@@ -265,6 +274,7 @@ def lines(title: str, categories: Sequence[str], series: Sequence[Series], *, re
     chart.x_ticks = [Tick(x, label) for x, label in zip(xs, categories, strict=True)]
     for n, s in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]
+        dash = ("", "6 3", "2 3")[min(n // len(PALETTE), 2)]
         points = [(x, y(v)) for x, v in zip(xs, map(_number, s.values), strict=True) if v is not None]
         if not points:
             continue
@@ -274,9 +284,11 @@ def lines(title: str, categories: Sequence[str], series: Sequence[Series], *, re
                 colour=colour,
                 label=s.label,
                 dots=tuple((px, py, colour) for px, py in points),
+                dash=dash,
             )
         )
-        chart.legend.append(("line", colour, s.label))
+        key = f"repeating-linear-gradient(90deg, {colour} 0 4px, transparent 4px 6px)" if dash else colour
+        chart.legend.append(("line", key, s.label))
     if reference is not None:
         ry = y(reference)
         chart.reference = Mark(chart.plot_left, ry, chart.plot_right, ry, "reference", _label(reference))

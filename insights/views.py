@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Case, Count, Prefetch, Sum, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
-from clusterpacts.models import AnnualReport, Cluster, ClusterPact, Commitment, Workflow
+from clusterpacts.models import AnnualReport, Cluster, ClusterPact, Commitment, KpiDefinition, Workflow
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
@@ -50,7 +50,7 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
     evaluations = list(
         Evaluation.objects.filter(cluster=cluster)
         .prefetch_related(
-            Prefetch("findings", queryset=Finding.objects.order_by("criterion")),
+            Prefetch("findings", queryset=Finding.objects.order_by(_criterion_order(), "id")),
             Prefetch("lessons", queryset=Lesson.objects.select_related("carried_into").order_by("kind", "id")),
         )
         .order_by("-period_end", "-period_start")
@@ -78,6 +78,12 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
         "can_write": can_write_cluster_documents(request.user, cluster),
     }
     return render(request, "insights/cluster_home.html", context)
+
+
+def _criterion_order() -> Case:
+    """Findings in the order the criteria are listed (the KPI categories), not alphabetically by code."""
+    criteria = KpiDefinition.Category.values
+    return Case(*(When(criterion=c, then=Value(n)) for n, c in enumerate(criteria)), default=Value(len(criteria)))
 
 
 def _agreement_timeline(agreements: list[SupportAgreement], today: date) -> charts.Chart | None:
@@ -419,8 +425,9 @@ def compare(request: HttpRequest) -> HttpResponse:
 
     today = timezone.localdate()
     clusters = list(Cluster.objects.for_user(request.user).order_by("name"))
+    # From the first cluster's start, and at least last year (the default) and this year.
     first = min((c.started_on.year for c in clusters if c.started_on), default=today.year - 1)
-    years = list(range(first, today.year + 1))
+    years = list(range(min(first, today.year - 1), today.year + 1))
     form = CompareForm(request.GET, years=years, default_year=today.year - 1)
     context: dict[str, Any] = {"form": form, "years": years, "today": today}
     if form.is_valid():
