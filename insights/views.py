@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Count, Prefetch, Sum, Value, When
@@ -76,6 +77,7 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
         "flags": Flag.objects.open().filter(cluster=cluster).order_by("due_on"),
         "evaluations": evaluations,
         "can_write": can_write_cluster_documents(request.user, cluster),
+        "cluster_query": urlencode({"cluster": cluster.pk}),
     }
     return render(request, "insights/cluster_home.html", context)
 
@@ -184,7 +186,21 @@ def briefing_page(request: HttpRequest) -> HttpResponse:
     as_of = query.validated_data.get("as_of") if query.is_valid() else None
     as_of = as_of or timezone.localdate()
     data = briefing(clusters=Cluster.objects.for_user(request.user), as_of=as_of)
-    context = {"b": data, "as_of": as_of, "invalid": bool(query.errors), "budget_chart": budget_chart(data["budget"])}
+    day = as_of.isoformat()
+    exports = {
+        "evaluations": urlencode({"period_start__lte": day}),
+        "kpi_values": urlencode({"year": as_of.year - 1}),
+        "agreements": urlencode({"start_date__lte": day}),
+    }
+    context = {
+        "b": data,
+        "as_of": as_of,
+        "invalid": bool(query.errors),
+        "budget_chart": budget_chart(data["budget"]),
+        "exports": exports,
+        # The page replays the day; a download is the table as it stands now (statuses included).
+        "export_note": gettext("the data as it stands today") if as_of != timezone.localdate() else "",
+    }
     return render(request, "insights/briefing.html", context)
 
 
@@ -407,6 +423,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "latest": sorted(latest.values(), key=lambda e: e.cluster.name),
             "ending": ending,
             "ending_chart": ending_chart,
+            "ending_query": urlencode({"end_date__gte": today.isoformat(), "end_date__lte": horizon.isoformat()}),
             "to_review": AnnualReport.objects.for_user(request.user).filter(status=Workflow.SUBMITTED).count(),
             "report_counts": sorted(report_counts.items()),
             "reports": summary["reports"],
