@@ -40,16 +40,9 @@ def test_home_sends_anonymous_users_to_login(client):
 
 
 @pytest.mark.django_db
-def test_home_sends_officers_to_the_dashboard(client, officer):
-    client.force_login(officer)
-    response = client.get("/")
-    assert response.status_code == 302
-    assert response.url == reverse("insights:dashboard")
-
-
-@pytest.mark.django_db
-def test_home_sends_api_readers_to_the_dashboard(client, reader):
-    client.force_login(reader)
+@pytest.mark.parametrize("role", ["officer", "reader"])
+def test_home_sends_officers_and_api_readers_to_the_dashboard(request, client, role):
+    client.force_login(request.getfixturevalue(role))
     response = client.get("/")
     assert response.status_code == 302
     assert response.url == reverse("insights:dashboard")
