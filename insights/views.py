@@ -143,6 +143,8 @@ def _kpi_chart(row: dict[str, Any]) -> charts.Chart:
 
 
 def _members_chart(rows: list[dict[str, Any]]) -> charts.Chart:
+    if not any(row["figures"].members for row in rows):
+        rows = []  # no member in any year: say so rather than draw a row of empty columns
     return charts.columns(
         gettext("Members at the end of each year"),
         [

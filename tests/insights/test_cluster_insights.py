@@ -588,3 +588,9 @@ def test_compare_links_to_the_excel_export_of_the_kpi(officer_client, cluster):
     response = officer_client.get(COMPARE, {"kpi": "CPI9"})
     assert 'href="/insights/exports/kpi-values.xlsx?kpi_code=CPI9"' in response.text
     assert officer_client.get("/insights/exports/kpi-values.xlsx?kpi_code=CPI9").status_code == 200
+
+
+def test_a_cluster_without_members_says_so_instead_of_drawing_empty_columns(officer_client, cluster):
+    response = officer_client.get(cluster_url(cluster), HTTP_ACCEPT_LANGUAGE="en")
+    figure = between(response.text, 'id="members-chart"', "</figure>")
+    assert "No figures yet." in figure and "<svg" not in figure
