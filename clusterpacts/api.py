@@ -247,7 +247,10 @@ class WorkflowActions:
             data = payload(data=request.data)
             data.is_valid(raise_exception=True)
             comment = data.validated_data["comment"]
-        document = services.document_transition(document=document, to=to, by=request.user, comment=comment)
+        if to == Workflow.SUBMITTED:  # complete, as in the portal
+            document = services.document_submit(document=document, by=request.user)
+        else:
+            document = services.document_transition(document=document, to=to, by=request.user, comment=comment)
         data = self.get_serializer(document).data  # type: ignore[attr-defined]
         response = Response(data)
         response["ETag"] = etag_of(data)
@@ -414,6 +417,8 @@ class KpiTargetSerializer(FigureSerializer):
         read_only_fields = ["cluster", "year"]
 
     def save_instance(self, instance: KpiTarget) -> KpiTarget:
+        if instance.plan is None:  # a target entered without a plan (in the admin) is changed there
+            raise serializers.ValidationError({"plan": "This field is required."})
         return services.kpi_target_set(plan=instance.plan, kpi=instance.kpi, value=instance.value)
 
 

@@ -203,10 +203,18 @@ def _queue_transition_mail(event_id: int) -> None:
     send_transition_mail.delay(event_id)
 
 
+def _document(event: ReportEvent) -> AnnualReport | AnnualPlan:
+    """The report or plan a workflow step belongs to: every step has one (a database constraint)."""
+    document = event.report or event.plan
+    if document is None:
+        raise ValueError(f"workflow step {event.pk} has neither a report nor a plan")
+    return document
+
+
 def _link(event: ReportEvent) -> str:
     from django.urls import reverse
 
-    document = event.report or event.plan
+    document = _document(event)
     if event.report and event.to_status == Workflow.SUBMITTED:
         return reverse("clusterpacts:review-report", args=[document.pk])
     name = "clusterpacts:report" if event.report else "clusterpacts:plan"
@@ -223,7 +231,7 @@ def transition_mail_send(*, event: ReportEvent) -> int:
 
     from clusterpacts.roles import OFFICER
 
-    document = event.report or event.plan
+    document = _document(event)
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
     if event.to_status == Workflow.SUBMITTED:
         users = users.filter(groups__name=OFFICER)
@@ -280,8 +288,23 @@ def annual_report_check_complete(*, report: AnnualReport) -> None:
         raise ValidationError(errors)
 
 
+def document_submit(
+    *, document: AnnualPlan | AnnualReport, by: Any = None, at: Any = None
+) -> AnnualPlan | AnnualReport:
+    """Submit a plan or a report for review once it is complete: the one way in for the portal and the API.
+
+    (The admin, VLAIO's back office, may still move a document through `document_transition` as it is.)
+    """
+    check_transition(document.status, Workflow.SUBMITTED)  # a submitted document: "cannot move", not "missing"
+    if isinstance(document, AnnualPlan):
+        annual_plan_check_complete(plan=document)
+    else:
+        annual_report_check_complete(report=document)
+    return document_transition(document=document, to=Workflow.SUBMITTED, by=by, at=at)
+
+
 def annual_report_submit(*, report: AnnualReport, by: Any = None, at: Any = None) -> AnnualReport:
-    return document_transition(document=report, to=Workflow.SUBMITTED, by=by, at=at)  # type: ignore[return-value]
+    return document_submit(document=report, by=by, at=at)  # type: ignore[return-value]
 
 
 def annual_report_accept(*, report: AnnualReport, by: Any = None, comment: str = "", at: Any = None) -> AnnualReport:

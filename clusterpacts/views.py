@@ -141,8 +141,7 @@ def _save_plan(cluster: Cluster, year: int, plan: Any, form: PlanForm, *, submit
             form, form.figures(), lambda kpi, value: services.kpi_target_set(plan=plan, kpi=kpi, value=value)
         )
         if submit:
-            services.annual_plan_check_complete(plan=plan)
-            services.document_transition(document=plan, to=Workflow.SUBMITTED, by=by)
+            services.document_submit(document=plan, by=by)
     except ValidationError as error:
         errors_to_form(form, error, {"year": "planned_actions", "status": "planned_actions"})
         raise
@@ -237,8 +236,7 @@ def _save_report(cluster: Cluster, year: int, report: Any, form: ReportForm, *, 
         if upload:
             services.attachment_add(report=report, file=upload, title=form.cleaned_data.get("attachment_title", ""))
         if submit:
-            services.annual_report_check_complete(report=report)
-            services.document_transition(document=report, to=Workflow.SUBMITTED, by=by)
+            services.document_submit(document=report, by=by)
     except ValidationError as error:
         errors_to_form(form, error, {"file": "attachment", "year": "narrative", "status": "narrative"})
         raise
@@ -326,7 +324,7 @@ def review_bulk_accept(request: HttpRequest) -> HttpResponse:
     form = BulkAcceptForm(request.POST, queryset=AnnualReport.objects.for_user(request.user))
     if not form.is_valid():
         for error in form.errors.get("reports", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
         return redirect("clusterpacts:review")
     accepted = []
     for report in form.cleaned_data["reports"].select_related("cluster"):

@@ -10,6 +10,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from clusterpacts import services
 from clusterpacts.models import (
     AnnualPlan,
     AnnualReport,
@@ -17,6 +18,7 @@ from clusterpacts.models import (
     ClusterManager,
     ClusterPact,
     KpiDefinition,
+    KpiTarget,
     Membership,
     Organisation,
 )
@@ -148,3 +150,42 @@ class BudgetYearFactory(factory.django.DjangoModelFactory):
 
 def kpi(code: str) -> KpiDefinition:
     return KpiDefinition.objects.get(code=code)
+
+
+# --- complete plans and reports (a plan or report is submitted only once complete) ----------------
+
+# A valid figure per unit (KpiDefinition.check_value): percentages 0-100, counts whole and >= 0.
+FIGURE_BY_UNIT = {
+    KpiDefinition.Unit.COUNT: Decimal(10),
+    KpiDefinition.Unit.PERCENT: Decimal(50),
+    KpiDefinition.Unit.EUR: Decimal(250_000),
+    KpiDefinition.Unit.MEUR: Decimal("1.5"),
+    KpiDefinition.Unit.FTE: Decimal(4),
+}
+
+
+def complete_report(report: AnnualReport, narrative: str | None = None) -> AnnualReport:
+    """Make `report` complete for `services.document_submit`, through the services: a narrative (the
+    given one, else a default one if it has none) and a value for every active KPI it has no value for
+    yet. Values and narrative the test already set stay as they are."""
+    if narrative is not None or not report.narrative.strip():
+        services.document_update(document=report, narrative=narrative or "What the cluster did this year.")
+    for definition in KpiDefinition.objects.filter(active=True).exclude(values__report=report):
+        services.kpi_value_set(report=report, kpi=definition, value=FIGURE_BY_UNIT[definition.unit])
+    return report
+
+
+def complete_plan(plan: AnnualPlan) -> AnnualPlan:
+    """Make `plan` complete for `services.document_submit`, through the services: a target for every
+    active KPI it has no target for yet. Targets the test already set stay as they are, including one
+    the cluster already has for the plan's year outside the plan (it joins the plan with its value)."""
+    for definition in KpiDefinition.objects.filter(active=True).exclude(targets__plan=plan):
+        existing = KpiTarget.objects.filter(cluster_id=plan.cluster_id, kpi=definition, year=plan.year).first()
+        value = existing.value if existing else FIGURE_BY_UNIT[definition.unit]
+        services.kpi_target_set(plan=plan, kpi=definition, value=value)
+    return plan
+
+
+def complete(document: AnnualPlan | AnnualReport) -> AnnualPlan | AnnualReport:
+    """`complete_plan` or `complete_report`, whichever `document` is."""
+    return complete_plan(document) if isinstance(document, AnnualPlan) else complete_report(document)

@@ -46,6 +46,7 @@ def test_a_manager_reads_and_writes_their_own_draft_report(manager, report):
 
 
 def test_a_manager_cannot_write_a_submitted_or_accepted_report(manager, report, officer):
+    factories.complete_report(report)
     annual_report_submit(report=report, by=manager)
     with pytest.raises(PermissionDenied):
         get_report_for_user(manager, report.pk, write=True)
@@ -59,6 +60,7 @@ def test_a_manager_cannot_write_a_submitted_or_accepted_report(manager, report, 
 def test_a_managers_kpi_value_is_writable_only_while_the_report_is(manager, report):
     value = kpi_value_set(report=report, kpi=KpiDefinition.objects.get(code="C2"), value=Decimal(4))
     assert get_kpi_value_for_user(manager, value.pk, write=True) == value
+    factories.complete_report(report)
     annual_report_submit(report=report, by=manager)
     with pytest.raises(PermissionDenied):
         get_kpi_value_for_user(manager, value.pk, write=True)
@@ -121,6 +123,8 @@ def test_a_manager_sees_allocations_of_their_cluster_only(manager, cluster, othe
 
 
 def test_a_manager_sees_workflow_steps_of_their_cluster_only(manager, officer, report, other_report):
+    factories.complete_report(report)
+    factories.complete_report(other_report)
     annual_report_submit(report=report, by=manager)
     annual_report_submit(report=other_report, by=officer)
     assert [event.report for event in ReportEvent.objects.for_user(manager)] == [report]

@@ -14,7 +14,16 @@ from django.utils import timezone
 from knox.models import get_token_model
 
 from clusterpacts import services as cp
-from clusterpacts.models import AnnualReport, Cluster, KpiValue, Membership, Organisation, ReportEvent, Workflow
+from clusterpacts.models import (
+    AnnualReport,
+    Cluster,
+    KpiDefinition,
+    KpiValue,
+    Membership,
+    Organisation,
+    ReportEvent,
+    Workflow,
+)
 from evaluations.models import Evaluation
 from funding import services as fs
 from funding.models import Allocation, BudgetYear, Flag, SupportAgreement
@@ -56,6 +65,13 @@ def test_report_workflow_end_to_end_through_the_api(cluster, manager, officer):
     assert value.status_code == 201, value.content
     value_id = value.json()["id"]
     assert value.json()["official"] is False
+    # Only a complete report is submitted: a narrative and a value for every other active KPI too.
+    narrated = send(as_manager, "patch", f"/api/v1/annual-reports/{report_id}/", {"narrative": "What we did."})
+    assert narrated.status_code == 200, narrated.content
+    for other in KpiDefinition.objects.filter(active=True).exclude(pk=kpi.pk):
+        figure = {"report": report_id, "kpi": other.pk, "value": str(factories.FIGURE_BY_UNIT[other.unit])}
+        added = send(as_manager, "post", "/api/v1/kpi-values/", figure)
+        assert added.status_code == 201, added.content
 
     submitted = send(as_manager, "post", f"/api/v1/annual-reports/{report_id}/submit/")
     assert submitted.status_code == 200, submitted.content
@@ -88,7 +104,9 @@ def test_report_workflow_end_to_end_through_the_api(cluster, manager, officer):
 
     official = as_officer.get(f"/api/v1/kpi-values/{value_id}/").json()
     assert (official["official"], official["value"]) == (True, 14)
-    assert ids(as_officer.get("/api/v1/kpi-values/", {"official": "true"})) == [value_id]
+    official_ids = ids(as_officer.get("/api/v1/kpi-values/", {"official": "true"}))
+    assert value_id in official_ids
+    assert sorted(official_ids) == sorted(KpiValue.objects.filter(report_id=report_id).values_list("pk", flat=True))
     report = AnnualReport.objects.get(pk=report_id)
     assert report.narrative == "Corrected."
     steps = list(ReportEvent.objects.filter(report=report).values_list("from_status", "to_status", "by__username"))
@@ -111,7 +129,7 @@ def test_a_manager_cannot_submit_another_clusters_report(other_cluster, manager)
 
 
 def test_annual_plan_workflow_actions_go_through_the_same_service(cluster, officer):
-    plan = cp.annual_plan_create(cluster=cluster, year=2021)
+    plan = factories.complete_plan(cp.annual_plan_create(cluster=cluster, year=2021))
     client = as_user(officer)
 
     assert send(client, "post", f"/api/v1/annual-plans/{plan.pk}/submit/").json()["status"] == "submitted"
@@ -436,7 +454,7 @@ def test_annual_reports_filter_by_cluster_year_and_status_and_order_by_year(offi
     r2019 = cp.annual_report_create(cluster=cluster, year=2019)
     r2020 = cp.annual_report_create(cluster=cluster, year=2020)
     other = cp.annual_report_create(cluster=other_cluster, year=2020)
-    cp.annual_report_submit(report=r2020)
+    cp.annual_report_submit(report=factories.complete_report(r2020))
     client = as_user(officer)
 
     assert sorted(ids(client.get("/api/v1/annual-reports/", {"cluster": cluster.pk}))) == sorted([r2019.pk, r2020.pk])
@@ -624,7 +642,7 @@ def test_budget_years_expose_envelope_allocated_and_remaining_as_numbers(officer
 
 
 def test_datetimes_are_iso_8601(officer, cluster):
-    report = cp.annual_report_create(cluster=cluster, year=2020)
+    report = factories.complete_report(cp.annual_report_create(cluster=cluster, year=2020))
     cp.annual_report_submit(report=report)
 
     detail = as_user(officer).get(f"/api/v1/annual-reports/{report.pk}/").json()

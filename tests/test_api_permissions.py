@@ -280,7 +280,7 @@ DOCUMENTS = {"annual-plans": "plan", "annual-reports": "report"}
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", DOCUMENTS)
 def test_submit_a_draft(client_as, world, name, role):
-    document = getattr(world.own, DOCUMENTS[name])
+    document = factories.complete(getattr(world.own, DOCUMENTS[name]))
 
     response = client_as(role).post(url(name, document.pk, "submit"), {}, content_type="application/json")
 

@@ -22,8 +22,11 @@ from django.utils.formats import date_format
 
 from clusterpacts import services as cp
 from clusterpacts.models import (
+    AnnualPlan,
     AnnualReport,
     ClusterPact,
+    KpiDefinition,
+    KpiTarget,
     KpiValue,
     Membership,
     Organisation,
@@ -483,7 +486,7 @@ def test_accepting_a_draft_is_an_illegal_transition_refused_on_status(api, lang,
 
 
 def test_submitting_a_submitted_report_again_is_refused_on_status(api, lang, report):
-    cp.annual_report_submit(report=report)
+    cp.annual_report_submit(report=factories.complete_report(report))
     expected = service_errors(lambda: cp.annual_report_submit(report=report), lang)
     before = row_counts(*REPORT_MODELS)
 
@@ -495,7 +498,7 @@ def test_submitting_a_submitted_report_again_is_refused_on_status(api, lang, rep
 
 @pytest.mark.parametrize("data", [{}, {"comment": ""}, {"comment": "   "}])
 def test_returning_a_report_without_a_comment_is_refused_on_comment(api, lang, report, data):
-    cp.annual_report_submit(report=report)
+    cp.annual_report_submit(report=factories.complete_report(report))
     expected = service_errors(lambda: cp.annual_report_return(report=report, comment=""), lang)
     before = row_counts(*REPORT_MODELS)
 
@@ -511,7 +514,7 @@ def test_returning_a_report_without_a_comment_is_refused_on_comment(api, lang, r
 
 @pytest.fixture
 def accepted_report(report) -> AnnualReport:
-    cp.annual_report_submit(report=report)
+    cp.annual_report_submit(report=factories.complete_report(report))
     cp.annual_report_accept(report=report)
     return report
 
@@ -561,13 +564,134 @@ def test_kpi_value_out_of_its_unit_is_refused_on_value(api, lang, report, code, 
 
 
 def test_kpi_value_in_an_accepted_report_is_refused(api, lang, accepted_report):
-    kpi = factories.kpi("CPI1")
+    # An accepted report has a value for every KPI of its day: a new value is for a KPI added since.
+    kpi = cp.entity_save(
+        instance=KpiDefinition(
+            code="NEW1",
+            name_nl="Nieuwe indicator",
+            name_en="New indicator",
+            unit=KpiDefinition.Unit.COUNT,
+            category=KpiDefinition.Category.DIRECT_RESULTS,
+        )
+    )
     expected = service_errors(lambda: cp.kpi_value_set(report=accepted_report, kpi=kpi, value=Decimal(3)), lang)
     before = row_counts(*REPORT_MODELS)
 
     response = send(api, "post", "/api/v1/kpi-values/", {"report": accepted_report.pk, "kpi": kpi.pk, "value": 3})
 
     assert_refused(response, expected, before, *REPORT_MODELS)
+
+
+# --- submitting only a complete plan or report ---------------------------------------------------
+
+PLAN_MODELS = (AnnualPlan, ReportEvent, KpiTarget)
+
+
+@pytest.fixture
+def manager_api(manager, lang) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en") if lang == "en" else Client()
+    client.force_login(manager)
+    return client
+
+
+def active_codes(*, but: tuple[str, ...] = ()) -> str:
+    """The active KPI codes in catalogue order (as the services list them), less `but`."""
+    codes = KpiDefinition.objects.filter(active=True).exclude(code__in=but).values_list("code", flat=True)
+    return ", ".join(codes)
+
+
+def submit_through_the_api(client: Client, url: str, capture: Any) -> Any:
+    # Run the on-commit callbacks, so a submission that went through would also send its e-mail.
+    with capture(execute=True):
+        return send(client, "post", url)
+
+
+def test_submitting_a_report_missing_kpi_values_is_refused_naming_them_and_nothing_happens(
+    manager_api, lang, manager, officer, report, mailoutbox, django_capture_on_commit_callbacks
+):
+    cp.kpi_value_set(report=report, kpi=factories.kpi("CPI1"), value=Decimal(12))
+    cp.kpi_value_set(report=report, kpi=factories.kpi("C6"), value=Decimal(40))
+    expected = service_errors(lambda: cp.document_submit(document=report, by=manager), lang)
+    before = row_counts(*REPORT_MODELS)
+
+    response = submit_through_the_api(
+        manager_api, f"/api/v1/annual-reports/{report.pk}/submit/", django_capture_on_commit_callbacks
+    )
+
+    body = assert_refused(response, expected, before, *REPORT_MODELS)
+    assert set(body) == {"non_field_errors"}
+    message = text(body, "non_field_errors")
+    assert message.endswith(f": {active_codes(but=('CPI1', 'C6'))}."), "every missing code, and only those"
+    assert ("Give a value for every KPI" in message) if lang == "en" else ("Vul voor elke KPI een waarde" in message)
+    report.refresh_from_db()
+    assert (report.status, report.submitted_at) == (Workflow.DRAFT, None)
+    assert not ReportEvent.objects.exists()
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("narrative", ["", "  \n\t"], ids=["empty", "whitespace"])
+def test_submitting_a_report_without_a_narrative_is_refused_on_narrative_and_nothing_happens(
+    manager_api, lang, manager, officer, report, narrative, mailoutbox, django_capture_on_commit_callbacks
+):
+    factories.complete_report(report)
+    cp.document_update(document=report, narrative=narrative)
+    expected = service_errors(lambda: cp.document_submit(document=report, by=manager), lang)
+    before = row_counts(*REPORT_MODELS)
+
+    response = submit_through_the_api(
+        manager_api, f"/api/v1/annual-reports/{report.pk}/submit/", django_capture_on_commit_callbacks
+    )
+
+    body = assert_refused(response, expected, before, *REPORT_MODELS)
+    assert set(body) == {"narrative"}, "every KPI has its value: only the narrative is missing"
+    message = text(body, "narrative")
+    assert ("Write the narrative" in message) if lang == "en" else ("Schrijf de toelichting" in message)
+    report.refresh_from_db()
+    assert (report.status, report.submitted_at) == (Workflow.DRAFT, None)
+    assert not ReportEvent.objects.exists()
+    assert mailoutbox == []
+
+
+def test_submitting_a_plan_missing_kpi_targets_is_refused_naming_them_and_nothing_happens(
+    manager_api, lang, manager, officer, cluster, mailoutbox, django_capture_on_commit_callbacks
+):
+    plan = cp.annual_plan_create(cluster=cluster, year=2021, planned_actions="Two calls.")
+    cp.kpi_target_set(plan=plan, kpi=factories.kpi("CPI9"), value=Decimal(5))
+    expected = service_errors(lambda: cp.document_submit(document=plan, by=manager), lang)
+    before = row_counts(*PLAN_MODELS)
+
+    response = submit_through_the_api(
+        manager_api, f"/api/v1/annual-plans/{plan.pk}/submit/", django_capture_on_commit_callbacks
+    )
+
+    body = assert_refused(response, expected, before, *PLAN_MODELS)
+    assert set(body) == {"non_field_errors"}
+    message = text(body, "non_field_errors")
+    assert message.endswith(f": {active_codes(but=('CPI9',))}."), "every missing code, and only those"
+    assert ("Give a target for every KPI" in message) if lang == "en" else ("Geef voor elke KPI een streef" in message)
+    plan.refresh_from_db()
+    assert (plan.status, plan.submitted_at) == (Workflow.DRAFT, None)
+    assert not ReportEvent.objects.exists()
+    assert mailoutbox == []
+
+
+def test_a_complete_report_submitted_through_the_api_becomes_submitted(
+    client, manager, officer, report, mailoutbox, django_capture_on_commit_callbacks
+):
+    factories.complete_report(report)
+    client.force_login(manager)
+
+    response = submit_through_the_api(
+        client, f"/api/v1/annual-reports/{report.pk}/submit/", django_capture_on_commit_callbacks
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "submitted"
+    report.refresh_from_db()
+    assert report.status == Workflow.SUBMITTED and report.submitted_at is not None
+    event = ReportEvent.objects.get(report=report)
+    assert (event.from_status, event.to_status, event.by) == (Workflow.DRAFT, Workflow.SUBMITTED, manager)
+    assert [message.to for message in mailoutbox] == [[officer.email]]
 
 
 # --- evaluations, lessons and pacts --------------------------------------------------------------

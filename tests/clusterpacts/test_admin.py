@@ -37,6 +37,7 @@ def post_change(client, document, **changes):
 
 @pytest.mark.parametrize("comment", ["", "   "], ids=["empty", "whitespace"])
 def test_admin_refuses_returning_a_report_without_a_comment(officer_client, report, comment):
+    factories.complete_report(report)
     annual_report_submit(report=report)
 
     response = post_change(officer_client, report, transition=Workflow.RETURNED, step_comment=comment)
@@ -50,6 +51,7 @@ def test_admin_refuses_returning_a_report_without_a_comment(officer_client, repo
 
 
 def test_admin_returns_a_report_with_a_comment_and_records_the_step(officer_client, officer, report):
+    factories.complete_report(report)
     annual_report_submit(report=report)
 
     response = post_change(officer_client, report, transition=Workflow.RETURNED, step_comment="Add the SME share.")
@@ -63,6 +65,7 @@ def test_admin_returns_a_report_with_a_comment_and_records_the_step(officer_clie
 
 
 def test_admin_accepts_a_submitted_report(officer_client, officer, report):
+    factories.complete_report(report)
     annual_report_submit(report=report)
 
     response = post_change(officer_client, report, transition=Workflow.ACCEPTED)
@@ -127,6 +130,7 @@ def test_admin_creates_a_report_for_the_current_year_with_its_default_due_date(o
 @pytest.fixture
 def accepted_report(report, officer):
     kpi_value_set(report=report, kpi=factories.kpi("CPI1"), value=Decimal(12))
+    factories.complete_report(report)
     annual_report_submit(report=report)
     return annual_report_accept(report=report, by=officer)
 
@@ -157,6 +161,7 @@ def test_accepted_report_page_shows_no_editable_fields(officer_client, accepted_
 
 def test_posting_changes_to_an_accepted_report_changes_nothing(officer_client, accepted_report):
     events = ReportEvent.objects.count()
+    values = list(KpiValue.objects.order_by("kpi__code").values_list("kpi__code", "value"))
 
     post_change(officer_client, accepted_report, narrative="Rewritten.", cluster="", year="2019", due_on="2030-01-01")
     refused = post_change(officer_client, accepted_report, transition=Workflow.RETURNED, step_comment="Reopen.")
@@ -169,7 +174,8 @@ def test_posting_changes_to_an_accepted_report_changes_nothing(officer_client, a
         2020,
         accepted_report.due_on,
     )
-    assert list(KpiValue.objects.values_list("value", flat=True)) == [Decimal(12)]
+    assert KpiValue.objects.get(kpi__code="CPI1").value == Decimal(12)
+    assert list(KpiValue.objects.order_by("kpi__code").values_list("kpi__code", "value")) == values
     assert ReportEvent.objects.count() == events
 
 

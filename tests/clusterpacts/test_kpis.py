@@ -211,6 +211,7 @@ def test_value_is_official_only_once_its_report_is_accepted(report, officer):
     value = kpi_value_set(report=report, kpi=factories.kpi(COUNT), value=Decimal(4))
     assert not value.is_official
 
+    factories.complete_report(report)
     annual_report_submit(report=report)
     value.refresh_from_db()
     assert not value.is_official  # pending

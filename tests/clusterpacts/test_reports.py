@@ -5,13 +5,14 @@ from decimal import Decimal
 from itertools import product
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from clusterpacts.models import (
     AnnualPlan,
     AnnualReport,
+    KpiDefinition,
     KpiTarget,
     KpiValue,
     ReportAttachment,
@@ -26,8 +27,10 @@ from clusterpacts.services import (
     annual_report_return,
     annual_report_submit,
     attachment_add,
+    document_submit,
     document_transition,
     document_update,
+    entity_save,
     kpi_target_set,
     kpi_value_set,
 )
@@ -131,6 +134,7 @@ def test_report_is_overdue_only_after_its_due_date_while_not_submitted(cluster):
 
     assert not report.is_overdue(date(2021, 3, 31))
     assert report.is_overdue(date(2021, 4, 1))
+    factories.complete_report(report)
     annual_report_submit(report=report)
     assert not report.is_overdue(date(2021, 4, 1))
 
@@ -183,7 +187,7 @@ def test_returning_without_a_comment_is_refused_on_review_comment(model, cluster
 
 
 def test_the_full_report_workflow_records_every_step_with_who_when_and_why(cluster, manager, officer):
-    report = annual_report_create(cluster=cluster, year=2020)
+    report = factories.complete_report(annual_report_create(cluster=cluster, year=2020))
     t1 = timezone.make_aware(datetime(2021, 3, 1, 10, 0))
     t2 = t1 + timedelta(days=5)
     t3 = t2 + timedelta(days=3)
@@ -212,7 +216,7 @@ def test_the_full_report_workflow_records_every_step_with_who_when_and_why(clust
 
 
 def test_a_step_without_an_explicit_time_is_stamped_now(cluster, manager):
-    report = annual_report_create(cluster=cluster, year=2020)
+    report = factories.complete_report(annual_report_create(cluster=cluster, year=2020))
     before = timezone.now()
 
     annual_report_submit(report=report, by=manager)
@@ -240,6 +244,89 @@ def test_the_plan_workflow_records_events_on_the_plan(cluster, manager, officer)
         Workflow.ACCEPTED,
     ]
     assert not ReportEvent.objects.filter(report__isnull=False).exists()
+
+
+# --- only a complete plan or report is submitted ---------------------------------------------------
+
+
+def codes_but(*given: str) -> list[str]:
+    """The active KPI codes in catalogue order, less the ones given a figure."""
+    return list(KpiDefinition.objects.filter(active=True).exclude(code__in=given).values_list("code", flat=True))
+
+
+@pytest.mark.parametrize("status", [Workflow.DRAFT, Workflow.RETURNED])
+def test_submitting_an_incomplete_report_is_refused_naming_what_is_missing_and_changes_nothing(
+    cluster, manager, status
+):
+    report = document_in(AnnualReport, cluster, status)
+    kpi_value_set(report=report, kpi=factories.kpi("CPI1"), value=Decimal(12))
+    before = (report.status, report.submitted_at, report.reviewed_at, report.review_comment, report.narrative)
+
+    with pytest.raises(ValidationError) as caught:
+        document_submit(document=report, by=manager)
+
+    errors = caught.value.message_dict
+    assert set(errors) == {"narrative", NON_FIELD_ERRORS}
+    assert "Write the narrative" in " ".join(errors["narrative"])
+    assert " ".join(errors[NON_FIELD_ERRORS]).endswith(f"missing: {', '.join(codes_but('CPI1'))}.")
+    report.refresh_from_db()
+    assert (report.status, report.submitted_at, report.reviewed_at, report.review_comment, report.narrative) == before
+    assert not events_of(report).exists()
+    assert list(KpiValue.objects.values_list("kpi__code", "value")) == [("CPI1", Decimal(12))]
+
+
+def test_a_report_missing_one_kpi_value_is_refused_on_that_kpi_only(cluster, manager):
+    report = factories.complete_report(annual_report_create(cluster=cluster, year=2020))
+    KpiValue.objects.filter(report=report, kpi__code="CPI7BIS").delete()
+
+    with pytest.raises(ValidationError) as caught:
+        annual_report_submit(report=report, by=manager)
+
+    assert caught.value.message_dict == {
+        NON_FIELD_ERRORS: ["Give a value for every KPI before you submit; missing: CPI7BIS."]
+    }
+    report.refresh_from_db()
+    assert report.status == Workflow.DRAFT
+    assert not events_of(report).exists()
+
+
+def test_an_inactive_kpi_needs_no_value_to_submit_a_report(cluster, manager):
+    report = factories.complete_report(annual_report_create(cluster=cluster, year=2020))
+    KpiValue.objects.filter(report=report, kpi__code="C6").delete()
+    entity_save(instance=factories.kpi("C6"), active=False)
+
+    document_submit(document=report, by=manager)
+
+    report.refresh_from_db()
+    assert report.status == Workflow.SUBMITTED
+    assert events_of(report).get().by == manager
+
+
+def test_submitting_a_plan_without_a_target_for_every_kpi_is_refused_and_changes_nothing(cluster, manager):
+    plan = annual_plan_create(cluster=cluster, year=2021, planned_actions="Two calls.")
+    kpi_target_set(plan=plan, kpi=factories.kpi("CPI1"), value=Decimal(40))
+
+    with pytest.raises(ValidationError) as caught:
+        document_submit(document=plan, by=manager)
+
+    assert caught.value.messages == [
+        f"Give a target for every KPI before you submit; missing: {', '.join(codes_but('CPI1'))}."
+    ]
+    plan.refresh_from_db()
+    assert (plan.status, plan.submitted_at) == (Workflow.DRAFT, None)
+    assert not events_of(plan).exists()
+
+
+@pytest.mark.parametrize("model", DOCUMENTS, ids=lambda m: m.__name__)
+def test_a_complete_document_is_submitted_and_records_one_event(model, cluster, manager):
+    document = factories.complete(document_in(model, cluster, Workflow.DRAFT, year=2021))
+
+    document_submit(document=document, by=manager)
+
+    document.refresh_from_db()
+    assert document.status == Workflow.SUBMITTED and document.submitted_at is not None
+    event = events_of(document).get()
+    assert (event.from_status, event.to_status, event.by) == (Workflow.DRAFT, Workflow.SUBMITTED, manager)
 
 
 def test_document_update_cannot_change_the_status(cluster):
@@ -313,13 +400,14 @@ def test_kpi_value_of_an_accepted_report_cannot_be_set(cluster):
 def test_kpi_value_of_an_accepted_report_cannot_be_changed(cluster, officer):
     report = document_in(AnnualReport, cluster, Workflow.DRAFT)
     kpi_value_set(report=report, kpi=factories.kpi("CPI1"), value=Decimal(12))
+    factories.complete_report(report)
     annual_report_submit(report=report)
     annual_report_accept(report=report, by=officer)
 
     with pytest.raises(ValidationError):
         kpi_value_set(report=report, kpi=factories.kpi("CPI1"), value=Decimal(99))
 
-    assert KpiValue.objects.get().value == Decimal(12)
+    assert KpiValue.objects.get(kpi__code="CPI1").value == Decimal(12)
 
 
 def test_kpi_target_of_an_accepted_plan_cannot_be_set(cluster):
@@ -367,6 +455,7 @@ def test_attachment_cannot_be_added_through_a_stale_copy_of_a_report_accepted_me
     report = document_in(AnnualReport, cluster, Workflow.SUBMITTED)
     stale = AnnualReport.objects.get(pk=report.pk)
     annual_report_return(report=report, by=officer, comment="Add the annex.")
+    factories.complete_report(report)
     annual_report_submit(report=report)
     annual_report_accept(report=report, by=officer)
     stale.status = Workflow.RETURNED  # what the manager's page last showed
@@ -424,3 +513,11 @@ def test_a_working_year_out_of_range_is_refused_before_any_date_arithmetic(clust
         annual_report_create(cluster=cluster, year=9999)
     assert "between 2000 and 2100" in " ".join(caught.value.message_dict["year"])
     assert not AnnualReport.objects.exists()
+
+
+def test_submitting_an_already_submitted_report_says_so_before_what_it_misses(cluster, manager):
+    report = document_in(AnnualReport, cluster, Workflow.SUBMITTED)  # seeded incomplete, past the check
+    with pytest.raises(ValidationError) as caught:
+        document_submit(document=report, by=manager)
+    assert set(caught.value.message_dict) == {"status"}
+    assert "cannot move to" in " ".join(caught.value.message_dict["status"])

@@ -529,6 +529,7 @@ def test_the_report_page_shows_each_kpi_field_beside_its_target_and_last_years_v
     services.kpi_target_set(plan=plan, kpi=KpiDefinition.objects.get(code="C2"), value=Decimal(20))
     previous = services.annual_report_create(cluster=cluster, year=year - 1)
     services.kpi_value_set(report=previous, kpi=KpiDefinition.objects.get(code="C2"), value=Decimal(7))
+    factories.complete_report(previous)
     services.annual_report_submit(report=previous, by=manager)
     services.annual_report_accept(report=previous, by=officer)
 
@@ -833,7 +834,7 @@ def test_review_queue_queries_do_not_grow_with_clusters(officer_client, year):
 def test_a_submission_without_a_known_user_still_mails_the_officers(
     cluster, officer, django_capture_on_commit_callbacks, mailoutbox
 ):
-    report = services.annual_report_create(cluster=cluster, year=2020)
+    report = factories.complete_report(services.annual_report_create(cluster=cluster, year=2020))
     with django_capture_on_commit_callbacks(execute=True):
         services.annual_report_submit(report=report)
     assert len(mailoutbox) == 1

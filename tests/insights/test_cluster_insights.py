@@ -48,11 +48,13 @@ def member(cluster, joined_on, left_on=None, *, kind=Organisation.Kind.SME, payi
 
 
 def report(cluster, year, values, status=Workflow.ACCEPTED):
-    """An annual report with KPI values, taken through the workflow up to `status`."""
+    """An annual report with KPI values, taken through the workflow up to `status`; one that goes beyond
+    a draft is first made complete (the other active KPIs get a value), as it must be to be submitted."""
     document = services.annual_report_create(cluster=cluster, year=year)
     for code, value in values.items():
         services.kpi_value_set(report=document, kpi=kpi(code), value=Decimal(value))
     if status != Workflow.DRAFT:
+        factories.complete_report(document)
         services.annual_report_submit(report=document)
     if status == Workflow.ACCEPTED:
         services.annual_report_accept(report=document)

@@ -146,7 +146,7 @@ def test_cluster_page_shows_pact_agreements_targets_reports_and_open_flags(
     )
     plan = factories.AnnualPlanFactory(cluster=cluster, year=today.year)
     services.kpi_target_set(plan=plan, kpi=KpiDefinition.objects.get(code="C2"), value=Decimal(12))
-    old = factories.AnnualReportFactory(cluster=cluster, year=today.year - 2)
+    old = factories.complete_report(factories.AnnualReportFactory(cluster=cluster, year=today.year - 2))
     services.annual_report_submit(report=old, by=manager)
     services.annual_report_accept(report=old, by=officer)
     factories.AnnualReportFactory(cluster=cluster, year=today.year - 1)
