@@ -40,9 +40,10 @@ run: $(VENV)/.installed-run ## set up, migrate, seed demo data and serve http://
 test: $(VENV)/.installed-dev ## set up and run the whole test suite (SQLite, or DATABASE_URL)
 	$(BIN)/pytest -n auto
 
-lint: $(VENV)/.installed-dev ## ruff, migrations in step, Django's system checks
+lint: $(VENV)/.installed-dev ## ruff, mypy, migrations in step, Django's system checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy clusterpacts evaluations funding insights config
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 

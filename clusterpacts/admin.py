@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -97,7 +97,7 @@ class ClusterAdmin(ServiceAdmin):
 
     @admin.display(description=_("members today"), ordering="members_now")
     def members_today(self, obj: Cluster) -> int:
-        return obj.members_now
+        return obj.members_now  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description=_("enterprise number"), ordering="enterprise_number")
     def enterprise_number_display(self, obj: Cluster) -> str:
@@ -171,7 +171,7 @@ class PactForm(forms.ModelForm):
         fields = ["cluster", "signed_on", "programme_summary", "notes"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("sign"):
             pact = self.instance
             cluster = data.get("cluster") or (pact.cluster if pact.cluster_id else None)
@@ -197,7 +197,7 @@ class ClusterPactAdmin(ServiceAdmin):
 
     @admin.display(description=_("commitments"), ordering="n_commitments")
     def commitment_count(self, obj: ClusterPact) -> int:
-        return obj.n_commitments
+        return obj.n_commitments  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def get_readonly_fields(self, request: HttpRequest, obj: ClusterPact | None = None) -> list[str]:
         if obj and obj.status != ClusterPact.Status.DRAFT:
@@ -250,12 +250,12 @@ class WorkflowForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         current = self.instance.status if self.instance.pk else Workflow.DRAFT
         allowed = WORKFLOW_TRANSITIONS.get(current, set())
-        self.fields["transition"].choices = [("", gettext("— keep the status —"))] + [
+        cast(forms.ChoiceField, self.fields["transition"]).choices = [("", gettext("— keep the status —"))] + [
             (value, label) for value, label in Workflow.choices if value in allowed
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         target = data.get("transition")
         if target:
             current = self.instance.status if self.instance.pk else Workflow.DRAFT
@@ -339,7 +339,7 @@ class AttachmentInline(FigureInline):
 class EventInline(admin.TabularInline):
     model = ReportEvent
     fields = ["at", "from_status", "to_status", "by", "comment"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # every field, shown, never edited
     extra = 0
     can_delete = False
 

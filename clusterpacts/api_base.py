@@ -86,12 +86,11 @@ class Pagination(PageNumberPagination):
 class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key as an id, whose valid choices are what the requesting user may see."""
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> Any:
         queryset = super().get_queryset()
         request = self.context.get("request")
-        if request is not None and hasattr(queryset, "for_user"):
-            return queryset.for_user(request.user)
-        return queryset
+        scope = getattr(queryset, "for_user", None)
+        return scope(request.user) if request is not None and scope is not None else queryset
 
 
 def _scoped_choices(queryset: models.QuerySet, request: Any) -> models.QuerySet:
@@ -177,7 +176,7 @@ class ScopedViewSet(viewsets.ModelViewSet):
     permission_classes = [RolePermission]
     pagination_class = Pagination
     manager_writable = False
-    queryset: models.QuerySet
+    queryset: Any  # a ScopedQuerySet (or RoleScopedQuerySet): it has for_user()
     # Any id up to the next slash reaches the view, which answers a JSON 404 for one that is not a
     # number (the router's default stops at a dot, leaving "/clusters/1.5/" to Django's HTML 404).
     lookup_value_regex = "[^/]+"
@@ -240,7 +239,7 @@ class ScopedViewSet(viewsets.ModelViewSet):
 class ReadOnlyScopedViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [RolePermission]
     pagination_class = Pagination
-    queryset: models.QuerySet
+    queryset: Any  # a scoped queryset, as above
     lookup_value_regex = ScopedViewSet.lookup_value_regex
 
     def get_queryset(self) -> models.QuerySet:
@@ -284,10 +283,11 @@ class ServiceSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data: dict[str, Any]) -> Any:
         many = {k: validated_data.pop(k) for k in list(validated_data) if self._is_many(k)}
+        model: Any = self.Meta.model
         instance = (
-            self.save_instance(self.Meta.model(**validated_data), **many)
+            self.save_instance(model(**validated_data), **many)
             if many
-            else self.save_instance(self.Meta.model(**validated_data))
+            else self.save_instance(model(**validated_data))
         )
         return instance
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.utils import translation
 from django_filters.rest_framework import DjangoFilterBackend
@@ -19,7 +19,7 @@ class ErrorSerializer(serializers.Serializer):
 class ValidationErrorSerializer(serializers.Serializer):
     """A field name (or non_field_errors) mapped to its messages, in the request's language."""
 
-    field_name = serializers.ListField(child=serializers.CharField(), required=False)
+    field_name = serializers.ListField(child=serializers.CharField(), required=False)  # type: ignore[assignment]
     non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
 
 
@@ -43,7 +43,7 @@ DELETE_ERRORS = {
 
 
 class ProjectAutoSchema(AutoSchema):
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         method = self.method.upper()
         codes = ["401", "403", "429"]

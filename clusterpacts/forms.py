@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from clusterpacts.models import KpiDefinition
 
 
-def errors_to_form(form: forms.BaseForm, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
+def errors_to_form(
+    form: forms.BaseForm, error: ValidationError, field_map: dict[str, str | None] | None = None
+) -> None:
     """Attach a domain error to the form: each message on its field where the form has one."""
     field_map = field_map or {}
     if hasattr(error, "error_dict"):
@@ -100,7 +102,9 @@ class ReviewForm(forms.Form):
 
 class BulkAcceptForm(forms.Form):
     # Not required: clean_reports() says what is missing ("Choose at least one report.").
-    reports = forms.ModelMultipleChoiceField(queryset=None, label=_("Reports"), required=False)
+    reports: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        queryset=None, label=_("Reports"), required=False
+    )
 
     def __init__(self, *args: Any, queryset: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

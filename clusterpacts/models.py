@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -76,10 +77,11 @@ class EnterpriseNumberField(models.CharField):
         # Keep the raw input when it is not even ten digits, so the error can quote it.
         return normalized if re.fullmatch(r"\d{10}", normalized) else value
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any) -> Any:
         kwargs.setdefault("max_length", 20)
-        field = super().formfield(**kwargs)
-        field.max_length = 20
+        field = super().formfield(form_class=form_class, choices_form_class=choices_form_class, **kwargs)
+        if isinstance(field, forms.CharField):
+            field.max_length = 20
         return field
 
 
@@ -110,7 +112,7 @@ class ScopedQuerySet(models.QuerySet):
     their own cluster(s) only, officers and API readers see everything, anyone else nothing.
     """
 
-    def for_user(self, user: Any) -> ScopedQuerySet:
+    def for_user(self, user: Any) -> Self:
         if is_reader(user):
             return self.all()
         ids = managed_cluster_ids(user)
@@ -128,7 +130,7 @@ class ScopedQuerySet(models.QuerySet):
 class RoleScopedQuerySet(models.QuerySet):
     """For rows that belong to no cluster (the KPI catalogue, budget years): anyone with a role sees them."""
 
-    def for_user(self, user: Any) -> RoleScopedQuerySet:
+    def for_user(self, user: Any) -> Self:
         if is_reader(user) or managed_cluster_ids(user):
             return self.all()
         return self.none()

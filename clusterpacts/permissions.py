@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import Http404
 
@@ -54,7 +54,7 @@ def get_for_user(model: type[M], user: Any, pk: Any, *, write: bool = False) -> 
     """The object `pk` of `model` as `user` may see it: 404 outside their scope, 403 if read-only."""
     try:
         obj = model.objects.for_user(user).get(pk=pk)  # type: ignore[attr-defined]
-    except (model.DoesNotExist, ValueError, TypeError) as error:
+    except (ObjectDoesNotExist, ValueError, TypeError) as error:
         raise Http404 from error
     if write and not can_write(user, obj):
         raise PermissionDenied

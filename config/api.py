@@ -39,7 +39,7 @@ class AuthRateThrottle(ScopedRateThrottle):
     """
 
     def get_rate(self) -> str | None:
-        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]
         return super().get_rate()
 
 

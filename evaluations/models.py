@@ -23,9 +23,9 @@ class Stage(models.TextChoices):
     COMPLETED = "completed", _("completed")
 
 
-STAGE_ORDER = [Stage.PLANNED, Stage.IN_PROGRESS, Stage.REPORTING, Stage.COMPLETED]
+STAGE_ORDER: list[str] = [Stage.PLANNED, Stage.IN_PROGRESS, Stage.REPORTING, Stage.COMPLETED]
 # The date field that records when an evaluation reached each stage (for replay as of a date).
-STAGE_DATE_FIELD = {
+STAGE_DATE_FIELD: dict[str, str] = {
     Stage.IN_PROGRESS: "started_on",
     Stage.REPORTING: "reporting_on",
     Stage.COMPLETED: "completed_on",
@@ -117,7 +117,8 @@ class Evaluation(models.Model):
                 if value is None:
                     errors.setdefault(
                         field,
-                        gettext("Enter the date on which the evaluation became %(stage)s.") % {"stage": stage.label},
+                        gettext("Enter the date on which the evaluation became %(stage)s.")
+                        % {"stage": Stage(stage).label},
                     )
                     continue
                 if value > today:
@@ -128,7 +129,8 @@ class Evaluation(models.Model):
             elif value is not None:
                 errors.setdefault(
                     field,
-                    gettext("Leave this date empty until the evaluation is %(stage)s.") % {"stage": stage.label},
+                    gettext("Leave this date empty until the evaluation is %(stage)s.")
+                    % {"stage": Stage(stage).label},
                 )
         if self.stage == Stage.COMPLETED and not self.conclusion:
             errors["conclusion"] = gettext("A completed evaluation needs an overall conclusion.")
@@ -226,6 +228,8 @@ class Lesson(models.Model):
         if not (self.carried_into_id and self.evaluation_id):
             return
         pact, evaluation = self.carried_into, self.evaluation
+        if pact is None:
+            return
         if pact.cluster_id != evaluation.cluster_id:
             raise ValidationError(
                 {

@@ -74,7 +74,7 @@ class AllocationForm(forms.ModelForm):
         fields = ["budget_year", "purpose", "cluster", "partners", "amount", "description", "decided_on"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if "partners" in data and data.get("purpose"):
             try:
                 Allocation.check_partners(data["purpose"], data["partners"])
@@ -200,8 +200,8 @@ class AllocationAdmin(ServiceAdmin):
     def amount_eur(self, obj: Allocation) -> str:
         return display_eur(obj.amount)
 
-    def save_model(self, request: HttpRequest, obj: Allocation, form: Any, change: bool) -> None:
-        obj._history_user = request.user  # type: ignore[attr-defined]
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj._history_user = request.user
         # Partners are saved with the allocation by the service, not afterwards by the admin.
         services.allocation_save(allocation=obj, partners=form.cleaned_data.get("partners", []))
 

@@ -143,7 +143,9 @@ class AllocationFilter(ScopedFilterSet):
 class AllocationViewSet(ScopedViewSet):
     """Allocations of a budget year: a reservation per cluster, inter-cluster projects, other initiatives."""
 
-    queryset = Allocation.objects.prefetch_related(Prefetch("partners", queryset=Cluster.objects.only("id")))
+    queryset = Allocation.objects.prefetch_related(
+        Prefetch("partners", queryset=Cluster.objects.only("id"))  # type: ignore[arg-type]
+    )
     serializer_class = AllocationSerializer
     filterset_class = AllocationFilter
     ordering_fields = ["amount", "decided_on", "id"]

@@ -406,7 +406,8 @@ class DemoSeeder:
                         else "Simplified intake form for SMEs.",
                     )
                 )
-                later = [p for p in pacts if p.signed_on and p.signed_on > evaluation.completed_on]
+                done = evaluation.completed_on
+                later = [p for p in pacts if p.signed_on and done and p.signed_on > done]
                 if later:
                     lesson_carry(lesson=lesson, pact=later[0])
 

@@ -105,7 +105,7 @@ class SupportAgreement(models.Model):
 
     @property
     def cap_date(self) -> date | None:
-        start = self.chain_start or (self.predecessor.chain_start if self.predecessor_id else self.start_date)
+        start = self.chain_start or (self.predecessor.chain_start if self.predecessor else self.start_date)
         return cap_date_for(start) if start else None
 
     def years_left_under_cap(self, as_of: date) -> Decimal | None:
@@ -401,7 +401,7 @@ class Allocation(models.Model):
         ]
 
     def __str__(self) -> str:
-        who = self.cluster.name if self.cluster_id else self.get_purpose_display()
+        who = self.cluster.name if self.cluster else self.get_purpose_display()
         return f"{self.budget_year_id and self.budget_year} — {who}: {display_eur(self.amount)}"
 
     def clean(self) -> None:

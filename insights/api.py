@@ -15,7 +15,12 @@ from clusterpacts.api_base import RolePermission
 from clusterpacts.models import Cluster
 from insights.selectors import briefing
 
-AMOUNT = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": False}
+
+def amount(*, allow_null: bool = False, help_text: str | None = None) -> serializers.DecimalField:
+    """An amount or figure, as a JSON number (not a string) with two decimals."""
+    return serializers.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=False, allow_null=allow_null, help_text=help_text
+    )
 
 
 class ClusterRef(serializers.Serializer):
@@ -53,10 +58,10 @@ class BriefingKpi(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     unit = serializers.CharField()
-    target = serializers.DecimalField(allow_null=True, **AMOUNT)
-    value = serializers.DecimalField(allow_null=True, help_text="Submitted or accepted by as_of.", **AMOUNT)
+    target = amount(allow_null=True)
+    value = amount(allow_null=True, help_text="Submitted or accepted by as_of.")
     official = serializers.BooleanField(help_text="The report was accepted by as_of.")
-    achievement = serializers.DecimalField(allow_null=True, help_text="% of target, by direction.", **AMOUNT)
+    achievement = amount(allow_null=True, help_text="% of target, by direction.")
 
 
 class BriefingKpis(ClusterRef):
@@ -88,17 +93,17 @@ class BriefingRenewal(ClusterRef):
 
 
 class BriefingReservation(ClusterRef):
-    amount = serializers.DecimalField(**AMOUNT)
+    amount = amount()
 
 
 class BriefingBudget(serializers.Serializer):
     year = serializers.IntegerField()
-    envelope = serializers.DecimalField(**AMOUNT)
+    envelope = amount()
     reservations = BriefingReservation(many=True)
-    reserved = serializers.DecimalField(help_text="Total of the reservations.", **AMOUNT)
-    inter_cluster = serializers.DecimalField(**AMOUNT)
-    other = serializers.DecimalField(**AMOUNT)
-    remaining = serializers.DecimalField(**AMOUNT)
+    reserved = amount(help_text="Total of the reservations.")
+    inter_cluster = amount()
+    other = amount()
+    remaining = amount()
 
 
 class BriefingSerializer(serializers.Serializer):

@@ -55,7 +55,7 @@ def _kpi_value_row(value: KpiValue) -> list[Any]:
         value.kpi.code,
         value.kpi.name_nl,
         value.kpi.unit,
-        value.target,
+        value.target,  # type: ignore[attr-defined]  # annotated by kpi_values_with_targets
         value.value,
         value.report.status == Workflow.ACCEPTED,
     ]

@@ -166,8 +166,8 @@ def _lessons(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[
                 "text": lesson.text,
                 "follow_up": lesson.follow_up,
                 "evaluation": lesson.evaluation_id,
-                "carried_into_version": pact.version if carried else None,
-                "carried_into_signed_on": pact.signed_on if carried else None,
+                "carried_into_version": pact.version if pact and carried else None,
+                "carried_into_signed_on": pact.signed_on if pact and carried else None,
             }
         )
     return [{**_cluster(cluster), "lessons": by_cluster[cluster.pk]} for cluster in clusters]
@@ -202,6 +202,10 @@ def _renewals(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict
     return rows
 
 
+def _name(cluster: Cluster | None) -> str:
+    return cluster.name if cluster else ""
+
+
 def _budget(as_of: date) -> list[dict[str, Any]]:
     years = list(BudgetYear.objects.filter(year__gte=as_of.year).order_by("year"))
     allocations: dict[int, list[Allocation]] = defaultdict(list)
@@ -219,8 +223,8 @@ def _budget(as_of: date) -> list[dict[str, Any]]:
                 "year": year.year,
                 "envelope": year.envelope,
                 "reservations": [
-                    {"cluster": a.cluster_id, "cluster_name": a.cluster.name, "amount": a.amount}
-                    for a in sorted(reserved, key=lambda a: a.cluster.name)
+                    {"cluster": a.cluster_id, "cluster_name": _name(a.cluster), "amount": a.amount}
+                    for a in sorted(reserved, key=lambda a: _name(a.cluster))
                 ],
                 "reserved": sum((a.amount for a in reserved), Decimal(0)),
                 "inter_cluster": inter,

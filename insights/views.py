@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Count, Prefetch, Sum, Value, When
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
@@ -90,9 +90,9 @@ def _criterion_order() -> Case:
 
 def _agreement_timeline(agreements: list[SupportAgreement], today: date) -> charts.Chart | None:
     """The chain of agreements from its start to the ten-year cap, one lane per agreement."""
-    if not agreements:
+    cap = agreements[-1].cap_date if agreements else None
+    if cap is None:
         return None
-    cap = agreements[-1].cap_date
     end = max([cap, *(a.end_date for a in agreements)])
     lanes = []
     for n, agreement in enumerate(agreements):
@@ -226,7 +226,7 @@ def briefing_docx_download(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @login_required
-def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
+def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponseBase:
     """A table as CSV or Excel, filtered with the same parameters as its API list, scoped to the user."""
     from django.http import FileResponse, Http404, StreamingHttpResponse
     from django.utils.module_loading import import_string
