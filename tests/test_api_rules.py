@@ -814,3 +814,19 @@ def test_the_default_language_of_an_api_error_is_dutch(client, officer, cluster)
     assert dutch != in_english
     assert "3 years" in in_english[0]
     assert "maximaal 3 jaar" in dutch[0]
+
+
+def test_changing_a_target_entered_without_a_plan_is_a_400_and_changes_nothing(officer, cluster):
+    """Targets typed in the admin may have no plan; the API, which sets targets through a plan, refuses."""
+    from clusterpacts.models import KpiDefinition, KpiTarget
+
+    target = KpiTarget.objects.create(
+        cluster=cluster, kpi=KpiDefinition.objects.get(code="CPI1"), year=2020, value=Decimal(5)
+    )
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(officer)
+    response = send(client, "patch", f"/api/v1/kpi-targets/{target.pk}/", {"value": "7"})
+    assert response.status_code == 400
+    assert "plan" in response.json()
+    target.refresh_from_db()
+    assert target.value == Decimal(5) and target.plan is None
