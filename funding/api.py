@@ -153,6 +153,8 @@ class AllocationViewSet(ScopedViewSet):
 
 
 class FlagSerializer(serializers.ModelSerializer):
+    message = serializers.CharField(source="text", read_only=True, help_text="In the request's language.")
+
     class Meta:
         model = Flag
         fields = [

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, Sum
+from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -490,7 +491,8 @@ class Flag(models.Model):
     year = models.PositiveIntegerField(_("working year"), null=True, blank=True)
     # What the flag is about, as a key: "agreement:12", "chain:3:2017-01-01" or "report:3:2025".
     subject = models.CharField(_("subject"), max_length=60)
-    message = models.TextField(_("message"))
+    message = models.TextField(_("message"))  # in Dutch, the portal's default language
+    message_en = models.TextField(_("message (English)"), blank=True)
     raised_on = models.DateField(_("raised on"))
     due_on = models.DateField(_("due on"), null=True, blank=True)
     resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
@@ -518,6 +520,12 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.cluster}"
+
+    @property
+    def text(self) -> str:
+        """The message in the reader's language: English for English readers, Dutch otherwise."""
+        english = (translation.get_language() or "").startswith("en")
+        return self.message_en if english and self.message_en else self.message
 
     @property
     def is_open(self) -> bool:

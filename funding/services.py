@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import DateField, Exists, F, OuterRef, Value
 from django.db.models.functions import Greatest
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from clusterpacts.models import Cluster, display_date
 from clusterpacts.selectors import overdue_reports
@@ -124,16 +124,26 @@ def allocation_save(
 
 @dataclass(frozen=True)
 class Cause:
-    """A reason for a flag found by the scan: what the flag will say if it is new."""
+    """A reason for a flag found by the scan: what the flag will say if it is new.
+
+    The wording is kept as its message id and values, and written out in Dutch and in English, so that
+    each reader sees the flag in their own language.
+    """
 
     kind: str
     cluster_id: int
     subject: str
-    message: str
+    template: str
+    values: dict[str, Any]
     due_on: date | None = None
     agreement_id: int | None = None
     report_id: int | None = None
     year: int | None = None
+
+    def message(self, language: str) -> str:
+        with translation.override(language):
+            values = {k: display_date(v) if isinstance(v, date) else v for k, v in self.values.items()}
+            return gettext(self.template) % values
 
 
 @dataclass
@@ -162,8 +172,8 @@ def _agreement_causes(as_of: date) -> list[Cause]:
         values = {
             "cluster": cluster.name,
             "reference": agreement.reference,
-            "end": display_date(agreement.end_date),
-            "cap": display_date(cap),
+            "end": agreement.end_date,
+            "cap": cap,
         }
         about = {"cluster_id": cluster.pk, "agreement_id": agreement.pk, "subject": f"agreement:{agreement.pk}"}
         renewal_due = (
@@ -176,10 +186,10 @@ def _agreement_causes(as_of: date) -> list[Cause]:
                 Cause(
                     kind=Flag.Kind.RENEWAL_DUE,
                     due_on=agreement.end_date,
-                    message=gettext(
+                    template=gettext_noop(
                         "%(cluster)s: support agreement %(reference)s ends on %(end)s and no extension is registered."
-                    )
-                    % values,
+                    ),
+                    values=values,
                     **about,
                 )
             )
@@ -190,11 +200,11 @@ def _agreement_causes(as_of: date) -> list[Cause]:
                     Cause(
                         kind=Flag.Kind.EVALUATION_MISSING,
                         due_on=agreement.end_date + ONE_DAY,
-                        message=gettext(
+                        template=gettext_noop(
                             "%(cluster)s: an extension of %(reference)s needs an interim evaluation completed "
                             "during its term; none is completed yet."
-                        )
-                        % values,
+                        ),
+                        values=values,
                         **about,
                     )
                 )
@@ -209,10 +219,10 @@ def _agreement_causes(as_of: date) -> list[Cause]:
                         agreement_id=agreement.pk,
                         subject=f"chain:{cluster.pk}:{agreement.chain_start.isoformat()}",
                         due_on=cap,
-                        message=gettext(
+                        template=gettext_noop(
                             "%(cluster)s reaches the 10-year cap on %(cap)s: no support agreement may run past it."
-                        )
-                        % values,
+                        ),
+                        values=values,
                     )
                 )
         if agreement.start_date <= as_of <= agreement.end_date and agreement.end_date == cap:
@@ -220,11 +230,11 @@ def _agreement_causes(as_of: date) -> list[Cause]:
                 Cause(
                     kind=Flag.Kind.FINAL_TERM,
                     due_on=cap,
-                    message=gettext(
+                    template=gettext_noop(
                         "%(cluster)s is in its final term: %(reference)s ends on the 10-year cap (%(cap)s) and "
                         "cannot be extended."
-                    )
-                    % values,
+                    ),
+                    values=values,
                     **about,
                 )
             )
@@ -235,11 +245,13 @@ def _report_causes(as_of: date) -> list[Cause]:
     """A working year whose report was not submitted by its due date, including one never started."""
     causes: list[Cause] = []
     for slot in overdue_reports(as_of=as_of):
-        values = {"cluster": slot.cluster_name, "year": slot.year, "due": display_date(slot.due_on)}
-        message = (
-            gettext("%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been submitted.")
+        values = {"cluster": slot.cluster_name, "year": slot.year, "due": slot.due_on}
+        template = (
+            gettext_noop("%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been submitted.")
             if slot.report
-            else gettext("%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been started.")
+            else gettext_noop(
+                "%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been started."
+            )
         )
         causes.append(
             Cause(
@@ -249,7 +261,8 @@ def _report_causes(as_of: date) -> list[Cause]:
                 year=slot.year,
                 subject=f"report:{slot.cluster_id}:{slot.year}",
                 due_on=slot.due_on,
-                message=message % values,
+                template=template,
+                values=values,
             )
         )
     return causes
@@ -263,8 +276,8 @@ def flags_scan(*, as_of: date) -> ScanResult:
     twice (the second run finds every flag already open) and concurrently (one open flag per kind and
     subject is a database constraint). Officers hear of new flags once, after the commit.
     """
-    with translation.override(settings.LANGUAGE_CODE):
-        causes = {(cause.kind, cause.subject): cause for cause in _agreement_causes(as_of) + _report_causes(as_of)}
+    causes = {(cause.kind, cause.subject): cause for cause in _agreement_causes(as_of) + _report_causes(as_of)}
+    wording = {key: (cause.message(settings.LANGUAGE_CODE), cause.message("en")) for key, cause in causes.items()}
     open_flags = {(flag.kind, flag.subject): flag for flag in Flag.objects.open().select_related("cluster")}
 
     new = [
@@ -275,7 +288,8 @@ def flags_scan(*, as_of: date) -> ScanResult:
             report_id=cause.report_id,
             year=cause.year,
             subject=cause.subject,
-            message=cause.message,
+            message=wording[key][0],
+            message_en=wording[key][1],
             raised_on=as_of,
             due_on=cause.due_on,
         )
@@ -288,17 +302,17 @@ def flags_scan(*, as_of: date) -> ScanResult:
     refreshed = []
     for key, flag in open_flags.items():
         cause = causes.get(key)
-        if cause and (flag.agreement_id, flag.report_id, flag.message, flag.due_on) != (
+        if cause and (flag.agreement_id, flag.report_id, (flag.message, flag.message_en), flag.due_on) != (
             cause.agreement_id,
             cause.report_id,
-            cause.message,
+            wording[key],
             cause.due_on,
         ):
             flag.agreement_id, flag.report_id = cause.agreement_id, cause.report_id
-            flag.message, flag.due_on = cause.message, cause.due_on
+            (flag.message, flag.message_en), flag.due_on = wording[key], cause.due_on
             refreshed.append(flag)
     if refreshed:
-        Flag.objects.bulk_update(refreshed, ["agreement", "report", "message", "due_on"])
+        Flag.objects.bulk_update(refreshed, ["agreement", "report", "message", "message_en", "due_on"])
 
     Flag.objects.bulk_create(new, ignore_conflicts=True)
     if gone:

@@ -15,6 +15,7 @@ from celery.schedules import crontab
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
@@ -1001,3 +1002,47 @@ def test_an_open_flag_follows_its_report_once_the_report_is_started(cluster):
     flag.refresh_from_db()
     assert flag.report == report and flag.resolved_on is None
     assert Flag.objects.filter(kind="report_overdue", year=2024).count() == 1
+
+
+# --- each reader sees a flag in their own language ------------------------------------------------
+
+
+def test_a_flag_is_written_in_dutch_and_in_english_with_each_languages_dates(cluster, first_term):
+    flags_scan(as_of=date(2019, 10, 1))
+    flag = the_flag(Kind.RENEWAL_DUE, cluster)
+    ref = first_term.reference
+    assert flag.message == (
+        f"{cluster.name}: steunovereenkomst {ref} loopt af op 31-12-2019 en er is geen verlenging geregistreerd."
+    )
+    assert (
+        flag.message_en
+        == f"{cluster.name}: support agreement {ref} ends on 12/31/2019 and no extension is registered."
+    )
+    with translation.override("en"):
+        assert flag.text == flag.message_en
+    with translation.override("nl"):
+        assert flag.text == flag.message
+
+
+def test_the_api_and_the_cluster_page_give_a_flag_in_the_readers_language(client, officer, cluster, first_term):
+    flags_scan(as_of=date(2019, 10, 1))
+    flag = the_flag(Kind.RENEWAL_DUE, cluster)
+    client.force_login(officer)
+    url = f"/api/v1/flags/{flag.pk}/"
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["message"] == flag.message_en
+    plain = Client()  # no Accept-Language (this folder's `client` asks for English)
+    plain.force_login(officer)
+    assert plain.get(url).json()["message"] == flag.message, "Dutch by default"
+    page = client.get(reverse("insights:cluster", args=[cluster.slug]), HTTP_ACCEPT_LANGUAGE="en").text
+    assert flag.message_en in page and flag.message not in page
+
+
+def test_a_flag_raised_before_english_wording_shows_dutch_until_the_next_scan_writes_it(cluster, first_term):
+    flags_scan(as_of=date(2019, 10, 1))
+    Flag.objects.update(message_en="")  # as the flags raised before the English wording was stored
+    flag = the_flag(Kind.RENEWAL_DUE, cluster)
+    with translation.override("en"):
+        assert flag.text == flag.message
+    flags_scan(as_of=date(2019, 10, 2))
+    flag.refresh_from_db()
+    assert flag.message_en.startswith(f"{cluster.name}: support agreement ")
