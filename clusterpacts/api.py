@@ -471,6 +471,9 @@ class KpiTargetViewSet(ScopedViewSet):
     ordering_fields = ["year", "kpi", "cluster"]
     ordering = ["cluster", "year", "kpi"]
 
+    def perform_destroy(self, instance: Any) -> None:
+        services.kpi_figure_delete(figure=instance)  # only while its plan or report is editable
+
 
 class KpiValueViewSet(ScopedViewSet):
     queryset = KpiValue.objects.select_related("report")
@@ -479,6 +482,9 @@ class KpiValueViewSet(ScopedViewSet):
     manager_writable = True
     ordering_fields = ["year", "kpi", "cluster"]
     ordering = ["cluster", "year", "kpi"]
+
+    def perform_destroy(self, instance: Any) -> None:
+        services.kpi_figure_delete(figure=instance)  # only while its plan or report is editable
 
 
 def register(router: BaseRouter) -> None:

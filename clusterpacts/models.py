@@ -756,12 +756,17 @@ class KpiFigure(models.Model):
                 self.year = document.year
             if document.cluster_id != self.cluster_id or document.year != self.year:
                 raise ValidationError(gettext("The cluster and year must match those of the plan or report."))
-            stored = type(document).objects.filter(pk=document.pk).values_list("status", flat=True).first()
-            if (stored or document.status) not in EDITABLE_STATES:
-                raise ValidationError(
-                    gettext("Figures can only be changed while the plan or report is a draft or returned."),
-                    code="document_locked",
-                )
+            check_figures_editable(document)
+
+
+def check_figures_editable(document: WorkflowDocument) -> None:
+    """A plan's targets and a report's values change (or go) only while it is a draft or returned."""
+    stored = type(document).objects.filter(pk=document.pk).values_list("status", flat=True).first()
+    if (stored or document.status) not in EDITABLE_STATES:
+        raise ValidationError(
+            gettext("Figures can only be changed while the plan or report is a draft or returned."),
+            code="document_locked",
+        )
 
 
 class KpiTarget(KpiFigure):

@@ -32,6 +32,7 @@ from clusterpacts.models import (
     ReportAttachment,
     ReportEvent,
     Workflow,
+    check_figures_editable,
     check_transition,
     display_date,
 )
@@ -331,6 +332,25 @@ def kpi_value_set(*, report: AnnualReport, kpi: KpiDefinition, value: Decimal) -
     kpi_value.full_clean()
     kpi_value.save()
     return kpi_value
+
+
+@transaction.atomic
+def kpi_figure_delete(*, figure: KpiTarget | KpiValue) -> None:
+    """Remove a target or a value, while its plan or report is still a draft or returned."""
+    document = figure.plan if isinstance(figure, KpiTarget) else figure.report
+    if document is not None:
+        check_figures_editable(type(document).objects.select_for_update().get(pk=document.pk))
+    figure.delete()
+
+
+def kpi_figure_clear(*, document: AnnualPlan | AnnualReport, kpi: KpiDefinition) -> None:
+    """Remove the target (of a plan) or the value (of a report) of one KPI, if there is one."""
+    if isinstance(document, AnnualPlan):
+        figure: KpiTarget | KpiValue | None = KpiTarget.objects.filter(plan=document, kpi=kpi).first()
+    else:
+        figure = KpiValue.objects.filter(report=document, kpi=kpi).first()
+    if figure is not None:
+        kpi_figure_delete(figure=figure)
 
 
 @transaction.atomic

@@ -137,9 +137,7 @@ def _save_plan(cluster: Cluster, year: int, plan: Any, form: PlanForm, *, submit
             )
         else:
             services.document_update(document=plan, planned_actions=form.cleaned_data["planned_actions"])
-        _save_figures(
-            form, form.figures(), lambda kpi, value: services.kpi_target_set(plan=plan, kpi=kpi, value=value)
-        )
+        _save_figures(form, form.figures(), plan)
         if submit:
             services.document_submit(document=plan, by=by)
     except ValidationError as error:
@@ -148,15 +146,21 @@ def _save_plan(cluster: Cluster, year: int, plan: Any, form: PlanForm, *, submit
     return plan
 
 
-def _save_figures(form: Any, figures: dict[KpiDefinition, Any], setter: Any) -> None:
-    """Set every figure given; collect every refusal on its own field, then refuse the whole save."""
+def _save_figures(form: Any, figures: dict[KpiDefinition, Any], document: AnnualPlan | AnnualReport) -> None:
+    """Set every figure given and remove every one emptied; collect each refusal on its own field, then
+    refuse the whole save. A field the form did not send is left alone."""
+    setter = services.kpi_target_set if isinstance(document, AnnualPlan) else services.kpi_value_set
+    key = "plan" if isinstance(document, AnnualPlan) else "report"
     failed = False
     for kpi, value in figures.items():
-        if value is None:
+        if value is None and kpi_field_name(kpi) not in form.data:
             continue
         try:
             with transaction.atomic():
-                setter(kpi, value)
+                if value is None:
+                    services.kpi_figure_clear(document=document, kpi=kpi)
+                else:
+                    setter(**{key: document, "kpi": kpi, "value": value})
         except ValidationError as error:
             form.add_error(
                 kpi_field_name(kpi),
@@ -229,9 +233,7 @@ def _save_report(cluster: Cluster, year: int, report: Any, form: ReportForm, *, 
             )
         else:
             services.document_update(document=report, narrative=form.cleaned_data["narrative"])
-        _save_figures(
-            form, form.figures(), lambda kpi, value: services.kpi_value_set(report=report, kpi=kpi, value=value)
-        )
+        _save_figures(form, form.figures(), report)
         upload = form.cleaned_data.get("attachment")
         if upload:
             services.attachment_add(report=report, file=upload, title=form.cleaned_data.get("attachment_title", ""))

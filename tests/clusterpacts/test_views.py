@@ -840,3 +840,31 @@ def test_a_submission_without_a_known_user_still_mails_the_officers(
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [officer.email]
     assert "—" in mailoutbox[0].body
+
+
+# --- emptying a field removes its figure -------------------------------------------------------------
+
+
+def test_emptying_a_value_in_a_draft_report_removes_it_and_keeps_the_rest(client, manager, cluster, year):
+    url = report_url(cluster, year)
+    manager_client = login(client, manager)
+    manager_client.post(url, {"narrative": "Draft.", "kpi_C2": "4", "kpi_CPI1": "12", "save": "1"})
+    report = AnnualReport.objects.get(cluster=cluster, year=year)
+    assert values_of(report) == {"C2": Decimal(4), "CPI1": Decimal(12)}
+
+    response = manager_client.post(url, {"narrative": "Draft.", "kpi_C2": "", "kpi_CPI1": "12", "save": "1"})
+    assert response.status_code == 302
+    assert values_of(report) == {"CPI1": Decimal(12)}, "the emptied C2 is gone, CPI1 stays"
+
+    manager_client.post(url, {"narrative": "Draft.", "save": "1"})  # fields not sent at all
+    assert values_of(report) == {"CPI1": Decimal(12)}, "a field the form did not send is left alone"
+
+
+def test_emptying_a_target_in_a_draft_plan_removes_it(client, manager, cluster):
+    plan_year = timezone.localdate().year + 1
+    url = plan_url(cluster, plan_year)
+    manager_client = login(client, manager)
+    manager_client.post(url, {"planned_actions": "Plan.", "kpi_C2": "4", "kpi_CPI1": "30", "save": "1"})
+    plan = AnnualPlan.objects.get(cluster=cluster, year=plan_year)
+    manager_client.post(url, {"planned_actions": "Plan.", "kpi_C2": "4", "kpi_CPI1": "", "save": "1"})
+    assert dict(KpiTarget.objects.filter(plan=plan).values_list("kpi__code", "value")) == {"C2": Decimal(4)}
