@@ -238,6 +238,9 @@ class WorkflowSerializer(ServiceSerializer):
 class WorkflowActions:
     """submit/ (managers of the cluster and officers), accept/ and return/ (officers)."""
 
+    def perform_destroy(self, instance: Any) -> None:
+        services.document_delete(document=instance)  # never an accepted one
+
     def _transition(self, request: Request, to: str, payload: type[serializers.Serializer] | None = None) -> Response:
         # The document in the user's scope (else 404), then the action's permission on it (else 403),
         # and only then the payload.

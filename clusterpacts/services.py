@@ -289,6 +289,14 @@ def annual_report_check_complete(*, report: AnnualReport) -> None:
         raise ValidationError(errors)
 
 
+@transaction.atomic
+def document_delete(*, document: AnnualPlan | AnnualReport) -> None:
+    """Delete a plan or report (with its figures), unless it was accepted: then it is on the record."""
+    locked = type(document).objects.select_for_update().get(pk=document.pk)
+    locked.check_not_accepted()
+    locked.delete()
+
+
 def document_submit(
     *, document: AnnualPlan | AnnualReport, by: Any = None, at: Any = None
 ) -> AnnualPlan | AnnualReport:

@@ -864,3 +864,29 @@ def test_an_officer_cannot_delete_a_target_of_an_accepted_plan_through_the_api(o
     response = send(client, "delete", f"/api/v1/kpi-targets/{target.pk}/")
     assert response.status_code == 400
     assert KpiTarget.objects.filter(pk=target.pk).exists()
+
+
+@pytest.mark.parametrize("kind", ["annual-reports", "annual-plans"])
+def test_an_accepted_plan_or_report_cannot_be_deleted_through_the_api(officer, manager, cluster, kind):
+    """As in the admin: an accepted document, and the official figures in it, stay on the record."""
+    from clusterpacts.models import AnnualPlan, AnnualReport
+
+    if kind == "annual-reports":
+        document = cp.annual_report_create(cluster=cluster, year=2020, narrative="2020")
+        draft = cp.annual_report_create(cluster=cluster, year=2021, narrative="2021")
+    else:
+        document = cp.annual_plan_create(cluster=cluster, year=2020, planned_actions="Plan.")
+        draft = cp.annual_plan_create(cluster=cluster, year=2021, planned_actions="Plan.")
+    factories.complete(document)
+    cp.document_submit(document=document, by=manager)
+    cp.document_transition(document=document, to="accepted", by=officer, notify=False)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(officer)
+
+    response = send(client, "delete", f"/api/v1/{kind}/{document.pk}/")
+    assert response.status_code == 400
+    assert "accepted and can no longer be changed" in str(response.json())
+    model = AnnualReport if kind == "annual-reports" else AnnualPlan
+    assert model.objects.filter(pk=document.pk).exists()
+    assert send(client, "delete", f"/api/v1/{kind}/{draft.pk}/").status_code == 204, "a draft may go"
+    assert not model.objects.filter(pk=draft.pk).exists()
