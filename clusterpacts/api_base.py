@@ -215,7 +215,10 @@ class ScopedViewSet(viewsets.ModelViewSet):
         with transaction.atomic():
             instance = self.get_object()
             self._check_if_match(request, instance)
-            self.perform_destroy(instance)
+            try:
+                self.perform_destroy(instance)
+            except DjangoValidationError as error:  # a rule refusing the deletion: one "detail", as documented
+                raise exceptions.ValidationError({"detail": " ".join(error.messages)}) from error
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _check_if_match(self, request: Request, instance: Any) -> None:
