@@ -600,6 +600,13 @@ def active_codes(*, but: tuple[str, ...] = ()) -> str:
     return ", ".join(codes)
 
 
+def assert_still_a_draft_and_nobody_told(document: Any, mailoutbox: list[Any]) -> None:
+    document.refresh_from_db()
+    assert (document.status, document.submitted_at) == (Workflow.DRAFT, None)
+    assert not ReportEvent.objects.exists()
+    assert mailoutbox == []
+
+
 def submit_through_the_api(client: Client, url: str, capture: Any) -> Any:
     # Run the on-commit callbacks, so a submission that went through would also send its e-mail.
     with capture(execute=True):
@@ -623,10 +630,7 @@ def test_submitting_a_report_missing_kpi_values_is_refused_naming_them_and_nothi
     message = text(body, "non_field_errors")
     assert message.endswith(f": {active_codes(but=('CPI1', 'C6'))}."), "every missing code, and only those"
     assert ("Give a value for every KPI" in message) if lang == "en" else ("Vul voor elke KPI een waarde" in message)
-    report.refresh_from_db()
-    assert (report.status, report.submitted_at) == (Workflow.DRAFT, None)
-    assert not ReportEvent.objects.exists()
-    assert mailoutbox == []
+    assert_still_a_draft_and_nobody_told(report, mailoutbox)
 
 
 @pytest.mark.parametrize("narrative", ["", "  \n\t"], ids=["empty", "whitespace"])
@@ -646,10 +650,7 @@ def test_submitting_a_report_without_a_narrative_is_refused_on_narrative_and_not
     assert set(body) == {"narrative"}, "every KPI has its value: only the narrative is missing"
     message = text(body, "narrative")
     assert ("Write the narrative" in message) if lang == "en" else ("Schrijf de toelichting" in message)
-    report.refresh_from_db()
-    assert (report.status, report.submitted_at) == (Workflow.DRAFT, None)
-    assert not ReportEvent.objects.exists()
-    assert mailoutbox == []
+    assert_still_a_draft_and_nobody_told(report, mailoutbox)
 
 
 def test_submitting_a_plan_missing_kpi_targets_is_refused_naming_them_and_nothing_happens(
@@ -669,10 +670,7 @@ def test_submitting_a_plan_missing_kpi_targets_is_refused_naming_them_and_nothin
     message = text(body, "non_field_errors")
     assert message.endswith(f": {active_codes(but=('CPI9',))}."), "every missing code, and only those"
     assert ("Give a target for every KPI" in message) if lang == "en" else ("Geef voor elke KPI een streef" in message)
-    plan.refresh_from_db()
-    assert (plan.status, plan.submitted_at) == (Workflow.DRAFT, None)
-    assert not ReportEvent.objects.exists()
-    assert mailoutbox == []
+    assert_still_a_draft_and_nobody_told(plan, mailoutbox)
 
 
 def test_a_complete_report_submitted_through_the_api_becomes_submitted(
