@@ -45,6 +45,7 @@ class EvaluationForm(forms.ModelForm):
             "period_end",
             "evaluator",
             "stage",
+            "registered_on",
             "planned_on",
             "started_on",
             "reporting_on",
@@ -70,7 +71,7 @@ class EvaluationAdmin(ServiceAdmin):
         (None, {"fields": ["cluster", "kind", "title", ("period_start", "period_end"), "evaluator"]}),
         (
             _("Stage"),
-            {"fields": ["stage", "planned_on", ("started_on", "reporting_on", "completed_on")]},
+            {"fields": ["stage", ("registered_on", "planned_on"), ("started_on", "reporting_on", "completed_on")]},
         ),
         (_("Outcome"), {"fields": ["conclusion", "summary", "report_file"]}),
     ]

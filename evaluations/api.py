@@ -38,6 +38,7 @@ class EvaluationSerializer(ServiceSerializer):
             "period_end",
             "evaluator",
             "stage",
+            "registered_on",
             "planned_on",
             "started_on",
             "reporting_on",

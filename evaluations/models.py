@@ -65,6 +65,14 @@ class Evaluation(models.Model):
     period_end = models.DateField(_("period to"))
     evaluator = models.CharField(_("evaluator"), max_length=200, blank=True)
     stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default=Stage.PLANNED)
+    # The day the evaluation was decided and registered: before it, the briefing does not show it.
+    # Left empty (e.g. for evaluations entered afterwards), the evaluation counts from its period's start.
+    registered_on = models.DateField(
+        _("registered on"),
+        null=True,
+        blank=True,
+        help_text=_("The day the evaluation was decided; empty: from the start of its period."),
+    )
     planned_on = models.DateField(_("planned completion"), null=True, blank=True)
     started_on = models.DateField(_("started on"), null=True, blank=True)
     reporting_on = models.DateField(_("reporting since"), null=True, blank=True)
@@ -110,6 +118,8 @@ class Evaluation(models.Model):
                     "An evaluation only moves forward: it is %(stored)s and cannot go back to %(stage)s."
                 ) % {"stored": Stage(stored).label, "stage": Stage(self.stage).label}
         reached = STAGE_ORDER.index(self.stage) if self.stage in STAGE_ORDER else 0
+        if self.registered_on and self.registered_on > today:
+            errors["registered_on"] = gettext("This date lies in the future.")
         previous: date | None = None
         for stage, field in STAGE_DATE_FIELD.items():
             value = getattr(self, field)
@@ -123,7 +133,13 @@ class Evaluation(models.Model):
                     continue
                 if value > today:
                     errors.setdefault(field, gettext("This date lies in the future."))
-                if previous and value < previous:
+                if self.registered_on and value < self.registered_on:
+                    errors.setdefault(
+                        field,
+                        gettext("A stage cannot be reached before the evaluation was registered (%(date)s).")
+                        % {"date": display_date(self.registered_on)},
+                    )
+                elif previous and value < previous:
                     errors.setdefault(field, gettext("The stages must follow each other in time."))
                 previous = value
             elif value is not None:

@@ -66,7 +66,8 @@ def briefing(*, clusters: Any, as_of: date) -> dict[str, Any]:
 
 def _evaluations(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
     by_cluster: dict[int, list[Evaluation]] = defaultdict(list)
-    for evaluation in Evaluation.objects.filter(cluster_id__in=ids, period_start__lte=as_of).order_by("period_start"):
+    known = Q(registered_on__lte=as_of) | Q(registered_on__isnull=True, period_start__lte=as_of)
+    for evaluation in Evaluation.objects.filter(known, cluster_id__in=ids).order_by("period_start"):
         by_cluster[evaluation.cluster_id].append(evaluation)
     rows = []
     for cluster in clusters:

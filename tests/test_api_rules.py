@@ -890,3 +890,21 @@ def test_an_accepted_plan_or_report_cannot_be_deleted_through_the_api(officer, m
     assert model.objects.filter(pk=document.pk).exists()
     assert send(client, "delete", f"/api/v1/{kind}/{draft.pk}/").status_code == 204, "a draft may go"
     assert not model.objects.filter(pk=draft.pk).exists()
+
+
+def test_evaluation_registered_after_it_started_is_refused_on_started_on(api, lang, evaluation_in_progress):
+    evaluation = evaluation_in_progress  # started on 2019-01-10
+    late = (evaluation.started_on + timedelta(days=5)).isoformat()
+
+    def call() -> None:
+        cp.entity_save(instance=Evaluation.objects.get(pk=evaluation.pk), registered_on=date.fromisoformat(late))
+
+    expected = service_errors(call, lang)
+    before = row_counts(*EVALUATION_MODELS)
+
+    response = send(api, "patch", f"/api/v1/evaluations/{evaluation.pk}/", {"registered_on": late})
+
+    body = assert_refused(response, expected, before, *EVALUATION_MODELS)
+    assert set(body) == {"started_on"}
+    evaluation.refresh_from_db()
+    assert evaluation.registered_on is None

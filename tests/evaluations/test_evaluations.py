@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clusterpacts.models import KpiDefinition
 from clusterpacts.services import entity_save
@@ -335,3 +335,31 @@ def test_database_refuses_a_second_finding_on_a_criterion(evaluation):
     _refused(lambda: Finding.objects.create(evaluation=evaluation, criterion="membership", assessment="not_achieved"))
 
     assert Finding.objects.count() == 1
+
+
+# --- the day an evaluation was registered ---------------------------------------------------------
+
+
+def test_a_stage_cannot_be_reached_before_the_evaluation_was_registered(cluster):
+    evaluation = factories.EvaluationFactory(cluster=cluster, registered_on=date(2019, 2, 1))
+
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        evaluation_advance(evaluation=evaluation, to=Stage.IN_PROGRESS, on=date(2019, 1, 10))
+
+    assert caught.value.message_dict["started_on"] == [
+        "A stage cannot be reached before the evaluation was registered (02/01/2019)."
+    ]
+    assert stored(evaluation) == (Stage.PLANNED, None, None, None, "")
+    evaluation_advance(evaluation=evaluation, to=Stage.IN_PROGRESS, on=date(2019, 2, 1))
+    assert stored(evaluation)[:2] == (Stage.IN_PROGRESS, date(2019, 2, 1)), "on the day itself is fine"
+
+
+def test_a_registration_day_in_the_future_is_refused_and_nothing_is_saved(cluster):
+    evaluation = factories.EvaluationFactory(cluster=cluster)
+    evaluation.registered_on = timezone.localdate() + timedelta(days=1)
+
+    with pytest.raises(ValidationError) as caught:
+        entity_save(instance=evaluation)
+
+    assert set(caught.value.message_dict) == {"registered_on"}
+    assert Evaluation.objects.get(pk=evaluation.pk).registered_on is None

@@ -210,3 +210,21 @@ def test_the_briefing_page_has_no_budget_chart_without_budget_years(client, offi
     response = client.get("/insights/briefing/", {"as_of": "2020-04-01"})
     assert response.status_code == 200
     assert 'id="budget-chart"' not in response.text
+
+
+def test_an_evaluation_appears_in_the_briefing_from_the_day_it_was_registered(cluster):
+    from clusterpacts.models import Cluster
+
+    registered = factories.EvaluationFactory(
+        cluster=cluster, title="Registered", period_start=date(2017, 1, 1), registered_on=date(2019, 3, 1)
+    )
+    factories.EvaluationFactory(cluster=cluster, title="Unregistered", period_start=date(2018, 1, 1))
+
+    def titles(day: date) -> list[str]:
+        rows = briefing(clusters=Cluster.objects.filter(pk=cluster.pk), as_of=day)["evaluations"]
+        return [e["title"] for e in _for(rows, cluster)["evaluations"]]
+
+    assert titles(date(2017, 6, 1)) == [], "before either was known"
+    assert titles(date(2019, 2, 28)) == ["Unregistered"], "no registration day: known from its period's start"
+    assert titles(date(2019, 3, 1)) == ["Registered", "Unregistered"]
+    assert registered.stage_on(date(2019, 3, 1)) == "planned"
