@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from clusterpacts.models import (
     AnnualReport,
@@ -92,9 +93,10 @@ def membership_figures_on(*, cluster: Cluster, days: list[date]) -> dict[date, M
     }
 
 
-def derived_kpi_values(*, cluster: Cluster, year: int, on: date) -> dict[str, Decimal | None]:
-    """The derived KPIs of the catalogue (MEM1 paying members, MEM2 SME share) for a working year."""
-    figures = membership_figures(cluster=cluster, on=on)
+def derived_kpi_values(*, cluster: Cluster, year: int) -> dict[str, Decimal | None]:
+    """The derived KPIs of the catalogue (MEM1 paying members, MEM2 SME share) for a working year:
+    at its end, or today while it runs."""
+    figures = membership_figures(cluster=cluster, on=min(date(year, 12, 31), timezone.localdate()))
     return {"MEM1": Decimal(figures.paying), "MEM2": figures.sme_share}
 
 

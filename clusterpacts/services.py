@@ -297,6 +297,24 @@ def document_delete(*, document: AnnualPlan | AnnualReport) -> None:
     locked.delete()
 
 
+def derived_values_fill(*, report: AnnualReport) -> None:
+    """Give each membership-derived KPI (MEM1, MEM2) the report does not have its value from the
+    memberships, as the portal pre-fills it; a value the cluster entered is kept."""
+    from clusterpacts.selectors import derived_kpi_values
+
+    missing = list(
+        KpiDefinition.objects.filter(active=True, source=KpiDefinition.Source.DERIVED).exclude(values__report=report)
+    )
+    if not missing:
+        return
+    derived = derived_kpi_values(cluster=report.cluster, year=report.year)
+    for kpi in missing:
+        value = derived.get(kpi.code)
+        if value is not None:
+            kpi_value_set(report=report, kpi=kpi, value=value)
+
+
+@transaction.atomic
 def document_submit(
     *, document: AnnualPlan | AnnualReport, by: Any = None, at: Any = None
 ) -> AnnualPlan | AnnualReport:
@@ -308,6 +326,7 @@ def document_submit(
     if isinstance(document, AnnualPlan):
         annual_plan_check_complete(plan=document)
     else:
+        derived_values_fill(report=document)
         annual_report_check_complete(report=document)
     return document_transition(document=document, to=Workflow.SUBMITTED, by=by, at=at)
 

@@ -6,7 +6,6 @@ scope), call the services, show their messages next to the right field.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from functools import wraps
 from typing import Any
@@ -59,11 +58,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
     return value
-
-
-def _year_end(year: int) -> date:
-    today = timezone.localdate()
-    return min(date(year, 12, 31), today)
 
 
 def figure_rows(form: Any, figures: dict[str, Any], kpis: list[KpiDefinition]) -> list[dict[str, Any]]:
@@ -183,7 +177,7 @@ def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     kpis = list(KpiDefinition.objects.filter(active=True))
     writable = can_write_cluster_documents(request.user, cluster) and (report is None or report.is_editable)
     figures = selectors.figures_by_kpi(cluster=cluster, year=year)
-    derived = selectors.derived_kpi_values(cluster=cluster, year=year, on=_year_end(year))
+    derived = selectors.derived_kpi_values(cluster=cluster, year=year)
     initial: dict[str, Any] = {"narrative": report.narrative if report else ""}
     for kpi in kpis:
         stored = figures["value"].get(kpi.pk)
