@@ -291,6 +291,13 @@ class WorkflowAdmin(ServiceAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.document_delete(document=obj)  # the API's rule: never an accepted document
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for document in queryset:
+            services.document_delete(document=document)
+
     def save_object(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if obj.status in EDITABLE_STATES or not change:
             services.entity_save(instance=obj)
@@ -321,6 +328,13 @@ class FigureInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._editable(obj) and super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.kpi_figure_delete(figure=obj)  # the API's rule: only while the plan or report is editable
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for figure in queryset:
+            services.kpi_figure_delete(figure=figure)
 
 
 class KpiTargetInline(FigureInline):
