@@ -37,23 +37,7 @@ class LessonInline(admin.StackedInline):
 class EvaluationForm(forms.ModelForm):
     class Meta:
         model = Evaluation
-        fields = [
-            "cluster",
-            "kind",
-            "title",
-            "period_start",
-            "period_end",
-            "evaluator",
-            "stage",
-            "registered_on",
-            "planned_on",
-            "started_on",
-            "reporting_on",
-            "completed_on",
-            "conclusion",
-            "summary",
-            "report_file",
-        ]
+        fields = [*Evaluation.RECORDED_FIELDS, "report_file"]
         help_texts = {
             "stage": _("planned → in progress → reporting → completed; never back."),
         }

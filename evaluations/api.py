@@ -29,24 +29,7 @@ class EvaluationSerializer(ServiceSerializer):
 
     class Meta:
         model = Evaluation
-        fields = [
-            "id",
-            "cluster",
-            "kind",
-            "title",
-            "period_start",
-            "period_end",
-            "evaluator",
-            "stage",
-            "registered_on",
-            "planned_on",
-            "started_on",
-            "reporting_on",
-            "completed_on",
-            "conclusion",
-            "summary",
-            "findings",
-        ]
+        fields = ["id", *Evaluation.RECORDED_FIELDS, "findings"]
 
 
 class AdvanceSerializer(serializers.Serializer):

@@ -85,6 +85,24 @@ class Evaluation(models.Model):
     scope_path = "cluster"
     objects = EvaluationQuerySet.as_manager()
 
+    # What an officer records, in the admin and through the API alike (the file is the admin's only).
+    RECORDED_FIELDS = (
+        "cluster",
+        "kind",
+        "title",
+        "period_start",
+        "period_end",
+        "evaluator",
+        "stage",
+        "registered_on",
+        "planned_on",
+        "started_on",
+        "reporting_on",
+        "completed_on",
+        "conclusion",
+        "summary",
+    )
+
     class Meta:
         ordering = ["cluster", "-period_end"]
         verbose_name = _("evaluation")
