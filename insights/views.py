@@ -94,31 +94,29 @@ def _agreement_timeline(agreements: list[SupportAgreement], today: date) -> char
     if cap is None:
         return None
     end = max([cap, *(a.end_date for a in agreements)])
-    lanes = []
-    for n, agreement in enumerate(agreements):
-        css = "agreement-final" if agreement.is_final_term else "agreement"
-        if agreement.start_date > today:
-            css = "agreement-future"
-        period = (
-            date_format(agreement.start_date, "SHORT_DATE_FORMAT"),
-            date_format(agreement.end_date, "SHORT_DATE_FORMAT"),
-        )
-        title = f"{agreement.reference}: {period[0]} \u2013 {period[1]}"
-        milestones = []
-        if n == len(agreements) - 1:
-            milestones.append(
-                charts.Milestone(
-                    cap, "cap", gettext("Cap date %(date)s") % {"date": date_format(cap, "SHORT_DATE_FORMAT")}
-                )
-            )
-        lanes.append(
-            charts.Lane(
-                agreement.reference, [charts.Span(agreement.start_date, agreement.end_date, css, title)], milestones
-            )
-        )
+    last = agreements[-1]  # carries the cap date
+    lanes = [
+        charts.Lane(a.reference, [_agreement_span(a, today)], [_cap_milestone(cap)] if a is last else [])
+        for a in agreements
+    ]
     return charts.timeline(
         gettext("Support agreements up to the cap date"), lanes, start=agreements[0].chain_start, end=end, today=today
     )
+
+
+def _agreement_span(agreement: SupportAgreement, today: date) -> charts.Span:
+    """An agreement's bar: running or past, a term still to come, or the final term (ending on the cap)."""
+    css = "agreement-final" if agreement.is_final_term else "agreement"
+    if agreement.start_date > today:
+        css = "agreement-future"
+    period = f"{date_format(agreement.start_date, 'SHORT_DATE_FORMAT')} \u2013 "
+    period += date_format(agreement.end_date, "SHORT_DATE_FORMAT")
+    return charts.Span(agreement.start_date, agreement.end_date, css, f"{agreement.reference}: {period}")
+
+
+def _cap_milestone(cap: date) -> charts.Milestone:
+    day = date_format(cap, "SHORT_DATE_FORMAT")
+    return charts.Milestone(cap, "cap", gettext("Cap date %(date)s") % {"date": day}, note=day)
 
 
 def _kpi_chart(row: dict[str, Any]) -> charts.Chart:
@@ -373,31 +371,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # Each cluster with an agreement ending in the window gets a lane: its agreements in the window
     # (a successor already signed shows) and its cap date.
     lanes_of = sorted({a.cluster for a in ending}, key=lambda c: c.name)
-    in_window = SupportAgreement.objects.filter(
-        cluster__in=lanes_of, end_date__gte=today - timedelta(days=365), start_date__lte=horizon
-    ).order_by("start_date")
+    in_window = (
+        SupportAgreement.objects.for_user(request.user)
+        .filter(cluster__in=lanes_of, end_date__gte=today - timedelta(days=365), start_date__lte=horizon)
+        .order_by("start_date")
+    )
     by_cluster: dict[int, list[SupportAgreement]] = {}
     for agreement in in_window:
         by_cluster.setdefault(agreement.cluster_id, []).append(agreement)
     lanes = []
     for cluster in lanes_of:
-        spans = []
-        for agreement in by_cluster.get(cluster.pk, []):
-            css = "agreement-final" if agreement.is_final_term else "agreement"
-            if agreement.start_date > today:
-                css = "agreement-future"
-            period = f"{date_format(agreement.start_date, 'SHORT_DATE_FORMAT')} \u2013 "
-            period += date_format(agreement.end_date, "SHORT_DATE_FORMAT")
-            spans.append(
-                charts.Span(agreement.start_date, agreement.end_date, css, f"{agreement.reference}: {period}")
-            )
         chain = by_cluster.get(cluster.pk, [])
         cap = chain[-1].cap_date if chain else None
-        milestones = []
-        if cap:
-            day = date_format(cap, "SHORT_DATE_FORMAT")
-            milestones.append(charts.Milestone(cap, "cap", gettext("Cap date %(date)s") % {"date": day}, note=day))
-        lanes.append(charts.Lane(cluster.name, spans, milestones))
+        spans = [_agreement_span(agreement, today) for agreement in chain]
+        lanes.append(charts.Lane(cluster.name, spans, [_cap_milestone(cap)] if cap else []))
     ending_chart = (
         charts.timeline(
             gettext("Agreements ending in the next 24 months"),
