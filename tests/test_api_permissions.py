@@ -34,7 +34,7 @@ from tests.api_helpers import (
     token_client,
     token_for,
 )
-from tests.text import has_word
+from tests.pages import has_word
 
 pytestmark = pytest.mark.django_db
 

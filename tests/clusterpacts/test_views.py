@@ -31,6 +31,7 @@ from clusterpacts.models import (
     Workflow,
 )
 from tests import factories
+from tests.pages import assert_login_redirect, login, user_for
 
 pytestmark = pytest.mark.django_db
 
@@ -68,18 +69,6 @@ def pdf(name="report.pdf", content=PDF_BYTES):
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 
 
-def login(client, user, language="en"):
-    """Log `user` in (None: stay anonymous) and ask for pages in `language`."""
-    if user is not None:
-        client.force_login(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
-    return client
-
-
-def user_for(request, role):
-    return None if role == "anonymous" else request.getfixturevalue(role)
-
-
 def active_kpis():
     return list(KpiDefinition.objects.filter(active=True))
 
@@ -101,11 +90,6 @@ def row_html(html, field_name):
     start = html.rindex("<tr", 0, position)
     end = html.index("</tr>", position)
     return html[start:end]
-
-
-def assert_login_redirect(response, path):
-    assert response.status_code == 302
-    assert response.url == f"{django_settings.LOGIN_URL}?next={path}"
 
 
 def report_url(cluster, year):

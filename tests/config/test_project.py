@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.text import has_word
+from tests.pages import has_word
 
 ROOT = Path(__file__).resolve().parents[2]
 

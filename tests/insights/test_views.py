@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -18,24 +17,9 @@ from clusterpacts.models import ClusterPact, Commitment, KpiDefinition, KpiTarge
 from funding.models import Flag, SupportAgreement
 from funding.services import agreement_create
 from tests import factories
+from tests.pages import assert_login_redirect, login, user_for
 
 pytestmark = pytest.mark.django_db
-
-
-def login(client, user, language="en"):
-    if user is not None:
-        client.force_login(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
-    return client
-
-
-def user_for(request, role):
-    return None if role == "anonymous" else request.getfixturevalue(role)
-
-
-def assert_login_redirect(response, path):
-    assert response.status_code == 302
-    assert response.url == f"{django_settings.LOGIN_URL}?next={path}"
 
 
 def shown(day):
