@@ -4,28 +4,11 @@ import pytest
 
 from funding.demo import CLUSTERS, DemoSeeder
 from funding.services import flags_scan
+from tests.api_helpers import RESOURCE_NAMES
 
 pytestmark = pytest.mark.django_db
 
-RESOURCES = [
-    "clusters",
-    "organisations",
-    "memberships",
-    "pacts",
-    "commitments",
-    "annual-plans",
-    "annual-reports",
-    "kpis",
-    "kpi-targets",
-    "kpi-values",
-    "evaluations",
-    "findings",
-    "lessons",
-    "agreements",
-    "budget-years",
-    "allocations",
-    "flags",
-]
+RESOURCES = RESOURCE_NAMES  # every resource of /api/v1/ (tests/api_helpers.py)
 
 
 @pytest.fixture
