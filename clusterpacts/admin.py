@@ -14,7 +14,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clusterpacts import services
-from clusterpacts.admin_base import ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet, raise_on_form
 from clusterpacts.models import (
     EDITABLE_STATES,
     WORKFLOW_TRANSITIONS,
@@ -37,6 +36,7 @@ from clusterpacts.models import (
     normalize_enterprise_number,
     periods_overlap,
 )
+from core.admin import ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet, raise_on_form
 
 # --- clusters and members ------------------------------------------------------------------------
 

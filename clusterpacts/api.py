@@ -15,14 +15,6 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from clusterpacts import services
-from clusterpacts.api_base import (
-    DATE_RANGE,
-    OfficerOnly,
-    ScopedFilterSet,
-    ScopedViewSet,
-    ServiceSerializer,
-    etag_of,
-)
 from clusterpacts.models import (
     AnnualPlan,
     AnnualReport,
@@ -35,6 +27,15 @@ from clusterpacts.models import (
     Membership,
     Organisation,
     Workflow,
+)
+from clusterpacts.permissions import can_write
+from core.api import (
+    DATE_RANGE,
+    OfficerOnly,
+    ScopedFilterSet,
+    ScopedViewSet,
+    ServiceSerializer,
+    etag_of,
 )
 
 # --- clusters and members ------------------------------------------------------------------------
@@ -310,7 +311,7 @@ class AnnualPlanViewSet(WorkflowActions, ScopedViewSet):
     queryset = AnnualPlan.objects.all()
     serializer_class = AnnualPlanSerializer
     filterset_class = AnnualPlanFilter
-    manager_writable = True
+    manager_may_write = staticmethod(can_write)
     ordering_fields = ["year", "submitted_at"]
     ordering = ["cluster", "-year"]
 
@@ -349,7 +350,7 @@ class AnnualReportViewSet(WorkflowActions, ScopedViewSet):
     queryset = AnnualReport.objects.all()
     serializer_class = AnnualReportSerializer
     filterset_class = AnnualReportFilter
-    manager_writable = True
+    manager_may_write = staticmethod(can_write)
     ordering_fields = ["year", "due_on", "submitted_at"]
     ordering = ["cluster", "-year"]
 
@@ -470,7 +471,7 @@ class KpiTargetViewSet(ScopedViewSet):
     queryset = KpiTarget.objects.select_related("plan")
     serializer_class = KpiTargetSerializer
     filterset_class = KpiTargetFilter
-    manager_writable = True
+    manager_may_write = staticmethod(can_write)
     ordering_fields = ["year", "kpi", "cluster"]
     ordering = ["cluster", "year", "kpi"]
 
@@ -482,7 +483,7 @@ class KpiValueViewSet(ScopedViewSet):
     queryset = KpiValue.objects.select_related("report")
     serializer_class = KpiValueSerializer
     filterset_class = KpiValueFilter
-    manager_writable = True
+    manager_may_write = staticmethod(can_write)
     ordering_fields = ["year", "kpi", "cluster"]
     ordering = ["cluster", "year", "kpi"]
 

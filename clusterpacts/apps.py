@@ -12,7 +12,7 @@ def sync_role_permissions(sender: Any, using: str = "default", **kwargs: Any) ->
     """Officers hold every permission on the domain models; API readers hold the view permissions."""
     from django.contrib.auth.models import Group, Permission
 
-    from clusterpacts.roles import API_READER, OFFICER
+    from core.roles import API_READER, OFFICER
 
     domain = Permission.objects.using(using).filter(content_type__app_label__in=DOMAIN_APPS)
     # Officers pick users when they link a cluster manager to a cluster (the admin's autocomplete

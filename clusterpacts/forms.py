@@ -11,19 +11,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clusterpacts.models import KpiDefinition
+from core.forms import errors_to_form
 
-
-def errors_to_form(
-    form: forms.BaseForm, error: ValidationError, field_map: dict[str, str | None] | None = None
-) -> None:
-    """Attach a domain error to the form: each message on its field where the form has one."""
-    field_map = field_map or {}
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            name = field_map.get(field, field)
-            form.add_error(name if name in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
+__all__ = ["errors_to_form"]
 
 
 def kpi_field_name(kpi: KpiDefinition) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -23,7 +23,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from clusterpacts.roles import is_reader, managed_cluster_ids
+from core.roles import User, is_reader, managed_cluster_ids
+from core.scoping import RoleScopedQuerySet, ScopedQuerySet
 
 # --- enterprise numbers (KBO/BCE) ---------------------------------------------------------------
 
@@ -63,6 +64,7 @@ class EnterpriseNumberField(models.CharField):
     """Stores the 10 digits only; accepts dots, spaces and a BE prefix on input."""
 
     default_validators = [validate_enterprise_number]
+    input_max_length = 20  # what a form or the API accepts: "BE 0123.456.749"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 10)
@@ -78,10 +80,10 @@ class EnterpriseNumberField(models.CharField):
         return normalized if re.fullmatch(r"\d{10}", normalized) else value
 
     def formfield(self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any) -> Any:
-        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("max_length", self.input_max_length)
         field = super().formfield(form_class=form_class, choices_form_class=choices_form_class, **kwargs)
         if isinstance(field, forms.CharField):
-            field.max_length = 20
+            field.max_length = self.input_max_length
         return field
 
 
@@ -100,40 +102,6 @@ def periods_overlap(start_a: date, end_a: date | None, start_b: date, end_b: dat
 
 def display_date(value: date) -> str:
     return date_format(value, "SHORT_DATE_FORMAT")
-
-
-# --- scoping --------------------------------------------------------------------------------------
-
-
-class ScopedQuerySet(models.QuerySet):
-    """`for_user(user)`: the rows a user may see (STYLE.md rules 2 and 5).
-
-    Each model names the path to its cluster in `scope_path`; a cluster manager sees the rows of
-    their own cluster(s) only, officers and API readers see everything, anyone else nothing.
-    """
-
-    def for_user(self, user: Any) -> Self:
-        if is_reader(user):
-            return self.all()
-        ids = managed_cluster_ids(user)
-        if not ids:
-            return self.none()
-        path = self.model.scope_path
-        first = self.model._meta.get_field(path.split("__", 1)[0])
-        if first.one_to_many or first.many_to_many:
-            # Joined through a to-many relation, a row would come back once per match (an
-            # organisation with two memberships): select the ids in a subquery instead.
-            return self.filter(pk__in=self.model._base_manager.filter(**{f"{path}__in": ids}).values("pk"))
-        return self.filter(**{f"{path}__in": ids})
-
-
-class RoleScopedQuerySet(models.QuerySet):
-    """For rows that belong to no cluster (the KPI catalogue, budget years): anyone with a role sees them."""
-
-    def for_user(self, user: Any) -> Self:
-        if is_reader(user) or managed_cluster_ids(user):
-            return self.all()
-        return self.none()
 
 
 # --- clusters, organisations, memberships ---------------------------------------------------------
@@ -638,7 +606,7 @@ class AnnualReport(WorkflowDocument):
 
 
 class ReportEventQuerySet(models.QuerySet):
-    def for_user(self, user: Any) -> ReportEventQuerySet:
+    def for_user(self, user: User) -> ReportEventQuerySet:
         if is_reader(user):
             return self.all()
         ids = managed_cluster_ids(user)

@@ -20,14 +20,11 @@ from clusterpacts.models import (
     AnnualPlan,
     AnnualReport,
     Cluster,
-    ClusterPact,
     KpiTarget,
     KpiValue,
-    Membership,
-    Organisation,
     ReportAttachment,
 )
-from clusterpacts.roles import is_officer, managed_cluster_ids
+from core.roles import is_officer, managed_cluster_ids
 
 M = TypeVar("M", bound=models.Model)
 
@@ -59,38 +56,6 @@ def get_for_user(model: type[M], user: Any, pk: Any, *, write: bool = False) -> 
     if write and not can_write(user, obj):
         raise PermissionDenied
     return obj
-
-
-def get_cluster_for_user(user: Any, pk: Any, *, write: bool = False) -> Cluster:
-    return get_for_user(Cluster, user, pk, write=write)
-
-
-def get_organisation_for_user(user: Any, pk: Any, *, write: bool = False) -> Organisation:
-    return get_for_user(Organisation, user, pk, write=write)
-
-
-def get_membership_for_user(user: Any, pk: Any, *, write: bool = False) -> Membership:
-    return get_for_user(Membership, user, pk, write=write)
-
-
-def get_pact_for_user(user: Any, pk: Any, *, write: bool = False) -> ClusterPact:
-    return get_for_user(ClusterPact, user, pk, write=write)
-
-
-def get_plan_for_user(user: Any, pk: Any, *, write: bool = False) -> AnnualPlan:
-    return get_for_user(AnnualPlan, user, pk, write=write)
-
-
-def get_report_for_user(user: Any, pk: Any, *, write: bool = False) -> AnnualReport:
-    return get_for_user(AnnualReport, user, pk, write=write)
-
-
-def get_kpi_value_for_user(user: Any, pk: Any, *, write: bool = False) -> KpiValue:
-    return get_for_user(KpiValue, user, pk, write=write)
-
-
-def get_kpi_target_for_user(user: Any, pk: Any, *, write: bool = False) -> KpiTarget:
-    return get_for_user(KpiTarget, user, pk, write=write)
 
 
 def get_cluster_by_slug_for_user(user: Any, slug: str) -> Cluster:

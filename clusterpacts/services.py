@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from clusterpacts import notifications
 from clusterpacts.models import (
     EDITABLE_STATES,
     AnnualPlan,
@@ -36,18 +37,9 @@ from clusterpacts.models import (
     check_transition,
     display_date,
 )
+from core.services import entity_save
 
-M = TypeVar("M", bound=models.Model)
-
-
-@transaction.atomic
-def entity_save(*, instance: M, **changes: Any) -> M:
-    """Create or update a row that has no workflow of its own: validate everything, then save."""
-    for name, value in changes.items():
-        setattr(instance, name, value)
-    instance.full_clean()
-    instance.save()
-    return instance
+__all__ = ["entity_save"]
 
 
 def _lock_cluster(cluster_id: int | None) -> None:
@@ -71,7 +63,7 @@ def membership_save(*, membership: Membership, **changes: Any) -> Membership:
 def cluster_manager_add(*, user: Any, cluster: Cluster) -> ClusterManager:
     from django.contrib.auth.models import Group
 
-    from clusterpacts.roles import CLUSTER_MANAGER
+    from core.roles import CLUSTER_MANAGER
 
     link, _created = ClusterManager.objects.get_or_create(user=user, cluster=cluster)
     user.groups.add(Group.objects.get(name=CLUSTER_MANAGER))
@@ -193,70 +185,9 @@ def document_transition(
     locked.save()
     event.save()
     if notify:
-        transaction.on_commit(partial(_queue_transition_mail, event.pk))
+        transaction.on_commit(partial(notifications.transition_mail_queue, event.pk))
     document.refresh_from_db()
     return document
-
-
-def _queue_transition_mail(event_id: int) -> None:
-    from clusterpacts.tasks import send_transition_mail
-
-    send_transition_mail.delay(event_id)
-
-
-def _document(event: ReportEvent) -> AnnualReport | AnnualPlan:
-    """The report or plan a workflow step belongs to: every step has one (a database constraint)."""
-    document = event.report or event.plan
-    if document is None:
-        raise ValueError(f"workflow step {event.pk} has neither a report nor a plan")
-    return document
-
-
-def _link(event: ReportEvent) -> str:
-    from django.urls import reverse
-
-    document = _document(event)
-    if event.report and event.to_status == Workflow.SUBMITTED:
-        return reverse("clusterpacts:review-report", args=[document.pk])
-    name = "clusterpacts:report" if event.report else "clusterpacts:plan"
-    return reverse(name, args=[document.cluster.slug, document.year])
-
-
-def transition_mail_send(*, event: ReportEvent) -> int:
-    """E-mail the people a workflow step concerns; return how many recipients. Runs after the commit."""
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.utils import translation
-
-    from clusterpacts.roles import OFFICER
-
-    document = _document(event)
-    users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    if event.to_status == Workflow.SUBMITTED:
-        users = users.filter(groups__name=OFFICER)
-    else:
-        users = users.filter(managed_clusters__cluster_id=document.cluster_id)
-    recipients = sorted(set(users.values_list("email", flat=True)))
-    if not recipients:
-        return 0
-    with translation.override(settings.LANGUAGE_CODE):
-        by = (event.by.get_full_name() or event.by.get_username()) if event.by else "—"
-        context = {
-            "event": event,
-            "document": document,
-            "by": by,
-            "link": settings.CLUSTERPACTS_SITE_URL + _link(event),
-        }
-        subject = {
-            Workflow.SUBMITTED: gettext("Submitted for review: %(document)s"),
-            Workflow.ACCEPTED: gettext("Accepted: %(document)s"),
-            Workflow.RETURNED: gettext("Returned for correction: %(document)s"),
-        }[Workflow(event.to_status)] % {"document": document}
-        body = render_to_string("clusterpacts/email/transition.txt", context)
-    send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
-    return len(recipients)
 
 
 def annual_plan_check_complete(*, plan: AnnualPlan) -> None:

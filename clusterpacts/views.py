@@ -32,7 +32,7 @@ from clusterpacts.models import (
     Workflow,
 )
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user, get_for_user
-from clusterpacts.roles import is_officer
+from core.roles import is_officer
 
 
 def officer_required(view: Any) -> Any:

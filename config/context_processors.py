@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from clusterpacts.models import Cluster
-from clusterpacts.roles import is_officer, is_reader
+from core.roles import is_officer, is_reader
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from clusterpacts.models import Cluster
-from clusterpacts.roles import is_reader
+from core.roles import is_reader
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from clusterpacts.admin_base import ServiceAdmin, ServiceInlineFormSet
 from clusterpacts.models import ClusterPact
+from core.admin import ServiceAdmin, ServiceInlineFormSet
 from evaluations.models import Evaluation, Finding, Lesson
 
 

@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from clusterpacts.api_base import DATE_RANGE, OfficerOnly, ScopedFilterSet, ScopedViewSet, ServiceSerializer
 from clusterpacts.models import Cluster
+from core.api import DATE_RANGE, OfficerOnly, ScopedFilterSet, ScopedViewSet, ServiceSerializer
 from evaluations import services
 from evaluations.models import Conclusion, Evaluation, Finding, Lesson, Stage
 

@@ -13,7 +13,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from clusterpacts.models import Cluster, ClusterPact, KpiDefinition, ScopedQuerySet, display_date
+from clusterpacts.models import Cluster, ClusterPact, KpiDefinition, display_date
+from core.scoping import ScopedQuerySet
 
 
 class Stage(models.TextChoices):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from clusterpacts.admin_base import ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet, raise_on_form
+from core.admin import ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet, raise_on_form
 from funding import services
 from funding.models import Allocation, BudgetYear, Flag, SupportAgreement, display_eur
 

@@ -16,7 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from clusterpacts.api_base import (
+from clusterpacts.models import Cluster
+from core.api import (
     DATE_RANGE,
     OfficerOnly,
     ReadOnlyScopedViewSet,
@@ -25,7 +26,6 @@ from clusterpacts.api_base import (
     ScopedViewSet,
     ServiceSerializer,
 )
-from clusterpacts.models import Cluster
 from funding import services
 from funding.models import Allocation, BudgetYear, Flag, SupportAgreement
 

@@ -30,7 +30,7 @@ from clusterpacts.models import (
     Organisation,
     Workflow,
 )
-from clusterpacts.roles import API_READER, OFFICER
+from core.roles import API_READER, OFFICER
 from evaluations.models import Conclusion, Evaluation, Finding, Lesson, Stage
 from evaluations.services import evaluation_advance, lesson_carry
 from funding.models import Allocation, BudgetYear

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -18,8 +17,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from clusterpacts.models import Cluster, RoleScopedQuerySet, ScopedQuerySet, display_date
-from clusterpacts.roles import is_reader, managed_cluster_ids
+from clusterpacts.models import Cluster, display_date
+from core.roles import User, is_reader, managed_cluster_ids
+from core.scoping import RoleScopedQuerySet, ScopedQuerySet
 from evaluations.models import Evaluation
 
 ONE_DAY = timedelta(days=1)
@@ -334,7 +334,7 @@ class BudgetYear(models.Model):
 
 
 class AllocationQuerySet(models.QuerySet):
-    def for_user(self, user: Any) -> AllocationQuerySet:
+    def for_user(self, user: User) -> AllocationQuerySet:
         if is_reader(user):
             return self.all()
         ids = managed_cluster_ids(user)

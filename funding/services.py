@@ -20,6 +20,7 @@ from django.utils.translation import gettext, gettext_noop
 from clusterpacts.models import Cluster, display_date
 from clusterpacts.selectors import overdue_reports
 from evaluations.models import Evaluation
+from funding import notifications
 from funding.models import ONE_DAY, Allocation, BudgetYear, Flag, SupportAgreement, cap_date_for
 
 logger = logging.getLogger(__name__)
@@ -332,60 +333,5 @@ def flags_scan(*, as_of: date) -> ScanResult:
             .select_related("cluster")
             if (flag.kind, flag.subject) in new_keys
         ]
-        transaction.on_commit(_queue_notification)
+        transaction.on_commit(notifications.officers_digest_queue)
     return ScanResult(as_of=as_of, raised=raised, resolved=gone)
-
-
-def _queue_notification() -> None:
-    from funding.tasks import notify_officers
-
-    notify_officers.delay()
-
-
-def flags_notify_officers() -> int:
-    """E-mail the VLAIO officers one digest of the open flags they have not heard of; return how many.
-
-    Claims the flags under a row lock (skip_locked) and marks them notified in the same transaction,
-    so two workers never send the same flag, and a failed send leaves them for the retry.
-    """
-    from django.contrib.auth import get_user_model
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.utils import timezone
-
-    from clusterpacts.roles import OFFICER
-
-    with transaction.atomic():
-        pending = list(
-            Flag.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(resolved_on__isnull=True, notified_at__isnull=True)
-            .select_related("cluster")
-            .order_by("due_on", "kind", "cluster__name")
-        )
-        if not pending:
-            return 0
-        recipients = list(
-            get_user_model()
-            .objects.filter(is_active=True, groups__name=OFFICER)
-            .exclude(email="")
-            .values_list("email", flat=True)
-            .distinct()
-        )
-        if not recipients:
-            # Nobody to tell yet: leave the flags pending, so the first officer with an address hears of them.
-            logger.warning("%d new flags, but no VLAIO officer has an e-mail address", len(pending))
-            return 0
-        Flag.objects.filter(pk__in=[flag.pk for flag in pending]).update(notified_at=timezone.now())
-        if recipients:
-            with translation.override(settings.LANGUAGE_CODE):
-                context = {"flags": pending, "site_url": settings.CLUSTERPACTS_SITE_URL}
-                subject = translation.ngettext(
-                    "Clusterpact portal: %(count)d new flag", "Clusterpact portal: %(count)d new flags", len(pending)
-                ) % {"count": len(pending)}
-                send_mail(
-                    subject=subject,
-                    message=render_to_string("funding/email/new_flags.txt", context),
-                    from_email=None,
-                    recipient_list=recipients,
-                )
-    return len(pending)

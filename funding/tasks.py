@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from smtplib import SMTPException
 
 from celery import shared_task
 from django.utils import timezone
 
-from funding.services import flags_notify_officers, flags_scan
+from funding.notifications import flags_notify_officers, notify_officers
+from funding.services import flags_scan
+
+__all__ = ["flags_notify_officers", "notify_officers", "scan_flags"]
 
 logger = logging.getLogger(__name__)
 
@@ -21,15 +23,3 @@ def scan_flags(as_of: str | None = None) -> dict[str, int]:
     result = flags_scan(as_of=day)
     logger.info("Flag scan as of %s: %d raised, %d resolved", day, len(result.raised), len(result.resolved))
     return {"raised": len(result.raised), "resolved": len(result.resolved)}
-
-
-@shared_task(
-    name="funding.tasks.notify_officers",
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=60,
-    retry_backoff_max=3600,
-    max_retries=8,
-)
-def notify_officers() -> int:
-    """One digest e-mail of the flags officers have not heard of yet."""
-    return flags_notify_officers()

@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clusterpacts.api_base import RolePermission
 from clusterpacts.models import Cluster
+from core.api import RolePermission
 from insights.selectors import briefing
 
 

@@ -341,7 +341,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The officer's overview: open flags, latest evaluations, agreements ending soon, reports, budget."""
     from datetime import timedelta
 
-    from clusterpacts.roles import is_reader
+    from core.roles import is_reader
     from evaluations.models import Evaluation
     from funding.models import BudgetYear, Flag
     from insights.selectors import briefing

@@ -22,7 +22,7 @@ from clusterpacts.models import (
     Membership,
     Organisation,
 )
-from clusterpacts.roles import API_READER, CLUSTER_MANAGER, OFFICER
+from core.roles import API_READER, CLUSTER_MANAGER, OFFICER
 from evaluations.models import Evaluation
 from funding.models import BudgetYear
 

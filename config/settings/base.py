@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "core",
     "clusterpacts",
     "evaluations",
     "funding",
@@ -166,14 +167,14 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # The project's viewsets set their own (clusterpacts.api_base.RolePermission); this covers the rest.
+    # The project's viewsets set their own (core.api.RolePermission); this covers the rest.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "clusterpacts.api_schema.ProjectAutoSchema",
-    "EXCEPTION_HANDLER": "clusterpacts.api_base.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ProjectAutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

@@ -25,7 +25,8 @@ from clusterpacts.models import AnnualReport, Cluster, Workflow
 from clusterpacts.services import annual_report_create, document_transition
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement, cap_date_for
-from funding.services import agreement_create, agreement_extend, agreement_save, flags_notify_officers, flags_scan
+from funding.notifications import flags_notify_officers
+from funding.services import agreement_create, agreement_extend, agreement_save, flags_scan
 from funding.tasks import notify_officers, scan_flags
 from tests import factories
 from tests.factories import ClusterFactory, EvaluationFactory, UserFactory, completed_interim, manager_of

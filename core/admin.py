@@ -17,8 +17,8 @@ from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from clusterpacts.forms import errors_to_form
-from clusterpacts.services import entity_save
+from core.forms import errors_to_form
+from core.services import entity_save
 
 
 class ServiceAdmin(SimpleHistoryAdmin):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date
 from functools import partial
 from typing import Any
@@ -32,11 +33,11 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.validators import UniqueValidator
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from clusterpacts.models import EnterpriseNumberField
-from clusterpacts.permissions import can_write
-from clusterpacts.roles import is_officer, managed_cluster_ids
+from core.roles import User, is_officer, managed_cluster_ids
+from core.services import entity_save
 
 # --- errors --------------------------------------------------------------------------------------
 
@@ -114,9 +115,14 @@ class ScopedFilterSet(django_filters.FilterSet):
 # --- permissions ---------------------------------------------------------------------------------
 
 
+def _manager_rule(view: APIView) -> Callable[[User, Any], bool] | None:
+    """The app's rule for what a cluster manager may write through this viewset (`manager_may_write`)."""
+    return getattr(view, "manager_may_write", None)
+
+
 class RolePermission(permissions.BasePermission):
     """Reading: anyone logged in (rows are scoped). Writing: officers; cluster managers only on the
-    viewsets that allow it (`manager_writable`), only for objects they may write, and never delete.
+    viewsets that allow it (`manager_may_write`), only for objects they may write, and never delete.
     API readers never write. Anonymous requests are refused with 401 before anything else.
 
     A write to one object (update, delete, an action on it) is judged on the object, after it is
@@ -132,18 +138,15 @@ class RolePermission(permissions.BasePermission):
             return True
         if getattr(view, "detail", False):
             return True  # has_object_permission decides, once the object is found in scope
-        return bool(
-            getattr(view, "manager_writable", False) and request.method != "DELETE" and managed_cluster_ids(user)
-        )
+        return bool(_manager_rule(view) and request.method != "DELETE" and managed_cluster_ids(user))
 
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
         if is_officer(request.user):
             return True
-        return bool(
-            getattr(view, "manager_writable", False) and request.method != "DELETE" and can_write(request.user, obj)
-        )
+        may_write = _manager_rule(view)
+        return bool(may_write and request.method != "DELETE" and may_write(request.user, obj))
 
 
 class OfficerOnly(permissions.BasePermission):
@@ -175,7 +178,8 @@ class ScopedViewSet(viewsets.ModelViewSet):
 
     permission_classes = [RolePermission]
     pagination_class = Pagination
-    manager_writable = False
+    # Set by the viewsets cluster managers may write through: (user, object) -> may they change it.
+    manager_may_write: Callable[[User, Any], bool] | None = None
     queryset: Any  # a ScopedQuerySet (or RoleScopedQuerySet): it has for_user()
     # Any id up to the next slash reaches the view, which answers a JSON 404 for one that is not a
     # number (the router's default stops at a dot, leaving "/clusters/1.5/" to Django's HTML 404).
@@ -268,9 +272,10 @@ class ServiceSerializer(serializers.ModelSerializer):
 
     def build_standard_field(self, field_name: str, model_field: Any) -> tuple[type, dict[str, Any]]:
         field_class, field_kwargs = super().build_standard_field(field_name, model_field)
-        if isinstance(model_field, EnterpriseNumberField):
-            # Accept what the admin accepts ("BE 0123.456.749"); the model stores the 10 digits.
-            field_kwargs["max_length"] = model_field.formfield().max_length
+        input_max_length = getattr(model_field, "input_max_length", None)
+        if input_max_length:
+            # Accept what the admin accepts ("BE 0123.456.749" for an enterprise number); the model stores less.
+            field_kwargs["max_length"] = input_max_length
         if isinstance(model_field, models.DateField) and not isinstance(model_field, models.DateTimeField):
             field_kwargs["validators"] = [*field_kwargs.get("validators", []), *DATE_RANGE]
         return field_class, _without_unique_validators(field_kwargs)
@@ -280,8 +285,6 @@ class ServiceSerializer(serializers.ModelSerializer):
         return field_class, _without_unique_validators(field_kwargs)
 
     def save_instance(self, instance: Any) -> Any:
-        from clusterpacts.services import entity_save
-
         return entity_save(instance=instance)
 
     def create(self, validated_data: dict[str, Any]) -> Any:

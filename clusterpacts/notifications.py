@@ -1,0 +1,83 @@
+"""E-mail about the workflow of plans and reports: the Celery task and what it sends.
+
+Services queue the task after their commit (`transition_mail_queue`); `tasks.py` re-exports it for
+Celery's autodiscovery. Nothing here imports the services, so there is no import circle.
+"""
+
+from __future__ import annotations
+
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+
+from clusterpacts.models import AnnualPlan, AnnualReport, ReportEvent, Workflow
+from core.roles import OFFICER
+
+
+@shared_task(
+    name="clusterpacts.tasks.send_transition_mail",
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=8,
+)
+def send_transition_mail(event_id: int) -> int:
+    event = ReportEvent.objects.select_related("report__cluster", "plan__cluster", "by").filter(pk=event_id).first()
+    return transition_mail_send(event=event) if event else 0
+
+
+def transition_mail_queue(event_id: int) -> None:
+    """Queue the e-mail about one workflow step (called after the step's commit)."""
+    send_transition_mail.delay(event_id)
+
+
+def _document(event: ReportEvent) -> AnnualReport | AnnualPlan:
+    """The report or plan a workflow step belongs to: every step has one (a database constraint)."""
+    document = event.report or event.plan
+    if document is None:
+        raise ValueError(f"workflow step {event.pk} has neither a report nor a plan")
+    return document
+
+
+def _link(event: ReportEvent) -> str:
+    document = _document(event)
+    if event.report and event.to_status == Workflow.SUBMITTED:
+        return reverse("clusterpacts:review-report", args=[document.pk])
+    name = "clusterpacts:report" if event.report else "clusterpacts:plan"
+    return reverse(name, args=[document.cluster.slug, document.year])
+
+
+def transition_mail_send(*, event: ReportEvent) -> int:
+    """E-mail the people a workflow step concerns; return how many recipients. Runs after the commit."""
+    document = _document(event)
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    if event.to_status == Workflow.SUBMITTED:
+        users = users.filter(groups__name=OFFICER)
+    else:
+        users = users.filter(managed_clusters__cluster_id=document.cluster_id)
+    recipients = sorted(set(users.values_list("email", flat=True)))
+    if not recipients:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        by = (event.by.get_full_name() or event.by.get_username()) if event.by else "—"
+        context = {
+            "event": event,
+            "document": document,
+            "by": by,
+            "link": settings.CLUSTERPACTS_SITE_URL + _link(event),
+        }
+        subject = {
+            Workflow.SUBMITTED: gettext("Submitted for review: %(document)s"),
+            Workflow.ACCEPTED: gettext("Accepted: %(document)s"),
+            Workflow.RETURNED: gettext("Returned for correction: %(document)s"),
+        }[Workflow(event.to_status)] % {"document": document}
+        body = render_to_string("clusterpacts/email/transition.txt", context)
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
+    return len(recipients)

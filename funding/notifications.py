@@ -1,0 +1,82 @@
+"""The officers' e-mail digest of new flags: the Celery task and what it sends.
+
+The scan queues it after its commit (`officers_digest_queue`); `tasks.py` re-exports the task for
+Celery's autodiscovery. Nothing here imports the services, so there is no import circle.
+"""
+
+from __future__ import annotations
+
+import logging
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from core.roles import OFFICER
+from funding.models import Flag
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="funding.tasks.notify_officers",
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=8,
+)
+def notify_officers() -> int:
+    """One digest e-mail of the flags officers have not heard of yet."""
+    return flags_notify_officers()
+
+
+def officers_digest_queue() -> None:
+    """Queue the digest (called after the commit of a scan that raised flags)."""
+    notify_officers.delay()
+
+
+def flags_notify_officers() -> int:
+    """E-mail the VLAIO officers one digest of the open flags they have not heard of; return how many.
+
+    Claims the flags under a row lock (skip_locked) and marks them notified in the same transaction,
+    so two workers never send the same flag, and a failed send leaves them for the retry.
+    """
+    with transaction.atomic():
+        pending = list(
+            Flag.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(resolved_on__isnull=True, notified_at__isnull=True)
+            .select_related("cluster")
+            .order_by("due_on", "kind", "cluster__name")
+        )
+        if not pending:
+            return 0
+        recipients = list(
+            get_user_model()
+            .objects.filter(is_active=True, groups__name=OFFICER)
+            .exclude(email="")
+            .values_list("email", flat=True)
+            .distinct()
+        )
+        if not recipients:
+            # Nobody to tell yet: leave the flags pending, so the first officer with an address hears of them.
+            logger.warning("%d new flags, but no VLAIO officer has an e-mail address", len(pending))
+            return 0
+        Flag.objects.filter(pk__in=[flag.pk for flag in pending]).update(notified_at=timezone.now())
+        if recipients:
+            with translation.override(settings.LANGUAGE_CODE):
+                context = {"flags": pending, "site_url": settings.CLUSTERPACTS_SITE_URL}
+                subject = translation.ngettext(
+                    "Clusterpact portal: %(count)d new flag", "Clusterpact portal: %(count)d new flags", len(pending)
+                ) % {"count": len(pending)}
+                send_mail(
+                    subject=subject,
+                    message=render_to_string("funding/email/new_flags.txt", context),
+                    from_email=None,
+                    recipient_list=recipients,
+                )
+    return len(pending)
