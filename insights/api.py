@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clusterpacts.models import Cluster
 from core.api import RolePermission
 from insights.selectors import briefing
 
@@ -102,8 +101,8 @@ class BriefingBudget(serializers.Serializer):
     reservations = BriefingReservation(many=True)
     reserved = amount(help_text="Total of the reservations.")
     inter_cluster = amount()
-    other = amount()
-    remaining = amount()
+    other = amount(allow_null=True, help_text="Null for a cluster manager: not every allocation is theirs to see.")
+    remaining = amount(allow_null=True, help_text="Envelope - every allocation; null for a cluster manager.")
 
 
 class BriefingSerializer(serializers.Serializer):
@@ -139,5 +138,5 @@ class BriefingView(APIView):
         query = AsOfSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         as_of = query.validated_data.get("as_of") or timezone.localdate()
-        data = briefing(clusters=Cluster.objects.for_user(request.user), as_of=as_of)
+        data = briefing(user=request.user, as_of=as_of)
         return Response(BriefingSerializer(data).data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
@@ -18,8 +19,8 @@ def _number(value: Any) -> str:
     return number_format(value, decimal_pos=0 if whole else 2, force_grouping=True)
 
 
-def _amount(value: Any) -> str:
-    return f"{number_format(value, decimal_pos=0, force_grouping=True)} EUR"
+def _amount(value: Decimal | None) -> str:
+    return "—" if value is None else f"{number_format(value, decimal_pos=0, force_grouping=True)} EUR"
 
 
 def briefing_docx(data: dict[str, Any]) -> bytes:
@@ -96,9 +97,9 @@ def briefing_docx(data: dict[str, Any]) -> bytes:
     document.add_heading("5. " + _("What budget is foreseen for the coming years?"), level=1)
     for year in data["budget"]:
         document.add_paragraph(
-            f"{year['year']}: {_('Envelope')} {_amount(year['envelope'])}; {_('Reserved for the clusters')} "
-            f"{_amount(year['reserved'])}; {_('Inter-cluster projects')} {_amount(year['inter_cluster'])}; "
-            f"{_('Other initiatives')} {_amount(year['other'])}; {_('Remaining')} {_amount(year['remaining'])}",
+            f"{year.year}: {_('Envelope')} {_amount(year.envelope)}; {_('Reserved for the clusters')} "
+            f"{_amount(year.reserved)}; {_('Inter-cluster projects')} {_amount(year.inter_cluster)}; "
+            f"{_('Other initiatives')} {_amount(year.other)}; {_('Remaining')} {_amount(year.remaining)}",
             style="List Bullet",
         )
 

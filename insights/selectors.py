@@ -9,12 +9,13 @@ number of queries does not depend on the number of clusters.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from clusterpacts.models import (
@@ -28,6 +29,7 @@ from clusterpacts.models import (
     Workflow,
 )
 from clusterpacts.selectors import membership_figures_on
+from core.roles import User, is_reader
 from evaluations.models import Evaluation, Lesson, Stage
 from funding.models import Allocation, BudgetYear, SupportAgreement, cap_date_for
 
@@ -50,17 +52,24 @@ def report_status_on(events: list[ReportEvent], as_of: date) -> str:
     return status
 
 
-def briefing(*, clusters: Any, as_of: date) -> dict[str, Any]:
-    clusters = list(clusters.filter(Q(started_on__isnull=True) | Q(started_on__lte=as_of)).order_by("name"))
-    ids = [c.pk for c in clusters]
+def briefing(*, user: User, as_of: date, clusters: QuerySet[Cluster] | None = None) -> dict[str, Any]:
+    """The five questions as of `as_of`, for what `user` may see (narrowed to `clusters` if given).
+
+    Every block reads only the user's clusters: a cluster manager's briefing names no other cluster
+    and no amount that is not theirs (the budget's reservations are their own; what the envelope has
+    left, and the other initiatives, are left out for them).
+    """
+    scoped = Cluster.objects.for_user(user) if clusters is None else clusters & Cluster.objects.for_user(user)
+    started = list(scoped.filter(Q(started_on__isnull=True) | Q(started_on__lte=as_of)).order_by("name"))
+    ids = [c.pk for c in started]
     return {
         "as_of": as_of,
-        "evaluations": _evaluations(clusters, ids, as_of),
-        "reports": _reports(clusters, ids, as_of),
-        "kpis": _kpis(clusters, ids, as_of),
-        "lessons": _lessons(clusters, ids, as_of),
-        "renewals": _renewals(clusters, ids, as_of),
-        "budget": _budget(as_of),
+        "evaluations": _evaluations(started, ids, as_of),
+        "reports": _reports(started, ids, as_of),
+        "kpis": _kpis(started, ids, as_of),
+        "lessons": _lessons(started, ids, as_of),
+        "renewals": _renewals(started, ids, as_of),
+        "budget": budget_years(user=user, from_year=as_of.year),
     }
 
 
@@ -203,37 +212,62 @@ def _renewals(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict
     return rows
 
 
-def _name(cluster: Cluster | None) -> str:
-    return cluster.name if cluster else ""
+@dataclass(frozen=True)
+class Reservation:
+    cluster: int
+    cluster_name: str
+    amount: Decimal
 
 
-def _budget(as_of: date) -> list[dict[str, Any]]:
-    years = list(BudgetYear.objects.filter(year__gte=as_of.year).order_by("year"))
+@dataclass(frozen=True)
+class BudgetYearFigures:
+    """One budget year as `user` may see it. `other` and `remaining` need every allocation of the year,
+    so they are None for a reader who may not see them all (a cluster manager)."""
+
+    year: int
+    envelope: Decimal
+    reservations: list[Reservation]
+    reserved: Decimal
+    inter_cluster: Decimal
+    other: Decimal | None
+    remaining: Decimal | None
+
+
+def budget_years(*, user: User, from_year: int | None = None) -> list[BudgetYearFigures]:
+    """Every budget year (from `from_year` on): envelope, the reservations and allocations `user` may see."""
+    years = BudgetYear.objects.for_user(user).order_by("year")
+    if from_year is not None:
+        years = years.filter(year__gte=from_year)
+    visible = Allocation.objects.for_user(user).filter(budget_year__in=years).select_related("cluster")
     allocations: dict[int, list[Allocation]] = defaultdict(list)
-    for allocation in Allocation.objects.filter(budget_year__in=years).select_related("cluster"):
+    for allocation in visible:
         allocations[allocation.budget_year_id].append(allocation)
-    rows = []
-    for year in years:
-        items = allocations[year.pk]
-        reserved = [a for a in items if a.purpose == Allocation.Purpose.COMPETITIVENESS]
-        inter = sum((a.amount for a in items if a.purpose == Allocation.Purpose.INTER_CLUSTER), Decimal(0))
-        other = sum((a.amount for a in items if a.purpose == Allocation.Purpose.OTHER), Decimal(0))
-        allocated = sum((a.amount for a in items), Decimal(0))
-        rows.append(
-            {
-                "year": year.year,
-                "envelope": year.envelope,
-                "reservations": [
-                    {"cluster": a.cluster_id, "cluster_name": _name(a.cluster), "amount": a.amount}
-                    for a in sorted(reserved, key=lambda a: _name(a.cluster))
-                ],
-                "reserved": sum((a.amount for a in reserved), Decimal(0)),
-                "inter_cluster": inter,
-                "other": other,
-                "remaining": year.envelope - allocated,
-            }
-        )
-    return rows
+    sees_all = is_reader(user)
+    return [_budget_year(year, allocations[year.pk], sees_all=sees_all) for year in years]
+
+
+def _budget_year(year: BudgetYear, items: list[Allocation], *, sees_all: bool) -> BudgetYearFigures:
+    def total(purpose: str) -> Decimal:
+        return sum((a.amount for a in items if a.purpose == purpose), Decimal(0))
+
+    reservations = sorted(
+        (
+            Reservation(a.cluster.pk, a.cluster.name, a.amount)
+            for a in items
+            if a.purpose == Allocation.Purpose.COMPETITIVENESS and a.cluster is not None
+        ),
+        key=lambda r: r.cluster_name,
+    )
+    allocated = sum((a.amount for a in items), Decimal(0))
+    return BudgetYearFigures(
+        year=year.year,
+        envelope=year.envelope,
+        reservations=reservations,
+        reserved=sum((r.amount for r in reservations), Decimal(0)),
+        inter_cluster=total(Allocation.Purpose.INTER_CLUSTER),
+        other=total(Allocation.Purpose.OTHER) if sees_all else None,
+        remaining=year.envelope - allocated if sees_all else None,
+    )
 
 
 # --- one cluster over the years (the cluster page) -------------------------------------------------

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, Count, Prefetch, Sum, Value, When
+from django.db.models import Case, Count, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,6 +22,7 @@ from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
 from insights import charts
+from insights.selectors import BudgetYearFigures
 
 
 @require_safe
@@ -185,7 +187,7 @@ def briefing_page(request: HttpRequest) -> HttpResponse:
     query = AsOfSerializer(data=request.GET)
     as_of = query.validated_data.get("as_of") if query.is_valid() else None
     as_of = as_of or timezone.localdate()
-    data = briefing(clusters=Cluster.objects.for_user(request.user), as_of=as_of)
+    data = briefing(user=request.user, as_of=as_of)
     day = as_of.isoformat()
     exports = {
         "evaluations": urlencode({"period_start__lte": day}),
@@ -214,7 +216,7 @@ def briefing_docx_download(request: HttpRequest) -> HttpResponse:
 
     query = AsOfSerializer(data=request.GET)
     as_of = (query.validated_data.get("as_of") if query.is_valid() else None) or timezone.localdate()
-    content = briefing_docx(briefing(clusters=Cluster.objects.for_user(request.user), as_of=as_of))
+    content = briefing_docx(briefing(user=request.user, as_of=as_of))
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )
@@ -254,61 +256,35 @@ def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponseBase:
 @login_required
 def funding_overview(request: HttpRequest) -> HttpResponse:
     """Every budget year, past and planned: envelope, reservations per cluster, other allocations, remaining."""
-    from funding.models import Allocation, BudgetYear
+    from insights.selectors import budget_years
 
     clusters = list(Cluster.objects.for_user(request.user).order_by("name"))
-    years = list(BudgetYear.objects.for_user(request.user).order_by("year"))
-    allocations = Allocation.objects.for_user(request.user).filter(budget_year__in=years)
-    reserved: dict[tuple[int, int], Decimal] = {}
-    other: dict[tuple[int, str], Decimal] = {}
-    for budget_year_id, purpose, cluster_id, amount in allocations.values_list(
-        "budget_year_id", "purpose", "cluster_id", "amount"
-    ):
-        if purpose == Allocation.Purpose.COMPETITIVENESS:
-            reserved[(budget_year_id, cluster_id)] = amount
-        else:
-            other[(budget_year_id, purpose)] = other.get((budget_year_id, purpose), Decimal(0)) + amount
-    # What remains is computed from every allocation of the year, which only readers of all data may see.
-    totals = dict(
-        Allocation.objects.filter(budget_year__in=years)
-        .values("budget_year")
-        .annotate(total=Sum("amount"))
-        .values_list("budget_year", "total")
-    )
-    rows = []
+    years = budget_years(user=request.user)
+    reserved: list[list[Decimal | None]] = []
     for year in years:
-        rows.append(
-            {
-                "year": year,
-                "reserved": [reserved.get((year.pk, c.pk)) for c in clusters],
-                "inter_cluster": other.get((year.pk, Allocation.Purpose.INTER_CLUSTER), Decimal(0)),
-                "other": other.get((year.pk, Allocation.Purpose.OTHER), Decimal(0)),
-                "remaining": year.envelope - (totals.get(year.pk) or Decimal(0)),
-            }
-        )
+        by_cluster = {r.cluster: r.amount for r in year.reservations}
+        reserved.append([by_cluster.get(c.pk) for c in clusters])
     grand = {
-        "envelope": sum((r["year"].envelope for r in rows), Decimal(0)),
-        "reserved": [sum((r["reserved"][i] or Decimal(0) for r in rows), Decimal(0)) for i in range(len(clusters))],
-        "inter_cluster": sum((r["inter_cluster"] for r in rows), Decimal(0)),
-        "other": sum((r["other"] for r in rows), Decimal(0)),
-        "remaining": sum((r["remaining"] for r in rows), Decimal(0)),
+        "envelope": sum((y.envelope for y in years), Decimal(0)),
+        "reserved": [sum((row[i] or Decimal(0) for row in reserved), Decimal(0)) for i in range(len(clusters))],
+        "inter_cluster": sum((y.inter_cluster for y in years), Decimal(0)),
+        "other": _total_or_none(y.other for y in years),
+        "remaining": _total_or_none(y.remaining for y in years),
     }
-    chart_rows = [
-        {
-            "year": r["year"].year,
-            "reserved": sum((a or Decimal(0) for a in r["reserved"]), Decimal(0)),
-            "inter_cluster": r["inter_cluster"],
-            "other": r["other"],
-            "remaining": r["remaining"],
-        }
-        for r in rows
-    ]
+    rows = [{"year": year, "reserved": amounts} for year, amounts in zip(years, reserved, strict=True)]
     context = {"clusters": clusters, "rows": rows, "grand": grand, "today": timezone.localdate()}
-    return render(request, "insights/funding.html", {**context, "budget_chart": budget_chart(chart_rows)})
+    return render(request, "insights/funding.html", {**context, "budget_chart": budget_chart(years)})
 
 
-def budget_chart(rows: list[dict[str, Any]]) -> charts.Chart | None:
-    """Each budget year's envelope as a column: reserved, inter-cluster, other and what remains, in M EUR."""
+def _total_or_none(amounts: Iterable[Decimal | None]) -> Decimal | None:
+    """The sum, or None when any part is not the reader's to see."""
+    listed = list(amounts)
+    return None if any(a is None for a in listed) else sum((a for a in listed if a is not None), Decimal(0))
+
+
+def budget_chart(rows: list[BudgetYearFigures]) -> charts.Chart | None:
+    """Each budget year's envelope as a column: reserved, inter-cluster, other and what remains, in M EUR
+    (the parts the reader may see)."""
     if not rows:
         return None
     million = Decimal(1_000_000)
@@ -323,11 +299,14 @@ def budget_chart(rows: list[dict[str, Any]]) -> charts.Chart | None:
     for row in rows:
         parts = []
         for key, name in names.items():
-            amount = row[key] / million
+            value: Decimal | None = getattr(row, key)
+            if value is None:
+                continue
+            amount = value / million
             parts.append(
-                charts.Part(amount, css[key], f"{row['year']} {name}: {number_format(amount, 1, use_l10n=True)} M")
+                charts.Part(amount, css[key], f"{row.year} {name}: {number_format(amount, 1, use_l10n=True)} M")
             )
-        stacks.append(charts.Stack(str(row["year"]), parts))
+        stacks.append(charts.Stack(str(row.year), parts))
     return charts.stacked(
         gettext("Envelope per year and how it is allocated (million EUR)"),
         stacks,
@@ -351,7 +330,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
         raise PermissionDenied
     today = timezone.localdate()
-    clusters = Cluster.objects.for_user(request.user)
     flags = list(Flag.objects.for_user(request.user).open().select_related("cluster").order_by("kind", "due_on"))
     by_kind: dict[str, list[Flag]] = {}
     for flag in flags:
@@ -396,7 +374,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if lanes
         else None
     )
-    summary = briefing(clusters=clusters, as_of=today)
+    summary = briefing(user=request.user, as_of=today)
     report_counts: dict[str, int] = {}
     for row in summary["reports"]:
         for report in row["reports"][:1]:
@@ -417,7 +395,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "report_counts": sorted(report_counts.items()),
             "reports": summary["reports"],
             "budget_year": budget,
-            "budget": next((row for row in summary["budget"] if budget and row["year"] == budget.year), None),
+            "budget": next((row for row in summary["budget"] if budget and row.year == budget.year), None),
         },
     )
 
