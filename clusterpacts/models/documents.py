@@ -1,0 +1,256 @@
+"""Annual plans and reports: the review workflow, its steps, and report attachments."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from clusterpacts.models.clusters import Cluster
+from core.roles import User, is_reader, managed_cluster_ids
+from core.scoping import ScopedQuerySet
+
+# --- annual plans and reports --------------------------------------------------------------------
+
+
+class Workflow(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted")
+    ACCEPTED = "accepted", _("accepted")
+    RETURNED = "returned", _("returned")
+
+
+# The only transitions the workflow knows: draft -> submitted -> accepted | returned -> submitted.
+WORKFLOW_TRANSITIONS: dict[str, set[str]] = {
+    Workflow.DRAFT: {Workflow.SUBMITTED},
+    Workflow.SUBMITTED: {Workflow.ACCEPTED, Workflow.RETURNED},
+    Workflow.RETURNED: {Workflow.SUBMITTED},
+    Workflow.ACCEPTED: set(),
+}
+EDITABLE_STATES = {Workflow.DRAFT, Workflow.RETURNED}
+
+
+def check_transition(current: str, target: str, comment: str = "") -> None:
+    """Raise ValidationError unless `current -> target` is allowed (with a comment when returning)."""
+    if target not in Workflow.values:
+        raise ValidationError({"status": gettext("Unknown status: %(target)s.") % {"target": target}}, code="invalid")
+    if target not in WORKFLOW_TRANSITIONS.get(current, set()):
+        raise ValidationError(
+            {
+                "status": gettext("A document with status “%(current)s” cannot move to “%(target)s”.")
+                % {"current": Workflow(current).label, "target": Workflow(target).label}
+            },
+            code="invalid_transition",
+        )
+    if target == Workflow.RETURNED and not (comment or "").strip():
+        raise ValidationError(
+            {"review_comment": gettext("Say why the report is returned: a comment is required.")},
+            code="comment_required",
+        )
+
+
+def default_report_due_on(year: int) -> date:
+    return date(year + 1, settings.CLUSTERPACTS_REPORT_DUE_MONTH, settings.CLUSTERPACTS_REPORT_DUE_DAY)
+
+
+class WorkflowDocument(models.Model):
+    """What annual plans and reports share: cluster, year and the review workflow."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="+", verbose_name=_("cluster"))
+    year = models.PositiveIntegerField(_("year"))
+    status = models.CharField(_("status"), max_length=10, choices=Workflow.choices, default=Workflow.DRAFT)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True)
+
+    scope_path = "cluster"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATES
+
+    def check_not_accepted(self) -> None:
+        """An accepted document can no longer change: compare with what is stored."""
+        if self.pk is None:
+            return
+        stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+        if stored == Workflow.ACCEPTED:
+            raise ValidationError(gettext("This document was accepted and can no longer be changed."))
+
+
+class AnnualPlan(WorkflowDocument):
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.PROTECT, related_name="annual_plans", verbose_name=_("cluster")
+    )
+    planned_actions = models.TextField(_("planned actions"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["cluster", "-year"]
+        verbose_name = _("annual plan")
+        verbose_name_plural = _("annual plans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "year"],
+                name="annual_plan_unique",
+                violation_error_message=_("This cluster already has an annual plan for that year."),
+            ),
+            models.CheckConstraint(condition=Q(year__gte=2000) & Q(year__lte=2100), name="annual_plan_year_range"),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Annual plan %(year)s — %(cluster)s") % {"year": self.year, "cluster": self.cluster}
+
+    def clean(self) -> None:
+        self.check_not_accepted()
+
+
+class AnnualReport(WorkflowDocument):
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.PROTECT, related_name="annual_reports", verbose_name=_("cluster")
+    )
+    year = models.PositiveIntegerField(_("working year"))
+    narrative = models.TextField(_("narrative"), blank=True)
+    due_on = models.DateField(_("due on"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["cluster", "-year"]
+        verbose_name = _("annual report")
+        verbose_name_plural = _("annual reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "year"],
+                name="annual_report_unique",
+                violation_error_message=_("This cluster already has an annual report for that working year."),
+            ),
+            models.CheckConstraint(condition=Q(year__gte=2000) & Q(year__lte=2100), name="annual_report_year_range"),
+            models.CheckConstraint(
+                condition=~Q(status="returned") | ~Q(review_comment=""),
+                name="annual_report_returned_has_comment",
+                violation_error_message=_("Say why the report is returned: a comment is required."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Annual report %(year)s — %(cluster)s") % {"year": self.year, "cluster": self.cluster}
+
+    def clean(self) -> None:
+        self.check_not_accepted()
+        if self.year and not 2000 <= self.year <= 2100:
+            raise ValidationError({"year": gettext("Enter a working year between 2000 and 2100.")})
+        if self.year and self.due_on is None:
+            self.due_on = default_report_due_on(self.year)
+        if self.year and self.year > timezone.localdate().year:
+            raise ValidationError(
+                {
+                    "year": gettext("Working year %(year)s has not started yet; its report cannot be created.")
+                    % {"year": self.year}
+                }
+            )
+
+    def is_overdue(self, as_of: date) -> bool:
+        return self.status in EDITABLE_STATES and as_of > self.due_on
+
+
+class ReportEventQuerySet(models.QuerySet):
+    def for_user(self, user: User) -> ReportEventQuerySet:
+        if is_reader(user):
+            return self.all()
+        ids = managed_cluster_ids(user)
+        return self.filter(Q(report__cluster__in=ids) | Q(plan__cluster__in=ids)) if ids else self.none()
+
+
+class ReportEvent(models.Model):
+    """Every workflow step of a plan or report, with who and when: the briefing replays these."""
+
+    report = models.ForeignKey(AnnualReport, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    plan = models.ForeignKey(AnnualPlan, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    from_status = models.CharField(_("from"), max_length=10, choices=Workflow.choices)
+    to_status = models.CharField(_("to"), max_length=10, choices=Workflow.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    objects = ReportEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("workflow step")
+        verbose_name_plural = _("workflow steps")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(report__isnull=False, plan__isnull=True) | Q(report__isnull=True, plan__isnull=False),
+                name="report_event_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report or self.plan}: {self.from_status} → {self.to_status}"
+
+
+def attachment_path(instance: ReportAttachment, filename: str) -> str:
+    return f"reports/{instance.report.cluster.slug}/{instance.report.year}/{filename}"
+
+
+class ReportAttachment(models.Model):
+    report = models.ForeignKey(
+        AnnualReport, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("report")
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    scope_path = "report__cluster"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["report", "uploaded_at"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.title or self.file.name
+
+    def clean(self) -> None:
+        if self.file:
+            check_pdf(self.file)
+
+
+def _megabytes(size: int) -> str:
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:.0f} MB" if megabytes == int(megabytes) else f"{megabytes:.1f} MB"
+
+
+def check_pdf(upload: Any) -> None:
+    """PDF only, judged by content (the %PDF- signature), not by name; not empty; size capped."""
+    size = getattr(upload, "size", None) or 0
+    if size == 0:
+        raise ValidationError({"file": gettext("The file is empty.")}, code="empty_file")
+    if size > settings.CLUSTERPACTS_ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": gettext("The file is larger than the limit of %(max)s.")
+                % {"max": _megabytes(settings.CLUSTERPACTS_ATTACHMENT_MAX_BYTES)}
+            },
+            code="file_too_large",
+        )
+    position = upload.tell() if hasattr(upload, "tell") else 0
+    upload.seek(0)
+    head = upload.read(1024)
+    upload.seek(position)
+    if b"%PDF-" not in head:
+        raise ValidationError({"file": gettext("Only PDF files can be attached.")}, code="not_pdf")
