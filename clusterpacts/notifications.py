@@ -6,8 +6,6 @@ Celery's autodiscovery. Nothing here imports the services, so there is no import
 
 from __future__ import annotations
 
-from smtplib import SMTPException
-
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,15 +17,10 @@ from django.utils.translation import gettext
 
 from clusterpacts.models import AnnualPlan, AnnualReport, ReportEvent, Workflow
 from core.roles import OFFICER
+from core.tasks import MAIL_RETRY
 
 
-@shared_task(
-    name="clusterpacts.tasks.send_transition_mail",
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=60,
-    retry_backoff_max=3600,
-    max_retries=8,
-)
+@shared_task(name="clusterpacts.tasks.send_transition_mail", **MAIL_RETRY)
 def send_transition_mail(event_id: int) -> int:
     event = ReportEvent.objects.select_related("report__cluster", "plan__cluster", "by").filter(pk=event_id).first()
     return transition_mail_send(event=event) if event else 0

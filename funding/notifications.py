@@ -7,7 +7,6 @@ Celery's autodiscovery. Nothing here imports the services, so there is no import
 from __future__ import annotations
 
 import logging
-from smtplib import SMTPException
 
 from celery import shared_task
 from django.conf import settings
@@ -18,18 +17,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from core.roles import OFFICER
+from core.tasks import MAIL_RETRY
 from funding.models import Flag
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="funding.tasks.notify_officers",
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=60,
-    retry_backoff_max=3600,
-    max_retries=8,
-)
+@shared_task(name="funding.tasks.notify_officers", **MAIL_RETRY)
 def notify_officers() -> int:
     """One digest e-mail of the flags officers have not heard of yet."""
     return flags_notify_officers()

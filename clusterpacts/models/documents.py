@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import BaseConstraint, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from clusterpacts.models.clusters import Cluster
 from core.roles import User, is_reader, managed_cluster_ids
@@ -90,6 +93,14 @@ class WorkflowDocument(models.Model):
             raise ValidationError(gettext("This document was accepted and can no longer be changed."))
 
 
+def document_constraints(prefix: str, *, unique: StrOrPromise) -> list[BaseConstraint]:
+    """One plan (or report) per cluster and year, and a year the portal can hold."""
+    return [
+        models.UniqueConstraint(fields=["cluster", "year"], name=f"{prefix}_unique", violation_error_message=unique),
+        models.CheckConstraint(condition=Q(year__gte=2000) & Q(year__lte=2100), name=f"{prefix}_year_range"),
+    ]
+
+
 class AnnualPlan(WorkflowDocument):
     cluster = models.ForeignKey(
         Cluster, on_delete=models.PROTECT, related_name="annual_plans", verbose_name=_("cluster")
@@ -101,14 +112,9 @@ class AnnualPlan(WorkflowDocument):
         ordering = ["cluster", "-year"]
         verbose_name = _("annual plan")
         verbose_name_plural = _("annual plans")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["cluster", "year"],
-                name="annual_plan_unique",
-                violation_error_message=_("This cluster already has an annual plan for that year."),
-            ),
-            models.CheckConstraint(condition=Q(year__gte=2000) & Q(year__lte=2100), name="annual_plan_year_range"),
-        ]
+        constraints = document_constraints(
+            "annual_plan", unique=_("This cluster already has an annual plan for that year.")
+        )
 
     def __str__(self) -> str:
         return gettext("Annual plan %(year)s — %(cluster)s") % {"year": self.year, "cluster": self.cluster}
@@ -131,12 +137,9 @@ class AnnualReport(WorkflowDocument):
         verbose_name = _("annual report")
         verbose_name_plural = _("annual reports")
         constraints = [
-            models.UniqueConstraint(
-                fields=["cluster", "year"],
-                name="annual_report_unique",
-                violation_error_message=_("This cluster already has an annual report for that working year."),
+            *document_constraints(
+                "annual_report", unique=_("This cluster already has an annual report for that working year.")
             ),
-            models.CheckConstraint(condition=Q(year__gte=2000) & Q(year__lte=2100), name="annual_report_year_range"),
             models.CheckConstraint(
                 condition=~Q(status="returned") | ~Q(review_comment=""),
                 name="annual_report_returned_has_comment",

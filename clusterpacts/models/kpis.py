@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import BaseConstraint
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from clusterpacts.models.clusters import Cluster
 from clusterpacts.models.documents import EDITABLE_STATES, AnnualPlan, AnnualReport, Workflow, WorkflowDocument
@@ -135,6 +140,20 @@ def check_figures_editable(document: WorkflowDocument) -> None:
         )
 
 
+def figure_constraints(
+    prefix: str, *, document: str, unique: StrOrPromise, once: StrOrPromise
+) -> list[BaseConstraint]:
+    """One figure per cluster, KPI and year, and one per KPI in its plan or report."""
+    return [
+        models.UniqueConstraint(
+            fields=["cluster", "kpi", "year"], name=f"{prefix}_unique", violation_error_message=unique
+        ),
+        models.UniqueConstraint(
+            fields=[document, "kpi"], name=f"{prefix}_once_per_{document}", violation_error_message=once
+        ),
+    ]
+
+
 class KpiTarget(KpiFigure):
     kpi = models.ForeignKey(KpiDefinition, on_delete=models.PROTECT, related_name="targets", verbose_name=_("KPI"))
     cluster = models.ForeignKey(
@@ -154,18 +173,12 @@ class KpiTarget(KpiFigure):
         ordering = ["cluster", "year", "kpi"]
         verbose_name = _("KPI target")
         verbose_name_plural = _("KPI targets")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["cluster", "kpi", "year"],
-                name="kpi_target_unique",
-                violation_error_message=_("This cluster already has a target for this KPI and year."),
-            ),
-            models.UniqueConstraint(
-                fields=["plan", "kpi"],
-                name="kpi_target_once_per_plan",
-                violation_error_message=_("This plan already has a target for this KPI."),
-            ),
-        ]
+        constraints = figure_constraints(
+            "kpi_target",
+            document="plan",
+            unique=_("This cluster already has a target for this KPI and year."),
+            once=_("This plan already has a target for this KPI."),
+        )
 
     def __str__(self) -> str:
         return f"{self.cluster} {self.kpi.code} {self.year}: {self.value}"
@@ -188,18 +201,12 @@ class KpiValue(KpiFigure):
         ordering = ["cluster", "year", "kpi"]
         verbose_name = _("KPI value")
         verbose_name_plural = _("KPI values")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["cluster", "kpi", "year"],
-                name="kpi_value_unique",
-                violation_error_message=_("This cluster already has a value for this KPI and year."),
-            ),
-            models.UniqueConstraint(
-                fields=["report", "kpi"],
-                name="kpi_value_once_per_report",
-                violation_error_message=_("This report already has a value for this KPI."),
-            ),
-        ]
+        constraints = figure_constraints(
+            "kpi_value",
+            document="report",
+            unique=_("This cluster already has a value for this KPI and year."),
+            once=_("This report already has a value for this KPI."),
+        )
 
     def __str__(self) -> str:
         return f"{self.cluster} {self.kpi.code} {self.year}: {self.value}"
