@@ -1,21 +1,26 @@
-"""Demo data from the public record (the parliamentary answer in shared/seed and DESIGN.md).
+"""Demo data from the public record: the facts are in data/demo.toml, this module writes them.
 
-Facts from the record are used as they are; every figure that is not in it is generated
-deterministically and marked "illustrative" in its description. Everything is written through the
-services, so the demo data obeys every rule the portal enforces. Running it twice changes nothing:
-a cluster, budget year or user that exists is left alone.
+The data file says which figures come from the record (the parliamentary answer in shared/seed and
+DESIGN.md) and marks every other one "illustrative". What it does not list (member organisations,
+KPI targets and values) is drawn from a random generator seeded with the cluster's slug, so every run
+gives the same data. Everything is written through the services, so the demo data obeys every rule
+the portal enforces. Running it twice changes nothing: a cluster, budget year or user that exists is
+left alone.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import tomllib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AbstractUser, Group
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
@@ -31,14 +36,20 @@ from clusterpacts.models import (
     Workflow,
 )
 from core.roles import API_READER, OFFICER
-from evaluations.models import Conclusion, Evaluation, Finding, Lesson, Stage
+from evaluations.models import STAGE_ORDER, Evaluation, Finding, Lesson, Stage
 from evaluations.services import evaluation_advance, lesson_carry
-from funding.models import Allocation, BudgetYear
+from funding.models import Allocation, BudgetYear, cap_date_for, term_end_limit
 from funding.services import agreement_create, agreement_extend, allocation_save, budget_year_save
 
-ILLUSTRATIVE = "Illustrative demo figure, not from the public record."
-LAST_WORKING_YEAR = 2025
+DATA = Path(__file__).resolve().parent / "data" / "demo.toml"
+RECORD: dict[str, Any] = tomllib.loads(DATA.read_text("utf-8"))
+
+ILLUSTRATIVE: str = RECORD["illustrative"]
+LAST_WORKING_YEAR: int = RECORD["last_working_year"]
+HORIZON: int = RECORD["horizon"]
+BUDGET: dict[str, Any] = RECORD["budget"]
 MILLION = Decimal(1_000_000)
+ROLES = {"officer": OFFICER, "api_reader": API_READER}
 
 
 @dataclass(frozen=True)
@@ -49,110 +60,47 @@ class DemoCluster:
     recognised_on: date
     started_on: date
     first_pact_signed_on: date
-    # Members at the end of each year; the public record gives some of them (see `sources`).
-    members: dict[int, int]
-    sources: list[str] = field(default_factory=list)
-    project_decisions_2024_meur: Decimal | None = None
+    members: dict[int, int]  # members at the end of each year; the record gives some (see `sources`)
+    sources: tuple[str, ...]
+    project_decisions_2024_meur: Decimal
+    last_report: str  # the status of the report on the last working year
+    companies_only: bool = False  # the record counts the members as companies
+
+    @classmethod
+    def from_record(cls, row: dict[str, Any]) -> DemoCluster:
+        fields = dict(
+            row,
+            members={int(year): count for year, count in row["members"].items()},
+            sources=tuple(row["sources"]),
+            project_decisions_2024_meur=Decimal(row["project_decisions_2024_meur"]),
+        )
+        return cls(**fields)
 
 
-CLUSTERS = [
-    DemoCluster(
-        "Catalisti",
-        "catalisti",
-        "chemistry and plastics",
-        date(2016, 3, 4),
-        date(2017, 1, 1),
-        date(2017, 12, 15),
-        {2017: 95, 2018: 108, 2019: 121, 2020: 129, 2021: 136, 2022: 142, 2023: 150, 2024: 156, 2025: 161},
-        ["Recognised 2016, started 1 January 2017, pact signed end 2017, first interim evaluation May 2019."],
-        Decimal("5.31"),
-    ),
-    DemoCluster(
-        "SIM",
-        "sim",
-        "materials",
-        date(2016, 3, 4),
-        date(2017, 1, 1),
-        date(2017, 12, 15),
-        {2017: 80, 2018: 91, 2019: 99, 2020: 104, 2021: 110, 2022: 117, 2023: 121, 2024: 126, 2025: 130},
-        ["Recognised 2016, started 1 January 2017, pact signed end 2017, first interim evaluation May 2019."],
-        Decimal("6.2"),
-    ),
-    DemoCluster(
-        "Flux50",
-        "flux50",
-        "energy",
-        date(2016, 3, 4),
-        date(2017, 1, 1),
-        date(2017, 12, 15),
-        {2017: 101, 2018: 124, 2019: 142, 2020: 150, 2021: 158, 2022: 163, 2023: 170, 2024: 176, 2025: 181},
-        ["142 companies in 2019 (public record)."],
-        Decimal("7.7"),
-    ),
-    DemoCluster(
-        "VIL",
-        "vil",
-        "logistics",
-        date(2016, 3, 4),
-        date(2017, 1, 1),
-        date(2017, 12, 15),
-        {2017: 540, 2018: 585, 2019: 622, 2020: 630, 2021: 641, 2022: 650, 2023: 657, 2024: 663, 2025: 668},
-        ["622 members at the end of 2019 (public record)."],
-        Decimal("1.1"),
-    ),
-    DemoCluster(
-        "Flanders' FOOD",
-        "flanders-food",
-        "agrifood",
-        date(2017, 11, 1),
-        date(2018, 1, 1),
-        date(2018, 12, 14),
-        {2018: 210, 2019: 228, 2020: 236, 2021: 245, 2022: 251, 2023: 258, 2024: 262, 2025: 267},
-        ["Started 1 January 2018 (public record)."],
-        Decimal("6.8"),
-    ),
-    DemoCluster(
-        "De Blauwe Cluster",
-        "de-blauwe-cluster",
-        "blue economy",
-        date(2018, 3, 8),
-        date(2018, 1, 1),
-        date(2019, 2, 15),
-        {2018: 118, 2019: 137, 2020: 145, 2021: 151, 2022: 158, 2023: 163, 2024: 169, 2025: 174},
-        [
-            "Recognised 8 March 2018, started 1 January 2018, pact signed 15 February 2019, "
-            "137 members in 2019 (public record)."
-        ],
-        Decimal("10.1"),
-    ),
-    DemoCluster(
-        "MEDVIA",
-        "medvia",
-        "health tech",
-        date(2020, 12, 1),
-        date(2021, 1, 1),
-        date(2021, 6, 30),
-        {2021: 62, 2022: 75, 2023: 86, 2024: 94, 2025: 101},
-        ["Seventh spearhead cluster, from 2021 (public record)."],
-        Decimal("2.7"),
-    ),
-]
+@dataclass(frozen=True)
+class DemoEvaluation:
+    kind: str
+    title: str
+    years: list[int]  # the first and the last year it covers
+    stage: str
+    dates: list[date]  # the days it went in progress, to reporting and was completed, as far as it got
+    conclusion: str = ""
+    summary: str = ILLUSTRATIVE
 
-ENVELOPES_MEUR = {
-    2017: 60,
-    2018: 70,
-    2019: 72,
-    2020: 75,
-    2021: 78,
-    2022: 78,
-    2023: 80,
-    2024: 80,
-    2025: 82,
-    2026: 82,
-    2027: 84,
-}
-INTER_CLUSTER_2024_MEUR = Decimal("14.2")
-RESERVATION_EUR = 8 * MILLION
+
+CLUSTERS = [DemoCluster.from_record(row) for row in RECORD["cluster"]]
+
+
+def evaluations_for(spec: DemoCluster) -> list[DemoEvaluation]:
+    return [DemoEvaluation(**row) for row in RECORD["evaluations"][f"started_{spec.started_on.year}"]]
+
+
+def manager_username(slug: str) -> str:
+    return f"manager-{slug}"
+
+
+def demo_usernames() -> list[str]:
+    return [person["username"] for person in RECORD["users"]] + [manager_username(spec.slug) for spec in CLUSTERS]
 
 
 def valid_enterprise_number(serial: int) -> str:
@@ -160,8 +108,46 @@ def valid_enterprise_number(serial: int) -> str:
     return f"{base:08d}{97 - base % 97:02d}"
 
 
+def agreement_terms(start: date) -> Iterator[tuple[date, date]]:
+    """Three-year terms from `start` up to the horizon; the last one is cut at the 10-year cap."""
+    cap = cap_date_for(start)
+    while start <= date(HORIZON, 12, 31):
+        end = min(term_end_limit(start), cap)
+        yield start, end
+        if end == cap:
+            return
+        start = end + timedelta(days=1)
+
+
+def report_status(spec: DemoCluster, year: int) -> str:
+    if year == LAST_WORKING_YEAR:
+        return spec.last_report
+    if year == RECORD["reports"]["submitted_year"]:
+        return Workflow.SUBMITTED  # public record: those reports were still being processed
+    return Workflow.ACCEPTED
+
+
 def _at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
+
+
+def _allocate(
+    budget_year: BudgetYear,
+    purpose: str,
+    meur: int | str,
+    description: str,
+    *,
+    cluster: Cluster | None = None,
+    partners: Iterable[Cluster] = (),
+) -> None:
+    allocation = Allocation(
+        budget_year=budget_year,
+        purpose=purpose,
+        cluster=cluster,
+        amount=Decimal(meur) * MILLION,
+        description=description,
+    )
+    allocation_save(allocation=allocation, partners=list(partners))
 
 
 class DemoSeeder:
@@ -200,42 +186,26 @@ class DemoSeeder:
         )
         self.seed_members(cluster, spec, rng)
         pacts = self.seed_pacts(cluster, spec)
-        evaluations = self.seed_evaluations(cluster, spec)
+        evaluations = [self.seed_evaluation(cluster, planned) for planned in evaluations_for(spec)]
         self.seed_lessons(evaluations, pacts)
         self.seed_agreements(cluster, spec)
-        self.seed_plans_and_reports(cluster, spec, rng)
+        for year in range(spec.started_on.year, HORIZON + 1):
+            self.seed_year(cluster, spec, year, rng)
         self.log(f"  {spec.name}: created")
         return cluster
 
     def seed_members(self, cluster: Cluster, spec: DemoCluster, rng: random.Random) -> None:
         """Memberships whose year-end counts are the figures in `spec.members`, with some churn."""
-        offset = (CLUSTERS.index(spec) + 1) * 10_000
         organisations: list[Organisation] = []
         memberships: list[Membership] = []
         active: list[int] = []
         previous = 0
-        for year in sorted(spec.members):
-            target = spec.members[year]
-            leaving = rng.sample(active, k=min(len(active), previous // 25))
-            for index in leaving:
+        for year, target in sorted(spec.members.items()):
+            for index in rng.sample(active, k=min(len(active), previous // 25)):
                 memberships[index].left_on = date(year, rng.randint(1, 12), rng.randint(1, 28))
                 active.remove(index)
             for _ in range(target - len(active)):
-                serial = offset + len(organisations)
-                kind = (
-                    Organisation.Kind.SME
-                    if rng.random() < 0.62
-                    else rng.choice([Organisation.Kind.COMPANY, Organisation.Kind.KNOWLEDGE_INSTITUTION])
-                )
-                if spec.slug == "flux50" and kind == Organisation.Kind.KNOWLEDGE_INSTITUTION:
-                    kind = Organisation.Kind.COMPANY  # the record counts 142 companies in 2019
-                organisations.append(
-                    Organisation(
-                        name=f"{spec.name} member {len(organisations) + 1:03d} (illustrative)",
-                        kind=kind,
-                        enterprise_number=valid_enterprise_number(serial),
-                    )
-                )
+                organisations.append(self.member(spec, len(organisations), rng))
                 joined = spec.started_on if year == spec.started_on.year else date(year, rng.randint(1, 12), 1)
                 active.append(len(memberships))
                 memberships.append(Membership(cluster=cluster, joined_on=joined))
@@ -245,11 +215,26 @@ class DemoSeeder:
             membership.organisation = organisation
         bulk_create_with_history(memberships, Membership)
 
+    @staticmethod
+    def member(spec: DemoCluster, number: int, rng: random.Random) -> Organisation:
+        """The cluster's member organisation `number` (from 0): about 62 % of them SMEs."""
+        kind = (
+            Organisation.Kind.SME
+            if rng.random() < 0.62
+            else rng.choice([Organisation.Kind.COMPANY, Organisation.Kind.KNOWLEDGE_INSTITUTION])
+        )
+        if spec.companies_only and kind == Organisation.Kind.KNOWLEDGE_INSTITUTION:
+            kind = Organisation.Kind.COMPANY
+        return Organisation(
+            name=f"{spec.name} member {number + 1:03d} (illustrative)",
+            kind=kind,
+            enterprise_number=valid_enterprise_number((CLUSTERS.index(spec) + 1) * 10_000 + number),
+        )
+
     def seed_pacts(self, cluster: Cluster, spec: DemoCluster) -> list[ClusterPact]:
         """Version 1 signed on the public date; a new version each year after the plan review."""
-        signing_days = [spec.first_pact_signed_on] + [
-            date(year, 1, 31) for year in range(spec.first_pact_signed_on.year + 1, 2027)
-        ]
+        first = spec.first_pact_signed_on
+        signing_days = [first] + [date(year, 1, 31) for year in range(first.year + 1, HORIZON + 1)]
         pacts = []
         for number, signed_on in enumerate(signing_days, start=1):
             pact = cp.pact_create(
@@ -257,250 +242,108 @@ class DemoSeeder:
                 programme_summary=f"Competitiveness programme of {cluster.name} in {spec.domain}, "
                 f"version {number}. {ILLUSTRATIVE if number > 1 else ''}".strip(),
             )
-            for party, text in (
-                (Commitment.Party.CLUSTER_ORGANISATION, "Run the competitiveness programme and report yearly."),
-                (Commitment.Party.MEMBERS, "Co-finance the cluster organisation and take part in projects."),
-                (Commitment.Party.GOVERNMENT, "Fund operating costs and reserve project means."),
-            ):
-                status = Commitment.Status.MET if number < len(signing_days) else Commitment.Status.IN_PROGRESS
+            status = Commitment.Status.MET if number < len(signing_days) else Commitment.Status.IN_PROGRESS
+            for party, text in RECORD["pact"]["commitments"].items():
                 cp.entity_save(instance=Commitment(pact=pact, party=party, description=text, status=status))
             pacts.append(cp.pact_sign(pact=pact, signed_on=signed_on))
         return pacts
 
-    # Per start year: (kind, title, period from, period to, stage, stage dates, conclusion).
-    # May 2019 for the first four is public; every other date is illustrative.
-    EVALUATIONS = {
-        2017: [
-            (
-                "interim",
-                "Interim evaluation 1",
-                2017,
-                2018,
-                Stage.COMPLETED,
-                (date(2019, 1, 15), date(2019, 4, 1), date(2019, 5, 31)),
-                Conclusion.LARGELY_ACHIEVED,
-            ),
-            (
-                "interim",
-                "Interim evaluation 2",
-                2019,
-                2021,
-                Stage.COMPLETED,
-                (date(2022, 2, 1), date(2022, 5, 2), date(2022, 6, 30)),
-                Conclusion.PARTLY_ACHIEVED,
-            ),
-            (
-                "interim",
-                "Interim evaluation 3",
-                2022,
-                2024,
-                Stage.COMPLETED,
-                (date(2025, 2, 3), date(2025, 5, 5), date(2025, 6, 30)),
-                Conclusion.LARGELY_ACHIEVED,
-            ),
-            ("final", "Final evaluation", 2017, 2025, Stage.IN_PROGRESS, (date(2026, 9, 1),), ""),
-        ],
-        2018: [
-            (
-                "interim",
-                "Interim evaluation 1",
-                2018,
-                2019,
-                Stage.COMPLETED,
-                (date(2020, 2, 3), date(2020, 5, 4), date(2020, 6, 30)),
-                Conclusion.LARGELY_ACHIEVED,
-            ),
-            (
-                "interim",
-                "Interim evaluation 2",
-                2020,
-                2022,
-                Stage.COMPLETED,
-                (date(2023, 2, 1), date(2023, 5, 2), date(2023, 6, 30)),
-                Conclusion.PARTLY_ACHIEVED,
-            ),
-            (
-                "interim",
-                "Interim evaluation 3",
-                2023,
-                2025,
-                Stage.REPORTING,
-                (date(2026, 6, 1), date(2026, 10, 1)),
-                "",
-            ),
-        ],
-        2021: [
-            (
-                "interim",
-                "Interim evaluation 1",
-                2021,
-                2022,
-                Stage.COMPLETED,
-                (date(2023, 6, 1), date(2023, 8, 1), date(2023, 9, 29)),
-                Conclusion.LARGELY_ACHIEVED,
-            ),
-            ("interim", "Interim evaluation 2", 2023, 2025, Stage.PLANNED, (), ""),
-        ],
-    }
-
-    def seed_evaluations(self, cluster: Cluster, spec: DemoCluster) -> list[Evaluation]:
-        evaluations = []
-        public = spec.started_on.year == 2017
-        for kind, title, period_from, period_to, stage, dates, conclusion in self.EVALUATIONS[spec.started_on.year]:
-            planned_on = dates[-1] if stage == Stage.COMPLETED else date(2026, 12, 15)
-            evaluation = cp.entity_save(
-                instance=Evaluation(
-                    cluster=cluster,
-                    kind=kind,
-                    title=title,
-                    period_start=date(period_from, 1, 1),
-                    period_end=date(period_to, 12, 31),
-                    evaluator="VLAIO with an external evaluator (illustrative)",
-                    planned_on=planned_on,
-                    summary=(
-                        "Goals largely achieved in direct results, membership (incl. SME reach) and impact on "
-                        "companies (public record)."
-                        if public and title == "Interim evaluation 1"
-                        else ILLUSTRATIVE
-                    ),
-                )
+    def seed_evaluation(self, cluster: Cluster, planned: DemoEvaluation) -> Evaluation:
+        """An evaluation taken through its stages on the planned days; a completed one with its findings."""
+        completed = planned.stage == Stage.COMPLETED
+        evaluation = cp.entity_save(
+            instance=Evaluation(
+                cluster=cluster,
+                kind=planned.kind,
+                title=planned.title,
+                period_start=date(planned.years[0], 1, 1),
+                period_end=date(planned.years[-1], 12, 31),
+                evaluator=RECORD["evaluations"]["evaluator"],
+                planned_on=planned.dates[-1] if completed else RECORD["evaluations"]["planned_on"],
+                summary=planned.summary,
             )
-            for reached, on in zip((Stage.IN_PROGRESS, Stage.REPORTING, Stage.COMPLETED), dates, strict=False):
-                evaluation = evaluation_advance(
-                    evaluation=evaluation,
-                    to=reached,
-                    on=on,
-                    conclusion=conclusion if reached == Stage.COMPLETED else "",
-                )
-            if stage == Stage.COMPLETED:
-                for criterion in KpiDefinition.Category.values:
-                    cp.entity_save(
-                        instance=Finding(
-                            evaluation=evaluation,
-                            criterion=criterion,
-                            assessment=conclusion,
-                            text="Targets largely met."
-                            if conclusion == Conclusion.LARGELY_ACHIEVED
-                            else "Targets partly met; see the lessons. (illustrative)",
-                        )
-                    )
-            evaluations.append(evaluation)
-        return evaluations
+        )
+        for reached, on in zip(STAGE_ORDER[1:], planned.dates, strict=False):
+            conclusion = planned.conclusion if reached == Stage.COMPLETED else ""
+            evaluation = evaluation_advance(evaluation=evaluation, to=reached, on=on, conclusion=conclusion)
+        if completed:
+            text = RECORD["evaluations"]["findings"][planned.conclusion]
+            for criterion in KpiDefinition.Category.values:
+                finding = Finding(evaluation=evaluation, criterion=criterion, assessment=planned.conclusion, text=text)
+                cp.entity_save(instance=finding)
+        return evaluation
 
     def seed_lessons(self, evaluations: list[Evaluation], pacts: list[ClusterPact]) -> None:
-        texts = [
-            (Lesson.Kind.GOOD_PRACTICE, "Roadmap sessions with members sharpen the project pipeline."),
-            (Lesson.Kind.BOTTLENECK, "SMEs find the project application burden high."),
-        ]
+        """The lessons of every completed evaluation, carried into the first pact signed after it."""
         for evaluation in evaluations:
             if evaluation.stage != Stage.COMPLETED:
                 continue
-            for kind, text in texts:
-                lesson = cp.entity_save(
-                    instance=Lesson(
-                        evaluation=evaluation,
-                        kind=kind,
-                        text=f"{text} (illustrative)",
-                        follow_up="Taken up in the next pact version."
-                        if kind == Lesson.Kind.GOOD_PRACTICE
-                        else "Simplified intake form for SMEs.",
-                    )
-                )
+            for lesson in RECORD["lessons"]:
+                saved = cp.entity_save(instance=Lesson(evaluation=evaluation, **lesson))
                 done = evaluation.completed_on
                 later = [p for p in pacts if p.signed_on and done and p.signed_on > done]
                 if later:
-                    lesson_carry(lesson=lesson, pact=later[0])
+                    lesson_carry(lesson=saved, pact=later[0])
 
     def seed_agreements(self, cluster: Cluster, spec: DemoCluster) -> None:
-        """Three-year terms from the start; the last term is cut at the 10-year cap."""
-        from funding.models import cap_date_for, term_end_limit
-
-        start = spec.started_on
-        cap = cap_date_for(start)
+        terms = RECORD["agreements"]
         agreement = None
-        number = 1
-        while start <= date(2026, 12, 31):
-            end = min(term_end_limit(start), cap)
-            reference = f"SO-{cluster.slug.upper()}-{number}"
-            amount = Decimal(500_000) * (end.year - start.year + 1)
-            signed_on = start - timedelta(days=30)
+        for number, (start, end) in enumerate(agreement_terms(spec.started_on), start=1):
+            fields: dict[str, Any] = {
+                "reference": f"SO-{cluster.slug.upper()}-{number}",
+                "end_date": end,
+                "amount": Decimal(terms["eur_a_year"]) * (end.year - start.year + 1),
+                "signed_on": start - timedelta(days=terms["signed_days_before_start"]),
+            }
             if agreement is None:
-                agreement = agreement_create(
-                    cluster=cluster,
-                    reference=reference,
-                    start_date=start,
-                    end_date=end,
-                    amount=amount,
-                    signed_on=signed_on,
-                    notes="Operating support, 500 000 EUR a year (amount illustrative).",
-                )
+                agreement = agreement_create(cluster=cluster, start_date=start, notes=terms["notes"], **fields)
             else:
-                agreement = agreement_extend(
-                    predecessor=agreement, reference=reference, end_date=end, amount=amount, signed_on=signed_on
-                )
-            start = end + timedelta(days=1)
-            number += 1
-            if end == cap:
-                break
+                agreement = agreement_extend(predecessor=agreement, **fields)
 
-    def seed_plans_and_reports(self, cluster: Cluster, spec: DemoCluster, rng: random.Random) -> None:
-        first = spec.started_on.year
-        for year in range(first, 2027):
-            plan = cp.annual_plan_create(
-                cluster=cluster, year=year, planned_actions=f"Planned actions for {year}. {ILLUSTRATIVE}"
-            )
-            targets = {}
-            for kpi in self.reported:
-                targets[kpi.code] = self.demo_target(kpi, year - first, rng)
-                cp.kpi_target_set(plan=plan, kpi=kpi, value=targets[kpi.code])
-            cp.document_transition(document=plan, to=Workflow.SUBMITTED, at=_at(date(year - 1, 11, 30)), notify=False)
-            cp.document_transition(document=plan, to=Workflow.ACCEPTED, at=_at(date(year - 1, 12, 20)), notify=False)
-            if year > LAST_WORKING_YEAR:
-                continue
-            report = cp.annual_report_create(
-                cluster=cluster, year=year, narrative=f"Report on working year {year}. {ILLUSTRATIVE}"
-            )
-            for kpi in self.reported:
-                value = self.demo_value(kpi, targets[kpi.code], rng)
-                if kpi.code == "PRJ1" and year == 2024 and spec.project_decisions_2024_meur is not None:
-                    value = spec.project_decisions_2024_meur * MILLION  # public record
-                cp.kpi_value_set(report=report, kpi=kpi, value=value)
-            self.advance_report(report, spec)
+    def seed_year(self, cluster: Cluster, spec: DemoCluster, year: int, rng: random.Random) -> None:
+        """The accepted annual plan of `year` with its KPI targets, and up to the last working year its report."""
+        plan = cp.annual_plan_create(
+            cluster=cluster, year=year, planned_actions=f"Planned actions for {year}. {ILLUSTRATIVE}"
+        )
+        targets = {}
+        for kpi in self.reported:
+            targets[kpi.code] = self.demo_target(kpi, year - spec.started_on.year, rng)
+            cp.kpi_target_set(plan=plan, kpi=kpi, value=targets[kpi.code])
+        cp.document_transition(document=plan, to=Workflow.SUBMITTED, at=_at(date(year - 1, 11, 30)), notify=False)
+        cp.document_transition(document=plan, to=Workflow.ACCEPTED, at=_at(date(year - 1, 12, 20)), notify=False)
+        if year <= LAST_WORKING_YEAR:
+            self.seed_report(cluster, spec, year, targets, rng)
 
-    def advance_report(self, report: AnnualReport, spec: DemoCluster) -> None:
-        year = report.year
-        submitted, reviewed = _at(date(year + 1, 3, 15)), _at(date(year + 1, 5, 28))
-        if year == LAST_WORKING_YEAR:
-            plan = {
-                "catalisti": "submitted",
-                "sim": "submitted",
-                "flux50": "submitted",
-                "vil": "submitted",
-                "flanders-food": "accepted",
-                "de-blauwe-cluster": "returned",
-                "medvia": "draft",
-            }[spec.slug]
-        elif year == 2019:
-            plan = "submitted"  # public record: 2019 reports still being processed
-        else:
-            plan = "accepted"
-        if plan == "draft":
+    def seed_report(
+        self, cluster: Cluster, spec: DemoCluster, year: int, targets: dict[str, Decimal], rng: random.Random
+    ) -> None:
+        report = cp.annual_report_create(
+            cluster=cluster, year=year, narrative=f"Report on working year {year}. {ILLUSTRATIVE}"
+        )
+        for kpi in self.reported:
+            value = self.demo_value(kpi, targets[kpi.code], rng)
+            if kpi.code == "PRJ1" and year == 2024:
+                value = spec.project_decisions_2024_meur * MILLION  # public record
+            cp.kpi_value_set(report=report, kpi=kpi, value=value)
+        self.advance_report(report, report_status(spec, year))
+
+    @staticmethod
+    def advance_report(report: AnnualReport, status: str) -> None:
+        """Take the report to `status`: submitted on 15 March, reviewed on 28 May of the next year."""
+        if status == Workflow.DRAFT:
             return
         # The demo's history is loaded, not lived: nobody is e-mailed about it.
-        cp.document_transition(document=report, to=Workflow.SUBMITTED, at=submitted, notify=False)
-        if plan == "accepted":
-            cp.document_transition(document=report, to=Workflow.ACCEPTED, at=reviewed, notify=False)
-        elif plan == "returned":
-            cp.document_transition(
-                document=report,
-                to=Workflow.RETURNED,
-                at=reviewed,
-                notify=False,
-                comment="CPI7 and CPI7BIS do not match the project list; please correct.",
-            )
+        next_year = report.year + 1
+        cp.document_transition(document=report, to=Workflow.SUBMITTED, at=_at(date(next_year, 3, 15)), notify=False)
+        if status != Workflow.SUBMITTED:
+            comment = RECORD["reports"]["returned_comment"] if status == Workflow.RETURNED else ""
+            at = _at(date(next_year, 5, 28))
+            cp.document_transition(document=report, to=status, at=at, notify=False, comment=comment)
 
     @staticmethod
     def demo_target(kpi: KpiDefinition, age: int, rng: random.Random) -> Decimal:
+        # A figure is drawn for every unit, whatever the KPI's: the generator's sequence, and with it
+        # every later figure of the cluster, stays the same when a unit is added or changes.
         base = {
             KpiDefinition.Unit.COUNT: Decimal(rng.randint(8, 60)),
             KpiDefinition.Unit.PERCENT: Decimal(rng.randint(55, 80)),
@@ -524,75 +367,49 @@ class DemoSeeder:
 
     @transaction.atomic
     def seed_budget(self, clusters: list[Cluster]) -> None:
-        for year, envelope in ENVELOPES_MEUR.items():
-            if BudgetYear.objects.filter(year=year).exists():
-                continue
-            budget_year = budget_year_save(
-                budget_year=BudgetYear(
-                    year=year,
-                    envelope=Decimal(envelope) * MILLION,
-                    notes="75 M EUR, 8 M EUR reserved per cluster (public record)." if year == 2020 else ILLUSTRATIVE,
-                )
-            )
-            running = [c for c in clusters if c.started_on and c.started_on.year <= year]
-            for cluster in running:
-                allocation_save(
-                    allocation=Allocation(
-                        budget_year=budget_year,
-                        purpose=Allocation.Purpose.COMPETITIVENESS,
-                        cluster=cluster,
-                        amount=RESERVATION_EUR,
-                        description="Reservation for the competitiveness programme (8 M EUR, public record).",
-                    ),
-                    partners=[],
-                )
-            if len(running) >= 2 and year <= 2026:
-                inter = INTER_CLUSTER_2024_MEUR * MILLION if year == 2024 else Decimal(6) * MILLION
-                allocation_save(
-                    allocation=Allocation(
-                        budget_year=budget_year,
-                        purpose=Allocation.Purpose.INTER_CLUSTER,
-                        amount=inter,
-                        description="Inter-cluster projects decided in 2024 (public record)."
-                        if year == 2024
-                        else f"Inter-cluster projects. {ILLUSTRATIVE}",
-                    ),
-                    partners=running,
-                )
-                allocation_save(
-                    allocation=Allocation(
-                        budget_year=budget_year,
-                        purpose=Allocation.Purpose.OTHER,
-                        amount=Decimal(2) * MILLION,
-                        description=f"Other initiatives supporting the cluster policy. {ILLUSTRATIVE}",
-                    ),
-                    partners=[],
-                )
+        for year, envelope in BUDGET["envelopes_meur"].items():
+            if not BudgetYear.objects.filter(year=int(year)).exists():
+                self.seed_budget_year(int(year), Decimal(envelope) * MILLION, clusters)
+
+    def seed_budget_year(self, year: int, envelope: Decimal, clusters: list[Cluster]) -> None:
+        """The envelope, a reservation per running cluster, inter-cluster projects and other initiatives."""
+        public = BUDGET["public"].get(str(year), {})
+        notes = public.get("notes", ILLUSTRATIVE)
+        budget_year = budget_year_save(budget_year=BudgetYear(year=year, envelope=envelope, notes=notes))
+        running = [c for c in clusters if c.started_on and c.started_on.year <= year]
+        for cluster in running:
+            reservation = BUDGET["reservation_meur"], BUDGET["reservation"]
+            _allocate(budget_year, Allocation.Purpose.COMPETITIVENESS, *reservation, cluster=cluster)
+        if len(running) < 2 or year > HORIZON:
+            return
+        inter_meur = public.get("inter_cluster_meur", BUDGET["inter_cluster_meur"])
+        inter = public.get("inter_cluster", f"{BUDGET['inter_cluster']} {ILLUSTRATIVE}")
+        _allocate(budget_year, Allocation.Purpose.INTER_CLUSTER, inter_meur, inter, partners=running)
+        _allocate(budget_year, Allocation.Purpose.OTHER, BUDGET["other_meur"], f"{BUDGET['other']} {ILLUSTRATIVE}")
 
     def seed_users(self, clusters: list[Cluster]) -> None:
-        User = get_user_model()
-        people = [("officer", OFFICER, True, "Olivia", "Officer"), ("analyst", API_READER, False, "Arne", "Analyst")]
-        for username, role, staff, first_name, last_name in people:
-            if User.objects.filter(username=username).exists():
-                continue
-            user = User.objects.create_user(
-                username=username,
-                password=self.password,
-                email=f"{username}@vlaio.example",
-                first_name=first_name,
-                last_name=last_name,
-                is_staff=staff,
-            )
-            user.groups.add(Group.objects.get(name=role))
+        for person in RECORD["users"]:
+            names = person["first_name"], person["last_name"]
+            user = self.new_user(person["username"], "vlaio.example", *names, staff=person["staff"])
+            if user:
+                user.groups.add(Group.objects.get(name=ROLES[person["role"]]))
         for cluster in clusters:
-            username = f"manager-{cluster.slug}"
-            if User.objects.filter(username=username).exists():
-                continue
-            user = User.objects.create_user(
-                username=username,
-                password=self.password,
-                email=f"{username}@cluster.example",
-                first_name="Manager",
-                last_name=cluster.name,
-            )
-            cp.cluster_manager_add(user=user, cluster=cluster)
+            user = self.new_user(manager_username(cluster.slug), "cluster.example", "Manager", cluster.name)
+            if user:
+                cp.cluster_manager_add(user=user, cluster=cluster)
+
+    def new_user(
+        self, username: str, domain: str, first_name: str, last_name: str, *, staff: bool = False
+    ) -> AbstractUser | None:
+        """A new demo user, or None when one of that name exists (it is left alone)."""
+        users = get_user_model().objects
+        if users.filter(username=username).exists():
+            return None
+        return users.create_user(
+            username=username,
+            password=self.password,
+            email=f"{username}@{domain}",
+            first_name=first_name,
+            last_name=last_name,
+            is_staff=staff,
+        )

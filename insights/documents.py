@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from docx import Document
+from docx.document import Document as DocxDocument
 
 STAGES = {"planned": "planned", "in_progress": "in progress", "reporting": "reporting", "completed": "completed"}
 
@@ -28,9 +29,19 @@ def briefing_docx(data: dict[str, Any]) -> bytes:
     document = Document()
     day = date_format(data["as_of"], "j F Y")
     document.add_heading(_("Cluster pacts: the situation on %(day)s") % {"day": day}, level=0)
+    _evaluation_stages(document, data["evaluations"])
+    _kpis(document, data["reports"], data["kpis"])
+    _lessons(document, data["lessons"])
+    _renewals(document, data["renewals"])
+    _budget(document, data["budget"])
+    buffer = BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
 
+
+def _evaluation_stages(document: DocxDocument, clusters: list[dict[str, Any]]) -> None:
     document.add_heading("1. " + _("In what stage is each evaluation of the cluster pacts?"), level=1)
-    for row in data["evaluations"]:
+    for row in clusters:
         for evaluation in row["evaluations"]:
             stage = _(STAGES[evaluation["stage"]])
             if evaluation["completed_on"]:
@@ -41,14 +52,17 @@ def briefing_docx(data: dict[str, Any]) -> bytes:
                 style="List Bullet",
             )
 
+
+def _kpis(document: DocxDocument, reports: list[dict[str, Any]], kpis: list[dict[str, Any]]) -> None:
+    """Where each cluster's reports stand, then a table of the KPIs of its latest working year."""
     document.add_heading("2. " + _("How do the KPIs evolve, and how are the goals met?"), level=1)
-    for row in data["reports"]:
-        reports = ", ".join(
+    for row in reports:
+        stand = ", ".join(
             f"{report['year']}: {_('not started') if report['status'] == 'missing' else _(report['status'])}"
             for report in row["reports"]
         )
-        document.add_paragraph(f"{row['cluster_name']} — {reports}", style="List Bullet")
-    for row in data["kpis"]:
+        document.add_paragraph(f"{row['cluster_name']} — {stand}", style="List Bullet")
+    for row in kpis:
         document.add_heading(
             f"{row['cluster_name']} — " + _("KPIs of working year %(year)s") % {"year": row["year"]}, 2
         )
@@ -63,8 +77,10 @@ def briefing_docx(data: dict[str, Any]) -> bytes:
             cells[2].text = value if kpi["official"] or kpi["value"] is None else f"{value} ({_('pending')})"
             cells[3].text = "—" if kpi["achievement"] is None else f"{kpi['achievement']} %"
 
+
+def _lessons(document: DocxDocument, clusters: list[dict[str, Any]]) -> None:
     document.add_heading("3. " + _("What lessons came out, and how are they carried into the pacts?"), level=1)
-    for row in data["lessons"]:
+    for row in clusters:
         for lesson in row["lessons"]:
             where = (
                 _("carried into pact version %(version)s (signed %(day)s)")
@@ -78,8 +94,10 @@ def briefing_docx(data: dict[str, Any]) -> bytes:
             kind = _("good practice") if lesson["kind"] == "good_practice" else _("bottleneck")
             document.add_paragraph(f"{row['cluster_name']} — {kind}: {lesson['text']} ({where})", style="List Bullet")
 
+
+def _renewals(document: DocxDocument, clusters: list[dict[str, Any]]) -> None:
     document.add_heading("4. " + _("When are the agreements renewed, and which reach the 10-year cap?"), level=1)
-    for row in data["renewals"]:
+    for row in clusters:
         if not row.get("agreement"):
             continue
         state = (
@@ -94,15 +112,13 @@ def briefing_docx(data: dict[str, Any]) -> bytes:
             style="List Bullet",
         )
 
+
+def _budget(document: DocxDocument, years: list[dict[str, Any]]) -> None:
     document.add_heading("5. " + _("What budget is foreseen for the coming years?"), level=1)
-    for year in data["budget"]:
+    for year in years:
         document.add_paragraph(
             f"{year.year}: {_('Envelope')} {_amount(year.envelope)}; {_('Reserved for the clusters')} "
             f"{_amount(year.reserved)}; {_('Inter-cluster projects')} {_amount(year.inter_cluster)}; "
             f"{_('Other initiatives')} {_amount(year.other)}; {_('Remaining')} {_amount(year.remaining)}",
             style="List Bullet",
         )
-
-    buffer = BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()

@@ -17,8 +17,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from clusterpacts.api import KpiValueFilter
 from clusterpacts.models import KpiTarget, KpiValue, Workflow
+from core.api import ScopedFilterSet
+from evaluations.api import EvaluationFilter, LessonFilter
 from evaluations.models import Evaluation, Lesson
+from funding.api import AgreementFilter, AllocationFilter
 from funding.models import Allocation, SupportAgreement
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -37,7 +41,7 @@ class Dataset:
     columns: list[str]
     queryset: Callable[[Any], QuerySet]  # user -> scoped queryset, filtered by the request later
     row: Callable[[Any], list[Any]]
-    filterset: str = ""  # the API's FilterSet for the same rows: exports filter like the lists do
+    filterset: type[ScopedFilterSet]  # the API's FilterSet for the same rows: exports filter like the lists do
 
 
 def _kpi_values(user: Any) -> QuerySet:
@@ -81,7 +85,7 @@ _register(
         ["cluster", "year", "kpi", "name", "unit", "target", "value", "official"],
         kpi_values_with_targets,
         _kpi_value_row,
-        "clusterpacts.api.KpiValueFilter",
+        KpiValueFilter,
     )
 )
 _register(
@@ -114,7 +118,7 @@ _register(
             a.predecessor.reference if a.predecessor_id else "",
             a.is_final_term,
         ],
-        "funding.api.AgreementFilter",
+        AgreementFilter,
     )
 )
 _register(
@@ -134,7 +138,7 @@ _register(
             a.description,
             a.decided_on,
         ],
-        "funding.api.AllocationFilter",
+        AllocationFilter,
     )
 )
 _register(
@@ -167,7 +171,7 @@ _register(
             e.completed_on,
             e.conclusion,
         ],
-        "evaluations.api.EvaluationFilter",
+        EvaluationFilter,
     )
 )
 _register(
@@ -188,7 +192,7 @@ _register(
             lesson.status,
             lesson.carried_into.version if lesson.carried_into_id else "",
         ],
-        "evaluations.api.LessonFilter",
+        LessonFilter,
     )
 )
 

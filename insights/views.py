@@ -229,14 +229,13 @@ def briefing_docx_download(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponseBase:
     """A table as CSV or Excel, filtered with the same parameters as its API list, scoped to the user."""
     from django.http import FileResponse, Http404, StreamingHttpResponse
-    from django.utils.module_loading import import_string
 
     from insights.exports import DATASETS, csv_stream, xlsx_file
 
     spec = DATASETS.get(dataset)
     if spec is None or fmt not in ("csv", "xlsx"):
         raise Http404
-    filterset = import_string(spec.filterset)(request.GET, queryset=spec.queryset(request.user), request=request)
+    filterset = spec.filterset(request.GET, queryset=spec.queryset(request.user), request=request)
     if not filterset.is_valid():
         return HttpResponse(str(filterset.errors.as_text()), status=400, content_type="text/plain; charset=utf-8")
     filename = f"{dataset}-{timezone.localdate().isoformat()}.{fmt}"

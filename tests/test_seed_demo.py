@@ -1,5 +1,6 @@
 """seed_demo: the seven clusters with the public facts, idempotent, refused in production."""
 
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from io import StringIO
@@ -7,11 +8,24 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db.models import Count
+from django.db.models import Count, Sum
 
-from clusterpacts.models import AnnualReport, Cluster, ClusterPact, KpiValue, Membership, Organisation
-from evaluations.models import Evaluation, Lesson
-from funding.models import Allocation, BudgetYear, SupportAgreement
+from clusterpacts.models import (
+    AnnualPlan,
+    AnnualReport,
+    Cluster,
+    ClusterManager,
+    ClusterPact,
+    Commitment,
+    KpiTarget,
+    KpiValue,
+    Membership,
+    Organisation,
+    ReportEvent,
+)
+from evaluations.models import Evaluation, Finding, Lesson
+from funding.models import Allocation, BudgetYear, Flag, SupportAgreement
+from funding.services import flags_scan
 from tests.conftest import reload_migrated_data
 
 pytestmark = pytest.mark.django_db
@@ -21,15 +35,46 @@ MODELS = [
     Organisation,
     Membership,
     ClusterPact,
+    Commitment,
+    AnnualPlan,
+    KpiTarget,
     AnnualReport,
     KpiValue,
+    ReportEvent,
     Evaluation,
+    Finding,
     Lesson,
     SupportAgreement,
     BudgetYear,
     Allocation,
+    ClusterManager,
     get_user_model(),
 ]
+# What the demo data holds. The generated figures come from a generator seeded per cluster, so they are
+# the same on every run: a change to the data file or its loader that changes them must be deliberate.
+SEEDED = {
+    "Cluster": 7,
+    "Organisation": 2104,
+    "Membership": 2104,
+    "ClusterPact": 63,
+    "Commitment": 189,
+    "AnnualPlan": 64,
+    "KpiTarget": 960,
+    "AnnualReport": 57,
+    "KpiValue": 855,
+    "ReportEvent": 230,
+    "Evaluation": 24,
+    "Finding": 51,
+    "Lesson": 34,
+    "SupportAgreement": 24,
+    "BudgetYear": 11,
+    "Allocation": 91,
+    "ClusterManager": 7,
+    "User": 9,
+}
+CAP_2017, CAP_2018 = date(2026, 12, 31), date(2027, 12, 31)
+RENEWAL_DUE = {"renewal_due": date(2026, 12, 31), "evaluation_missing": date(2027, 1, 1)}
+REPORT_2025_OVERDUE = {"report_overdue": date(2026, 3, 31)}
 
 
 def _counts():
@@ -53,6 +98,50 @@ def seeded(django_db_setup, django_db_blocker):
 def test_running_it_twice_gives_the_same_counts(seeded):
     assert seeded["first"] == seeded["second"]
     assert seeded["first"]["Cluster"] == 7
+
+
+def test_the_demo_data_is_the_same_on_every_run(seeded):
+    assert seeded["first"] == SEEDED
+    assert KpiTarget.objects.aggregate(total=Sum("value"))["total"] == Decimal("505965452")
+    assert KpiValue.objects.aggregate(total=Sum("value"))["total"] == Decimal("433741074")
+    assert Membership.objects.filter(left_on__isnull=False).count() == 422
+    assert Counter(Organisation.objects.values_list("kind", flat=True)) == {
+        "sme": 1294,
+        "company": 428,
+        "knowledge_institution": 382,
+    }
+    assert Counter(AnnualReport.objects.values_list("status", flat=True)) == {
+        "accepted": 45,
+        "submitted": 10,
+        "returned": 1,
+        "draft": 1,
+    }
+    assert Counter(Evaluation.objects.values_list("stage", flat=True)) == {
+        "completed": 17,
+        "in_progress": 4,
+        "reporting": 2,
+        "planned": 1,
+    }
+    assert SupportAgreement.objects.aggregate(total=Sum("amount"))["total"] == Decimal("32000000")
+    assert Allocation.objects.aggregate(total=Sum("amount"))["total"] == Decimal("656200000")
+
+
+def test_a_scan_of_the_demo_data_raises_its_flags(seeded):
+    flags_scan(as_of=date(2026, 11, 27))
+
+    flags: dict[str, dict[str, date]] = {}
+    for slug, kind, due_on in Flag.objects.open().values_list("cluster__slug", "kind", "due_on"):
+        flags.setdefault(slug, {})[kind] = due_on
+    final_term = {"cap_approaching": CAP_2017, "final_term": CAP_2017}
+    assert flags == {
+        "catalisti": final_term,
+        "sim": final_term,
+        "flux50": final_term,
+        "vil": final_term,
+        "flanders-food": RENEWAL_DUE | {"cap_approaching": CAP_2018},
+        "de-blauwe-cluster": RENEWAL_DUE | {"cap_approaching": CAP_2018} | REPORT_2025_OVERDUE,
+        "medvia": RENEWAL_DUE | REPORT_2025_OVERDUE,
+    }
 
 
 def test_the_first_four_are_in_their_final_term_before_the_cap(seeded):

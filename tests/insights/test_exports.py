@@ -11,7 +11,9 @@ from openpyxl import load_workbook
 from clusterpacts.models import KpiDefinition
 from clusterpacts.services import annual_report_create, kpi_value_set
 from evaluations.models import Lesson
-from insights.exports import safe_cell
+from funding.models import Allocation
+from funding.services import agreement_create
+from insights.exports import DATASETS, safe_cell
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +95,54 @@ def test_every_dataset_exports_in_both_formats_and_bad_input_is_refused(client, 
     assert client.get("/insights/exports/users.csv").status_code == 404
     assert client.get("/insights/exports/lessons.pdf").status_code == 404
     assert client.get("/insights/exports/evaluations.csv", {"cluster": "999999"}).status_code == 400
+
+
+def test_every_dataset_filters_with_the_filterset_of_its_api_list():
+    from clusterpacts.api import KpiValueViewSet
+    from evaluations.api import EvaluationViewSet, LessonViewSet
+    from funding.api import AgreementViewSet, AllocationViewSet
+
+    lists = {
+        "kpi-values": KpiValueViewSet,
+        "agreements": AgreementViewSet,
+        "allocations": AllocationViewSet,
+        "evaluations": EvaluationViewSet,
+        "lessons": LessonViewSet,
+    }
+    assert {name: dataset.filterset for name, dataset in DATASETS.items()} == {
+        name: viewset.filterset_class for name, viewset in lists.items()
+    }
+
+
+@pytest.fixture
+def every_dataset(cluster, other_cluster, lessons):
+    """A row of each dataset for each of the two clusters (the lessons bring their evaluations)."""
+    budget_year = factories.BudgetYearFactory(year=2020)
+    for owner in (cluster, other_cluster):
+        report = annual_report_create(cluster=owner, year=2020)
+        kpi_value_set(report=report, kpi=KpiDefinition.objects.get(code="C2"), value=Decimal(5))
+        agreement_create(
+            cluster=owner,
+            reference=f"SO-{owner.slug}",
+            start_date=date(2020, 1, 1),
+            end_date=date(2022, 12, 31),
+            amount=Decimal(1_500_000),
+        )
+        Allocation.objects.create(budget_year=budget_year, purpose="competitiveness", cluster=owner, amount=1)
+
+
+@pytest.mark.parametrize("dataset", ["kpi-values", "agreements", "allocations", "evaluations", "lessons"])
+def test_an_export_filtered_by_cluster_holds_that_clusters_rows_only(
+    client, officer, cluster, other_cluster, every_dataset, dataset
+):
+    client.force_login(officer)
+    column = DATASETS[dataset].columns.index("cluster")
+
+    def clusters(query):
+        return {row[column] for row in _csv(client.get(f"/insights/exports/{dataset}.csv", query))[1:]}
+
+    assert clusters({}) == {cluster.name, other_cluster.name}
+    assert clusters({"cluster": cluster.pk}) == {cluster.name}
 
 
 def test_anonymous_users_get_no_export(client, lessons):

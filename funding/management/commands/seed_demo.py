@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from funding.demo import CLUSTERS, DemoSeeder
+from funding.demo import DemoSeeder, demo_usernames
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo refuses to run with production settings.")
         password = os.environ.get("DEMO_PASSWORD", "")
         generated = False
-        usernames = ["officer", "analyst", *(f"manager-{c.slug}" for c in CLUSTERS)]
+        usernames = demo_usernames()
         users_exist = get_user_model().objects.filter(username__in=usernames).count() == len(usernames)
         if not password and not users_exist:
             alphabet = string.ascii_letters + string.digits

@@ -1,0 +1,94 @@
+"""The briefing document answers the five questions of the seed, each under its own numbered heading."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from django.utils import translation
+from docx import Document
+
+from clusterpacts import services as cp
+from clusterpacts.models import Cluster, KpiDefinition
+from evaluations.models import Lesson
+from evaluations.services import lesson_carry
+from funding.services import agreement_create, agreement_extend
+from insights.documents import briefing_docx
+from insights.selectors import briefing
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def record(cluster):
+    """As of 1 April 2020: an interim evaluation completed in May 2019 whose lesson went into the pact
+    signed in December 2019; the 2019 report submitted; the second agreement running; the 2020 budget."""
+    evaluation = factories.completed_interim(cluster, date(2019, 5, 31))
+    evaluation.title = "Interim evaluation 1"
+    evaluation.save()
+    pact = cp.pact_sign(pact=cp.pact_create(cluster=cluster), signed_on=date(2019, 12, 15))
+    lesson = cp.entity_save(instance=Lesson(evaluation=evaluation, kind="good_practice", text="Roadmaps work."))
+    lesson_carry(lesson=lesson, pact=pact)
+    report = cp.annual_report_create(cluster=cluster, year=2019)
+    cp.kpi_value_set(report=report, kpi=KpiDefinition.objects.get(code="C2"), value=Decimal(12))
+    cp.document_transition(document=report, to="submitted", at=datetime(2020, 3, 15, tzinfo=UTC), notify=False)
+    first = agreement_create(
+        cluster=cluster,
+        reference="SO-CAT-1",
+        start_date=date(2017, 1, 1),
+        end_date=date(2019, 12, 31),
+        amount=Decimal(1_500_000),
+    )
+    agreement_extend(predecessor=first, reference="SO-CAT-2", end_date=date(2022, 12, 31), amount=Decimal(1_500_000))
+    factories.BudgetYearFactory(year=2020, envelope=Decimal(75_000_000))
+
+
+def _answers(as_of: date) -> tuple[dict[str, list[str]], list[list[str]]]:
+    """The document's bullet lines under each heading of level 1, and the rows of its tables."""
+    with translation.override("en"):
+        content = briefing_docx(briefing(clusters=Cluster.objects.all(), as_of=as_of))
+    document = Document(BytesIO(content))
+    answers: dict[str, list[str]] = {}
+    for paragraph in document.paragraphs[1:]:
+        if paragraph.style.name == "Heading 1":
+            question = paragraph.text
+            answers[question] = []
+        elif paragraph.style.name == "List Bullet":
+            answers[question].append(paragraph.text)
+    rows = [[cell.text for cell in row.cells] for table in document.tables for row in table.rows]
+    return answers, rows
+
+
+def test_the_document_answers_the_five_questions_in_order(record):
+    answers, rows = _answers(date(2020, 4, 1))
+
+    assert list(answers) == [
+        "1. In what stage is each evaluation of the cluster pacts?",
+        "2. How do the KPIs evolve, and how are the goals met?",
+        "3. What lessons came out, and how are they carried into the pacts?",
+        "4. When are the agreements renewed, and which reach the 10-year cap?",
+        "5. What budget is foreseen for the coming years?",
+    ]
+    stages, reports, lessons, renewals, budget = answers.values()
+    assert stages == ["Catalisti — Interim evaluation 1 (2017-2018): completed 05/31/2019"]
+    assert reports[0].startswith("Catalisti — 2019: submitted")
+    assert rows[0] == ["KPI", "Target", "Value", "Of target"]
+    assert [row[2] for row in rows if row[0].startswith("C2 ")] == ["12 (pending)"]
+    assert lessons == ["Catalisti — good practice: Roadmaps work. (carried into pact version 1 (signed 12/15/2019))"]
+    assert renewals == ["Catalisti — SO-CAT-2: 12/31/2022; Cap date: 12/31/2026 (running)"]
+    assert budget == [
+        "2020: Envelope 75,000,000 EUR; Reserved for the clusters 0 EUR; Inter-cluster projects 0 EUR; "
+        "Other initiatives 0 EUR; Remaining 75,000,000 EUR"
+    ]
+
+
+def test_the_document_tells_only_what_had_happened_by_its_day(record):
+    answers, _rows = _answers(date(2019, 6, 1))
+
+    stages, reports, lessons, renewals, budget = answers.values()
+    assert reports == ["Catalisti — 2018: not started, 2017: not started"], "the 2019 report: not due yet"
+    assert stages == ["Catalisti — Interim evaluation 1 (2017-2018): completed 05/31/2019"]
+    assert lessons == ["Catalisti — good practice: Roadmaps work. (not yet carried into a pact)"]
+    assert renewals == ["Catalisti — SO-CAT-1: 12/31/2019; Cap date: 12/31/2026 (running)"]
+    assert [line.split(":")[0] for line in budget] == ["2020"], "a coming year"
