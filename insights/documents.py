@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from docx import Document
 from docx.document import Document as DocxDocument
 
+from insights.selectors import BudgetYearFigures
+
 STAGES = {"planned": "planned", "in_progress": "in progress", "reporting": "reporting", "completed": "completed"}
 
 
@@ -113,7 +115,7 @@ def _renewals(document: DocxDocument, clusters: list[dict[str, Any]]) -> None:
         )
 
 
-def _budget(document: DocxDocument, years: list[dict[str, Any]]) -> None:
+def _budget(document: DocxDocument, years: list[BudgetYearFigures]) -> None:
     document.add_heading("5. " + _("What budget is foreseen for the coming years?"), level=1)
     for year in years:
         document.add_paragraph(
