@@ -1,59 +1,175 @@
-"""Reads across clusterpacts models (STYLE.md rule 2): overdue reports, figures from memberships."""
+"""Reads across clusterpacts models (STYLE.md rule 2): report and plan slots as of a day, figures from
+memberships."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from clusterpacts.models import (
+    AnnualPlan,
     AnnualReport,
     Cluster,
     KpiTarget,
     KpiValue,
     Membership,
     Organisation,
+    ReportEvent,
     Workflow,
     default_report_due_on,
     membership_active_on,
 )
 
+# --- report and plan slots: which are due, late, pending or accepted as of a day ------------------
+
+MISSING = "missing"  # a working year whose report (or plan) was never started
+NOT_SUBMITTED = frozenset({MISSING, Workflow.DRAFT, Workflow.RETURNED})
+
+_Document = TypeVar("_Document", AnnualPlan, AnnualReport)
+_ClusterRow = tuple[int, str, str]  # id, name, slug
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of `day` in the portal's time zone: what happened by then counts as of that day."""
+    return timezone.make_aware(datetime.combine(day, time.max))
+
+
+def report_status_on(events: Iterable[ReportEvent], as_of: date) -> str:
+    """The status a plan or report had at the end of `as_of`, replayed from its workflow steps in order
+    (draft before the first one)."""
+    status: str = Workflow.DRAFT
+    limit = end_of_day(as_of)
+    for event in events:
+        if event.at <= limit:
+            status = event.to_status
+    return status
+
 
 @dataclass(frozen=True)
-class OverdueReport:
-    """A working year whose report was not submitted by its due date; `report` is None if never started."""
+class ReportSlot:
+    """A cluster's annual report on one working year, as of a day.
+
+    `status` is "missing" (never started), or the report's status at the end of the day replayed from
+    its workflow steps: "draft", "submitted", "returned" or "accepted" (a report accepted later shows as
+    submitted). `due_on` is the report's own due date, or the default one (a setting) while it is not
+    started. `overdue`: not submitted or accepted by the end of the day, and the day is past `due_on`.
+    """
 
     cluster_id: int
     cluster_name: str
     cluster_slug: str
     year: int
-    due_on: date
     report: AnnualReport | None
+    status: str
+    due_on: date
+    overdue: bool
 
 
-def overdue_reports(*, as_of: date, clusters: Any = None) -> list[OverdueReport]:
-    """Every overdue working year of the active clusters (or of `clusters`), in two queries."""
-    clusters = (clusters if clusters is not None else Cluster.objects.all()).filter(
-        active=True, started_on__isnull=False
-    )
-    clusters = list(clusters.values_list("pk", "name", "slug", "started_on"))
-    reports = {
-        (report.cluster_id, report.year): report
-        for report in AnnualReport.objects.filter(cluster_id__in=[pk for pk, *_ in clusters])
-    }
-    overdue = []
-    for cluster_id, name, slug, started_on in clusters:
-        for year in range(started_on.year, as_of.year + 1):
-            report = reports.get((cluster_id, year))
-            due_on = report.due_on if report else default_report_due_on(year)
-            if as_of <= due_on or (report and report.status in (Workflow.SUBMITTED, Workflow.ACCEPTED)):
+@dataclass(frozen=True)
+class PlanSlot:
+    """A cluster's annual plan for one year, as of a day: `status` as for a report slot. DESIGN.md gives
+    plans no due date, so a plan slot is never due or overdue: it only says how far the plan had come."""
+
+    cluster_id: int
+    cluster_name: str
+    cluster_slug: str
+    year: int
+    plan: AnnualPlan | None
+    status: str
+
+
+def _replayed(
+    model: type[_Document],
+    *,
+    clusters: QuerySet[Cluster],
+    as_of: date,
+    span: Callable[[date], range],
+    years: Collection[int] | None,
+) -> Iterator[tuple[_ClusterRow, int, _Document | None, str]]:
+    """Each cluster's years (`span` of its start day, narrowed to `years`) with the document of the year
+    and its status at the end of `as_of`, in three queries however many clusters."""
+    rows = clusters.order_by("name", "pk").values_list("pk", "name", "slug", "started_on")
+    documents = model.objects.filter(cluster__in=clusters.values("pk"), year__lte=as_of.year + 1)
+    if years is not None:
+        documents = documents.filter(year__in=list(years))
+    by_slot = {(document.cluster_id, document.year): document for document in documents}
+    subject = "report" if model is AnnualReport else "plan"
+    events: dict[int, list[ReportEvent]] = defaultdict(list)
+    steps = ReportEvent.objects.filter(**{f"{subject}__in": documents}, at__lte=end_of_day(as_of))
+    for event in steps.only(f"{subject}_id", "to_status", "at").order_by("at", "id"):
+        events[getattr(event, f"{subject}_id")].append(event)
+    for cluster_id, name, slug, started_on in rows:
+        for year in span(started_on) if started_on else ():
+            if years is not None and year not in years:
                 continue
-            overdue.append(OverdueReport(cluster_id, name, slug, year, due_on, report))
-    return overdue
+            document = by_slot.get((cluster_id, year))
+            status = report_status_on(events[document.pk], as_of) if document else MISSING
+            yield (cluster_id, name, slug), year, document, status
+
+
+def report_slots(
+    *, clusters: QuerySet[Cluster], as_of: date, years: Collection[int] | None = None
+) -> list[ReportSlot]:
+    """Every working year of `clusters` from the cluster's start up to the last one begun by `as_of`
+    (the running year included: its report may be written, and is due the next year), or only those
+    of `years`; ordered by cluster name and year. A working year is a calendar year; a cluster owes
+    nothing before the day it started, or at all without a start day. Three queries.
+
+    The flag scan, the briefing, the dashboard, the review queue and the cluster page read these;
+    none of them decides again what is due or late.
+    """
+
+    def begun(started_on: date) -> range:
+        return range(started_on.year, as_of.year + 1) if started_on <= as_of else range(0)
+
+    slots = []
+    for (cluster_id, name, slug), year, report, status in _replayed(
+        AnnualReport, clusters=clusters, as_of=as_of, span=begun, years=years
+    ):
+        due_on = report.due_on if report else default_report_due_on(year)
+        slots.append(
+            ReportSlot(
+                cluster_id=cluster_id,
+                cluster_name=name,
+                cluster_slug=slug,
+                year=year,
+                report=report,
+                status=status,
+                due_on=due_on,
+                overdue=status in NOT_SUBMITTED and as_of > due_on,
+            )
+        )
+    return slots
+
+
+def overdue_reports(*, clusters: QuerySet[Cluster], as_of: date) -> list[ReportSlot]:
+    """The overdue slots of the active clusters among `clusters`: what the flag scan raises flags for
+    and the review queue lists (an inactive cluster is not chased)."""
+    return [slot for slot in report_slots(clusters=clusters.filter(active=True), as_of=as_of) if slot.overdue]
+
+
+def plan_slots(*, clusters: QuerySet[Cluster], as_of: date, years: Collection[int] | None = None) -> list[PlanSlot]:
+    """Every year of `clusters` from the cluster's start year up to the year after `as_of` (a plan is
+    drafted ahead of its year), or only those of `years`, with the plan's status at the end of the day;
+    ordered by cluster name and year. Plans have no due date (DESIGN.md), so nothing here is overdue.
+    Three queries."""
+
+    def planned(started_on: date) -> range:
+        return range(started_on.year, as_of.year + 2)
+
+    return [
+        PlanSlot(cluster_id=cluster_id, cluster_name=name, cluster_slug=slug, year=year, plan=plan, status=status)
+        for (cluster_id, name, slug), year, plan, status in _replayed(
+            AnnualPlan, clusters=clusters, as_of=as_of, span=planned, years=years
+        )
+    ]
 
 
 @dataclass(frozen=True)

@@ -258,7 +258,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         .select_related("cluster")
         .order_by("submitted_at", "cluster__name")
     )
-    overdue = selectors.overdue_reports(as_of=today)
+    overdue = selectors.overdue_reports(clusters=Cluster.objects.for_user(request.user), as_of=today)
     returned = list(
         AnnualReport.objects.for_user(request.user)
         .filter(status=Workflow.RETURNED)

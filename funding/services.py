@@ -243,9 +243,10 @@ def _agreement_causes(as_of: date) -> list[Cause]:
 
 
 def _report_causes(as_of: date) -> list[Cause]:
-    """A working year whose report was not submitted by its due date, including one never started."""
+    """Each overdue report slot of an active cluster (`clusterpacts.selectors.report_slots`, the rule the
+    briefing and the portal pages read too), including a report never started."""
     causes: list[Cause] = []
-    for slot in overdue_reports(as_of=as_of):
+    for slot in overdue_reports(clusters=Cluster.objects.all(), as_of=as_of):
         values = {"cluster": slot.cluster_name, "year": slot.year, "due": slot.due_on}
         template = (
             gettext_noop("%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been submitted.")

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from clusterpacts.models import (
-    AnnualReport,
     Cluster,
     ClusterPact,
     KpiDefinition,
@@ -28,28 +26,14 @@ from clusterpacts.models import (
     ReportEvent,
     Workflow,
 )
-from clusterpacts.selectors import membership_figures_on
+from clusterpacts.selectors import ReportSlot, membership_figures_on, report_slots, report_status_on
 from core.roles import User, is_reader
 from evaluations.models import Evaluation, Lesson, Stage
 from funding.models import Allocation, BudgetYear, SupportAgreement, cap_date_for
 
 
-def _end_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.max))
-
-
 def _cluster(cluster: Cluster) -> dict[str, Any]:
     return {"cluster": cluster.pk, "cluster_name": cluster.name}
-
-
-def report_status_on(events: list[ReportEvent], as_of: date) -> str:
-    """The status a report had at the end of `as_of`, replayed from its workflow steps."""
-    status = "draft"
-    limit = _end_of(as_of)
-    for event in events:
-        if event.at <= limit:
-            status = event.to_status
-    return status
 
 
 def briefing(*, user: User, as_of: date, clusters: QuerySet[Cluster] | None = None) -> dict[str, Any]:
@@ -104,27 +88,21 @@ def _last_working_year(as_of: date) -> int:
 
 
 def _reports(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
+    """The report slots of the last two working years, the last first (`clusterpacts.selectors.report_slots`)."""
     last = _last_working_year(as_of)
-    reports = AnnualReport.objects.filter(cluster_id__in=ids, year__in=[last - 1, last]).order_by("-year")
-    events: dict[int, list[ReportEvent]] = defaultdict(list)
-    for event in ReportEvent.objects.filter(report__in=reports).order_by("at", "id"):
-        events[event.report_id].append(event)
-    by_cluster: dict[int, dict[int, AnnualReport]] = defaultdict(dict)
-    for report in reports:
-        by_cluster[report.cluster_id][report.year] = report
-    rows = []
-    for cluster in clusters:
-        items = []
-        for year in (last, last - 1):
-            if cluster.started_on and year < cluster.started_on.year:
-                continue
-            report = by_cluster[cluster.pk].get(year)
-            status = report_status_on(events[report.pk], as_of) if report else "missing"
-            due_on = report.due_on if report else None
-            overdue = status in ("missing", "draft", "returned") and due_on is not None and as_of > due_on
-            items.append({"year": year, "status": status, "due_on": due_on, "overdue": overdue})
-        rows.append({**_cluster(cluster), "reports": items})
-    return rows
+    slots: dict[int, list[ReportSlot]] = defaultdict(list)
+    for slot in report_slots(clusters=Cluster.objects.filter(pk__in=ids), as_of=as_of, years=(last - 1, last)):
+        slots[slot.cluster_id].insert(0, slot)
+    return [
+        {
+            **_cluster(cluster),
+            "reports": [
+                {"year": slot.year, "status": slot.status, "due_on": slot.due_on, "overdue": slot.overdue}
+                for slot in slots[cluster.pk]
+            ],
+        }
+        for cluster in clusters
+    ]
 
 
 def _kpis(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:

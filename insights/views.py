@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_safe
 
 from clusterpacts.models import AnnualReport, Cluster, ClusterPact, Commitment, KpiDefinition, Workflow
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user
+from clusterpacts.selectors import MISSING, report_slots
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
 from insights import charts
@@ -43,10 +45,11 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
     pact = next((p for p in pacts if p.status == ClusterPact.Status.SIGNED), None)
     agreements = list(SupportAgreement.objects.filter(cluster=cluster).order_by("start_date"))
     reports = list(AnnualReport.objects.filter(cluster=cluster).order_by("-year"))
-    report_years = {report.year for report in reports}
     working_year = today.year - 1
     start_year = cluster.started_on.year if cluster.started_on else working_year
-    missing_years = [year for year in range(start_year, working_year + 1) if year not in report_years]
+    slots = report_slots(clusters=Cluster.objects.filter(pk=cluster.pk), as_of=today)
+    # The ended working years never started are offered; the running year's report is not due yet.
+    missing_years = [slot.year for slot in slots if slot.status == MISSING and slot.year <= working_year]
     years = list(range(min(start_year, today.year), today.year + 1))
     evolution = kpi_evolution(cluster=cluster, years=years)
     members = members_by_year(cluster=cluster, years=years, today=today)
@@ -68,6 +71,7 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
         "agreement_chart": _agreement_timeline(agreements, today),
         "reports": reports,
         "missing_years": missing_years,
+        "overdue_years": [slot.year for slot in slots if slot.overdue],
         "working_year": working_year,
         "targets": [
             (row["kpi"], p["target"]) for row in evolution for p in row["years"][-1:] if p["target"] is not None
@@ -322,13 +326,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     from core.roles import is_reader
     from evaluations.models import Evaluation
     from funding.models import BudgetYear, Flag
-    from insights.selectors import briefing
+    from insights.selectors import budget_years
 
     if not is_reader(request.user):
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied
     today = timezone.localdate()
+    clusters = Cluster.objects.for_user(request.user)
     flags = list(Flag.objects.for_user(request.user).open().select_related("cluster").order_by("kind", "due_on"))
     by_kind: dict[str, list[Flag]] = {}
     for flag in flags:
@@ -373,12 +378,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if lanes
         else None
     )
-    summary = briefing(user=request.user, as_of=today)
-    report_counts: dict[str, int] = {}
-    for row in summary["reports"]:
-        for report in row["reports"][:1]:
-            key = "overdue" if report["overdue"] else report["status"]
-            report_counts[key] = report_counts.get(key, 0) + 1
+    # The report on last year of each cluster: the same slots the flag scan and the briefing read.
+    last_reports = report_slots(clusters=clusters, as_of=today, years=[today.year - 1])
+    report_counts = Counter("overdue" if slot.overdue else slot.status for slot in last_reports)
     budget = BudgetYear.objects.filter(year=today.year).first()
     return render(
         request,
@@ -392,9 +394,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "ending_query": urlencode({"end_date__gte": today.isoformat(), "end_date__lte": horizon.isoformat()}),
             "to_review": AnnualReport.objects.for_user(request.user).filter(status=Workflow.SUBMITTED).count(),
             "report_counts": sorted(report_counts.items()),
-            "reports": summary["reports"],
+            "last_reports": last_reports,
             "budget_year": budget,
-            "budget": next((row for row in summary["budget"] if budget and row.year == budget.year), None),
+            "budget": next(iter(budget_years(user=request.user, from_year=today.year)), None) if budget else None,
         },
     )
 

@@ -7,7 +7,7 @@ the language: kind, cluster, subject, agreement, report, year and dates.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
-from clusterpacts.models import AnnualReport, Cluster, Workflow
+from clusterpacts.models import AnnualReport, Cluster, ReportEvent, Workflow
 from clusterpacts.services import annual_report_create, document_transition
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement, cap_date_for
@@ -94,14 +94,21 @@ def final_chain_2017(cluster: Cluster, prefix: str = "SO") -> list[SupportAgreem
     return [*chain, final]
 
 
+def in_the_day(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
 def report(cluster: Cluster, year: int, status: str = Workflow.DRAFT, due_on: date | None = None) -> AnnualReport:
-    return AnnualReport.objects.create(
-        cluster=cluster,
-        year=year,
-        status=status,
-        due_on=due_on or date(year + 1, 3, 31),
-        review_comment="Please add the KPI values." if status == Workflow.RETURNED else "",
-    )
+    """A report taken to `status` on 15 March after its year, with the workflow steps the scan replays."""
+    annual_report = AnnualReport.objects.create(cluster=cluster, year=year, due_on=due_on or date(year + 1, 3, 31))
+    on = in_the_day(date(year + 1, 3, 15))
+    if status != Workflow.DRAFT:
+        document_transition(document=annual_report, to=Workflow.SUBMITTED, at=on, notify=False)
+    if status in (Workflow.ACCEPTED, Workflow.RETURNED):
+        document_transition(
+            document=annual_report, to=status, at=on, notify=False, comment="Please add the KPI values."
+        )
+    return annual_report
 
 
 @pytest.fixture
@@ -522,13 +529,15 @@ def test_submitting_the_overdue_report_resolves_it_and_returning_it_raises_a_new
     overdue = the_flag(Kind.REPORT_OVERDUE, young_cluster)
     assert overdue.report == annual_report
 
-    document_transition(document=annual_report, to=Workflow.SUBMITTED)
+    document_transition(document=annual_report, to=Workflow.SUBMITTED, at=in_the_day(date(2026, 4, 5)))
     flags_scan(as_of=date(2026, 4, 5))
     overdue.refresh_from_db()
     assert overdue.resolved_on == date(2026, 4, 5)
     assert open_flags(Kind.REPORT_OVERDUE) == []
 
-    document_transition(document=annual_report, to=Workflow.RETURNED, comment="Add the KPI values.")
+    document_transition(
+        document=annual_report, to=Workflow.RETURNED, comment="Add the KPI values.", at=in_the_day(date(2026, 4, 20))
+    )
     flags_scan(as_of=date(2026, 4, 20))
 
     again = the_flag(Kind.REPORT_OVERDUE, young_cluster)
@@ -624,6 +633,12 @@ def bulk_portfolio(size: int) -> None:
             )
     SupportAgreement.objects.bulk_create(agreements)
     AnnualReport.objects.bulk_create(reports)
+    # The scan replays the workflow steps: a submitted report has its step, on time.
+    ReportEvent.objects.bulk_create(
+        ReportEvent(report=r, from_status=Workflow.DRAFT, to_status=r.status, at=in_the_day(date(2026, 3, 15)))
+        for r in reports
+        if r.status == Workflow.SUBMITTED
+    )
     Evaluation.objects.bulk_create(evaluations)
 
 
