@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from clusterpacts.models import (
+    MISSING,
     AnnualPlan,
     AnnualReport,
     Cluster,
@@ -25,12 +26,11 @@ from clusterpacts.models import (
     Workflow,
     default_report_due_on,
     membership_active_on,
+    report_overdue,
 )
 
 # --- report and plan slots: which are due, late, pending or accepted as of a day ------------------
 
-MISSING = "missing"  # a working year whose report (or plan) was never started
-NOT_SUBMITTED = frozenset({MISSING, Workflow.DRAFT, Workflow.RETURNED})
 
 _Document = TypeVar("_Document", AnnualPlan, AnnualReport)
 _ClusterRow = tuple[int, str, str]  # id, name, slug
@@ -143,7 +143,7 @@ def report_slots(
                 report=report,
                 status=status,
                 due_on=due_on,
-                overdue=status in NOT_SUBMITTED and as_of > due_on,
+                overdue=report_overdue(status, due_on=due_on, as_of=as_of),
             )
         )
     return slots

@@ -18,9 +18,9 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
-from clusterpacts.models import AnnualReport, Cluster, ClusterPact, Commitment, KpiDefinition, Workflow
+from clusterpacts.models import MISSING, AnnualReport, Cluster, ClusterPact, Commitment, KpiDefinition, Workflow
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user
-from clusterpacts.selectors import MISSING, report_slots
+from clusterpacts.selectors import report_slots
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
 from insights import charts

@@ -26,6 +26,8 @@ from clusterpacts.models.clusters import (
 )
 from clusterpacts.models.documents import (
     EDITABLE_STATES,
+    MISSING,
+    NOT_SUBMITTED,
     WORKFLOW_TRANSITIONS,
     AnnualPlan,
     AnnualReport,
@@ -38,6 +40,8 @@ from clusterpacts.models.documents import (
     check_pdf,
     check_transition,
     default_report_due_on,
+    document_constraints,
+    report_overdue,
 )
 from clusterpacts.models.kpis import (
     KpiDefinition,
@@ -45,6 +49,7 @@ from clusterpacts.models.kpis import (
     KpiTarget,
     KpiValue,
     check_figures_editable,
+    figure_constraints,
 )
 from clusterpacts.models.pacts import (
     ClusterPact,
@@ -53,6 +58,8 @@ from clusterpacts.models.pacts import (
 
 __all__ = [
     "EDITABLE_STATES",
+    "MISSING",
+    "NOT_SUBMITTED",
     "WORKFLOW_TRANSITIONS",
     "AnnualPlan",
     "AnnualReport",
@@ -80,9 +87,12 @@ __all__ = [
     "check_transition",
     "default_report_due_on",
     "display_date",
+    "document_constraints",
+    "figure_constraints",
     "format_enterprise_number",
     "membership_active_on",
     "normalize_enterprise_number",
     "periods_overlap",
+    "report_overdue",
     "validate_enterprise_number",
 ]

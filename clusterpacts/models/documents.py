@@ -60,6 +60,15 @@ def check_transition(current: str, target: str, comment: str = "") -> None:
         )
 
 
+MISSING = "missing"  # a working year whose report (or plan) was never started
+NOT_SUBMITTED = frozenset({MISSING, Workflow.DRAFT, Workflow.RETURNED})
+
+
+def report_overdue(status: str, *, due_on: date, as_of: date) -> bool:
+    """The one rule for a late report: not submitted (never started, draft or returned) by the end of its due day."""
+    return status in NOT_SUBMITTED and as_of > due_on
+
+
 def default_report_due_on(year: int) -> date:
     return date(year + 1, settings.CLUSTERPACTS_REPORT_DUE_MONTH, settings.CLUSTERPACTS_REPORT_DUE_DAY)
 
@@ -165,7 +174,8 @@ class AnnualReport(WorkflowDocument):
             )
 
     def is_overdue(self, as_of: date) -> bool:
-        return self.status in EDITABLE_STATES and as_of > self.due_on
+        """Overdue as it stands now (the report slots replay the status a report had on a past day)."""
+        return report_overdue(self.status, due_on=self.due_on, as_of=as_of)
 
 
 class ReportEventQuerySet(models.QuerySet):
