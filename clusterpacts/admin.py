@@ -250,9 +250,12 @@ class WorkflowForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         current = self.instance.status if self.instance.pk else Workflow.DRAFT
         allowed = WORKFLOW_TRANSITIONS.get(current, set())
-        cast(forms.ChoiceField, self.fields["transition"]).choices = [("", gettext("— keep the status —"))] + [
-            (value, label) for value, label in Workflow.choices if value in allowed
-        ]
+        keep = ("", gettext("— keep the status —"))
+        # The page offers the allowed steps; any other step posted is refused by check_transition()
+        # below, with the message the API and the portal give, not as an unknown choice.
+        field = cast(forms.ChoiceField, self.fields["transition"])
+        field.choices = [keep, *Workflow.choices]
+        field.widget.choices = [keep] + [(value, label) for value, label in Workflow.choices if value in allowed]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
