@@ -250,9 +250,12 @@ class WorkflowForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         current = self.instance.status if self.instance.pk else Workflow.DRAFT
         allowed = WORKFLOW_TRANSITIONS.get(current, set())
-        cast(forms.ChoiceField, self.fields["transition"]).choices = [("", gettext("— keep the status —"))] + [
-            (value, label) for value, label in Workflow.choices if value in allowed
-        ]
+        keep = ("", gettext("— keep the status —"))
+        # The page offers the allowed steps; any other step posted is refused by check_transition()
+        # below, with the message the API and the portal give, not as an unknown choice.
+        field = cast(forms.ChoiceField, self.fields["transition"])
+        field.choices = [keep, *Workflow.choices]
+        field.widget.choices = [keep] + [(value, label) for value, label in Workflow.choices if value in allowed]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -286,18 +289,6 @@ class WorkflowAdmin(ServiceAdmin):
             return [*self.base_readonly, "cluster", "year"]
         return self.base_readonly
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj and obj.status == Workflow.ACCEPTED:
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        services.document_delete(document=obj)  # the API's rule: never an accepted document
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        for document in queryset:
-            services.document_delete(document=document)
-
     def save_object(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if obj.status in EDITABLE_STATES or not change:
             services.entity_save(instance=obj)
@@ -308,12 +299,11 @@ class WorkflowAdmin(ServiceAdmin):
             )
 
 
-class FigureInlineFormSet(ServiceInlineFormSet):
-    pass
-
-
 class FigureInline(admin.TabularInline):
-    formset = FigureInlineFormSet
+    """Figures and attachments of a plan or report: editable while it is a draft or returned. Deleting
+    one is left to its delete service (as on every path), which refuses with its message after that."""
+
+    formset = ServiceInlineFormSet
     fields = ["kpi", "value"]
     extra = 0
 
@@ -325,16 +315,6 @@ class FigureInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._editable(obj) and super().has_delete_permission(request, obj)
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        services.kpi_figure_delete(figure=obj)  # the API's rule: only while the plan or report is editable
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        for figure in queryset:
-            services.kpi_figure_delete(figure=figure)
 
 
 class KpiTargetInline(FigureInline):
@@ -399,9 +379,6 @@ class FigureAdmin(ServiceAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(KpiTarget)

@@ -239,9 +239,6 @@ class WorkflowSerializer(ServiceSerializer):
 class WorkflowActions:
     """submit/ (managers of the cluster and officers), accept/ and return/ (officers)."""
 
-    def perform_destroy(self, instance: Any) -> None:
-        services.document_delete(document=instance)  # never an accepted one
-
     def _transition(self, request: Request, to: str, payload: type[serializers.Serializer] | None = None) -> Response:
         # The document in the user's scope (else 404), then the action's permission on it (else 403),
         # and only then the payload.
@@ -475,9 +472,6 @@ class KpiTargetViewSet(ScopedViewSet):
     ordering_fields = ["year", "kpi", "cluster"]
     ordering = ["cluster", "year", "kpi"]
 
-    def perform_destroy(self, instance: Any) -> None:
-        services.kpi_figure_delete(figure=instance)  # only while its plan or report is editable
-
 
 class KpiValueViewSet(ScopedViewSet):
     queryset = KpiValue.objects.select_related("report")
@@ -486,9 +480,6 @@ class KpiValueViewSet(ScopedViewSet):
     manager_may_write = staticmethod(can_write)
     ordering_fields = ["year", "kpi", "cluster"]
     ordering = ["cluster", "year", "kpi"]
-
-    def perform_destroy(self, instance: Any) -> None:
-        services.kpi_figure_delete(figure=instance)  # only while its plan or report is editable
 
 
 def register(router: BaseRouter) -> None:

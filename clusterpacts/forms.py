@@ -3,6 +3,7 @@ messages next to the right field (STYLE.md rule 4)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -11,13 +12,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clusterpacts.models import KpiDefinition
+from clusterpacts.services import figure_key
 from core.forms import errors_to_form
 
 __all__ = ["errors_to_form"]
 
 
 def kpi_field_name(kpi: KpiDefinition) -> str:
-    return f"kpi_{kpi.code}"
+    # The key under which the services refuse the KPI's figure, so that the message lands on its field.
+    return figure_key(kpi)
 
 
 def kpi_form_field(kpi: KpiDefinition, *, required: bool = False) -> forms.DecimalField:
@@ -36,10 +39,13 @@ def kpi_form_field(kpi: KpiDefinition, *, required: bool = False) -> forms.Decim
 
 
 class FiguresForm(forms.Form):
-    """A text field (narrative or planned actions) and one number per KPI."""
+    """A text field (narrative or planned actions) and one number per KPI; what it reads is handed to
+    the page's service as `service_arguments()`, whose refusals land on `error_fields` (a model
+    field's error on the form field that shows it; a KPI's on its own field, see `kpi_field_name`)."""
 
     text_field = "narrative"
     text_label = _("Narrative")
+    error_fields: dict[str, str | None] = {"year": "narrative", "status": "narrative"}
 
     def __init__(self, *args: Any, kpis: list[KpiDefinition], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -50,13 +56,19 @@ class FiguresForm(forms.Form):
         for kpi in kpis:
             self.fields[kpi_field_name(kpi)] = kpi_form_field(kpi)
 
-    def figures(self) -> dict[KpiDefinition, Any]:
-        return {kpi: self.cleaned_data.get(kpi_field_name(kpi)) for kpi in self.kpis}
+    def figures(self) -> dict[KpiDefinition, Decimal | None]:
+        """Each KPI whose field was sent: its number, or None where it was emptied (the figure goes).
+        A field not sent at all is left out, so its figure is left alone."""
+        return {kpi: self.cleaned_data.get(name) for kpi in self.kpis if (name := kpi_field_name(kpi)) in self.data}
+
+    def service_arguments(self) -> dict[str, Any]:
+        return {self.text_field: self.cleaned_data[self.text_field], "figures": self.figures()}
 
 
 class PlanForm(FiguresForm):
     text_field = "planned_actions"
     text_label = _("Planned actions")
+    error_fields = {"year": "planned_actions", "status": "planned_actions"}
 
 
 class ReportForm(FiguresForm):
@@ -67,9 +79,18 @@ class ReportForm(FiguresForm):
     )
     attachment_title = forms.CharField(label=_("Title of the attachment"), required=False, max_length=200)
 
+    error_fields = {**FiguresForm.error_fields, "file": "attachment"}
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["attachment"].help_text = gettext("PDF only, at most %(size)s.") % {"size": max_upload_size()}
+
+    def service_arguments(self) -> dict[str, Any]:
+        return {
+            **super().service_arguments(),
+            "attachment": self.cleaned_data.get("attachment"),
+            "attachment_title": self.cleaned_data.get("attachment_title", ""),
+        }
 
 
 def max_upload_size() -> str:

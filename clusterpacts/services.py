@@ -4,16 +4,22 @@ The admin, the API, the portal and the management commands call these functions,
 is enforced in one place: the model's `clean()` and constraints via `full_clean()`, plus the
 workflow rules below. A broken rule raises `django.core.exceptions.ValidationError` and, because
 each service is atomic, nothing is saved.
+
+Deleting: `document_delete`, `kpi_figure_delete` and `attachment_delete` are registered as the way
+their models' rows are deleted (`core.services.deletes`), whether from the admin or the API; the other
+models are deleted by `entity_delete`, which refuses while other records still refer to a row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.files import File
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -37,9 +43,12 @@ from clusterpacts.models import (
     check_transition,
     display_date,
 )
-from core.services import entity_save
+from core.roles import User
+from core.services import deletes, entity_delete, entity_save
 
-__all__ = ["entity_save"]
+__all__ = ["entity_delete", "entity_save"]
+
+Document = TypeVar("Document", AnnualPlan, AnnualReport)
 
 
 def _lock_cluster(cluster_id: int | None) -> None:
@@ -54,9 +63,7 @@ def membership_save(*, membership: Membership, **changes: Any) -> Membership:
     for name, value in changes.items():
         setattr(membership, name, value)
     _lock_cluster(membership.cluster_id)
-    membership.full_clean()
-    membership.save()
-    return membership
+    return entity_save(instance=membership)
 
 
 @transaction.atomic
@@ -125,20 +132,12 @@ def pact_sign(*, pact: ClusterPact, signed_on: date) -> ClusterPact:
 # --- plans and reports ---------------------------------------------------------------------------
 
 
-@transaction.atomic
 def annual_plan_create(*, cluster: Cluster, year: int, planned_actions: str = "") -> AnnualPlan:
-    plan = AnnualPlan(cluster=cluster, year=year, planned_actions=planned_actions)
-    plan.full_clean()
-    plan.save()
-    return plan
+    return entity_save(instance=AnnualPlan(cluster=cluster, year=year, planned_actions=planned_actions))
 
 
-@transaction.atomic
 def annual_report_create(*, cluster: Cluster, year: int, narrative: str = "") -> AnnualReport:
-    report = AnnualReport(cluster=cluster, year=year, narrative=narrative)
-    report.full_clean()
-    report.save()
-    return report
+    return entity_save(instance=AnnualReport(cluster=cluster, year=year, narrative=narrative))
 
 
 @transaction.atomic
@@ -146,11 +145,7 @@ def document_update(*, document: AnnualPlan | AnnualReport, **changes: Any) -> A
     """Edit the content of a plan or report (not its status: that is what the transitions are for)."""
     if "status" in changes:
         raise ValueError("Use document_transition() to change a status.")
-    for name, value in changes.items():
-        setattr(document, name, value)
-    document.full_clean()
-    document.save()
-    return document
+    return entity_save(instance=document, **changes)
 
 
 @transaction.atomic
@@ -220,12 +215,13 @@ def annual_report_check_complete(*, report: AnnualReport) -> None:
         raise ValidationError(errors)
 
 
+@deletes(AnnualPlan, AnnualReport, keyword="document")
 @transaction.atomic
 def document_delete(*, document: AnnualPlan | AnnualReport) -> None:
     """Delete a plan or report (with its figures), unless it was accepted: then it is on the record."""
     locked = type(document).objects.select_for_update().get(pk=document.pk)
     locked.check_not_accepted()
-    locked.delete()
+    entity_delete(instance=locked)
 
 
 def derived_values_fill(*, report: AnnualReport) -> None:
@@ -292,13 +288,14 @@ def kpi_value_set(*, report: AnnualReport, kpi: KpiDefinition, value: Decimal) -
     return kpi_value
 
 
+@deletes(KpiTarget, KpiValue, keyword="figure")
 @transaction.atomic
 def kpi_figure_delete(*, figure: KpiTarget | KpiValue) -> None:
     """Remove a target or a value, while its plan or report is still a draft or returned."""
     document = figure.plan if isinstance(figure, KpiTarget) else figure.report
     if document is not None:
         check_figures_editable(type(document).objects.select_for_update().get(pk=document.pk))
-    figure.delete()
+    entity_delete(instance=figure)
 
 
 def kpi_figure_clear(*, document: AnnualPlan | AnnualReport, kpi: KpiDefinition) -> None:
@@ -324,13 +321,117 @@ def kpi_target_set(*, plan: AnnualPlan, kpi: KpiDefinition, value: Decimal) -> K
     return target
 
 
+def _check_attachments_editable(report_id: int | None, message: str) -> None:
+    # Judge the stored status, under a lock: a stale copy must not change a report accepted meanwhile.
+    stored = AnnualReport.objects.select_for_update().filter(pk=report_id).values_list("status", flat=True).first()
+    if stored not in EDITABLE_STATES:
+        raise ValidationError(message)
+
+
 @transaction.atomic
 def attachment_add(*, report: AnnualReport, file: Any, title: str = "") -> ReportAttachment:
-    # Judge the stored status, under a lock: a stale copy must not add to a report accepted meanwhile.
-    stored = AnnualReport.objects.select_for_update().filter(pk=report.pk).values_list("status", flat=True).first()
-    if stored not in EDITABLE_STATES:
-        raise ValidationError(gettext("Attachments can only be added while the report is a draft or returned."))
+    _check_attachments_editable(
+        report.pk, gettext("Attachments can only be added while the report is a draft or returned.")
+    )
     attachment = ReportAttachment(report=report, file=file, title=title or getattr(file, "name", ""))
-    attachment.full_clean()
-    attachment.save()
-    return attachment
+    return entity_save(instance=attachment)
+
+
+@deletes(ReportAttachment, keyword="attachment")
+@transaction.atomic
+def attachment_delete(*, attachment: ReportAttachment) -> None:
+    """Remove an attachment while its report is a draft or returned; after that it is part of the record."""
+    _check_attachments_editable(
+        attachment.report_id, gettext("Attachments can only be removed while the report is a draft or returned.")
+    )
+    entity_delete(instance=attachment)
+
+
+# --- the portal's plan and report pages: the whole document in one save --------------------------
+
+# Each KPI's figure, or None to remove it; a KPI left out of the mapping keeps its figure.
+Figures = Mapping[KpiDefinition, Decimal | None]
+
+
+def figure_key(kpi: KpiDefinition) -> str:
+    """The error key under which `annual_plan_save` and `annual_report_save` refuse a KPI's figure
+    (the portal forms name the KPI's field the same)."""
+    return f"kpi_{kpi.code}"
+
+
+def _figures_save(*, document: AnnualPlan | AnnualReport, figures: Figures) -> None:
+    """Set or remove each figure given; collect every refusal under its KPI's `figure_key`, with a
+    summary as the non-field error, and raise them together (the caller's transaction saves nothing)."""
+    errors: dict[str, list[str]] = {}
+    for kpi, value in figures.items():
+        try:
+            if value is None:
+                kpi_figure_clear(document=document, kpi=kpi)
+            elif isinstance(document, AnnualPlan):
+                kpi_target_set(plan=document, kpi=kpi, value=value)
+            else:
+                kpi_value_set(report=document, kpi=kpi, value=value)
+        except ValidationError as error:
+            # A value out of its unit is refused on "value"; a locked document as a whole.
+            refused = error.message_dict.get("value") if hasattr(error, "error_dict") else None
+            errors[figure_key(kpi)] = refused or error.messages
+    if errors:
+        errors[NON_FIELD_ERRORS] = [gettext("Some values were refused; see the fields marked below.")]
+        raise ValidationError(errors)
+
+
+def _document_for_save(model: type[Document], *, cluster: Cluster, year: int, **content: str) -> Document:
+    """The cluster's plan or report of `year` with `content` saved: created, or (locked) updated."""
+    document = model.objects.select_for_update().filter(cluster=cluster, year=year).order_by("pk").first()
+    if document is None:
+        return entity_save(instance=model(cluster=cluster, year=year, **content))
+    document_update(document=document, **content)
+    return document
+
+
+@transaction.atomic
+def annual_plan_save(
+    *,
+    cluster: Cluster,
+    year: int,
+    planned_actions: str,
+    figures: Figures,
+    submit: bool = False,
+    by: User | None = None,
+) -> AnnualPlan:
+    """Save the cluster's annual plan of `year` as the portal's plan page sends it: planned actions,
+    targets (see `Figures`), and, with `submit`, the submission (which needs a complete plan).
+
+    All or nothing: a refused target is reported under its KPI's `figure_key`, every other refusal
+    on the model's field; then nothing is saved.
+    """
+    plan = _document_for_save(AnnualPlan, cluster=cluster, year=year, planned_actions=planned_actions)
+    _figures_save(document=plan, figures=figures)
+    if submit:
+        document_submit(document=plan, by=by)
+    return plan
+
+
+@transaction.atomic
+def annual_report_save(
+    *,
+    cluster: Cluster,
+    year: int,
+    narrative: str,
+    figures: Figures,
+    attachment: File | None = None,
+    attachment_title: str = "",
+    submit: bool = False,
+    by: User | None = None,
+) -> AnnualReport:
+    """Save the cluster's annual report of `year` as the portal's report page sends it: narrative,
+    values (see `Figures`), one new attachment, and, with `submit`, the submission (which needs a
+    complete report). All or nothing, with the errors keyed as by `annual_plan_save`.
+    """
+    report = _document_for_save(AnnualReport, cluster=cluster, year=year, narrative=narrative)
+    _figures_save(document=report, figures=figures)
+    if attachment:
+        attachment_add(report=report, file=attachment, title=attachment_title)
+    if submit:
+        document_submit(document=report, by=by)
+    return report

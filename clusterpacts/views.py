@@ -6,27 +6,34 @@ scope), call the services, show their messages next to the right field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from clusterpacts import selectors, services
-from clusterpacts.forms import BulkAcceptForm, PlanForm, ReportForm, ReviewForm, errors_to_form, kpi_field_name
+from clusterpacts.forms import (
+    BulkAcceptForm,
+    FiguresForm,
+    PlanForm,
+    ReportForm,
+    ReviewForm,
+    errors_to_form,
+    kpi_field_name,
+)
 from clusterpacts.models import (
     AnnualPlan,
     AnnualReport,
-    Cluster,
     KpiDefinition,
     ReportAttachment,
     Workflow,
@@ -82,6 +89,37 @@ def figure_rows(form: Any, figures: dict[str, Any], kpis: list[KpiDefinition]) -
     return rows
 
 
+# What a saved page says: after a save as a draft, after a submission.
+PLAN_SAVED = (
+    gettext_lazy("The annual plan was saved as a draft."),
+    gettext_lazy("The annual plan was submitted to VLAIO."),
+)
+REPORT_SAVED = (
+    gettext_lazy("Your annual report was saved as a draft."),
+    gettext_lazy("Your annual report was submitted to VLAIO. You will hear when it is reviewed."),
+)
+
+
+def _saved(
+    request: HttpRequest, form: FiguresForm, writable: bool, save: Callable[..., object], done: tuple[Any, Any]
+) -> bool:
+    """A plan or report page's POST: 403 unless `writable`; then the form, and one call of the page's
+    service with what the form read. True once saved (`done` says so), else False with the service's
+    messages on the form (a refused figure on its KPI's field)."""
+    if not writable:
+        raise PermissionDenied
+    submit = "submit" in request.POST
+    if not form.is_valid():
+        return False
+    try:
+        save(**form.service_arguments(), submit=submit, by=request.user)
+    except ValidationError as error:
+        errors_to_form(form, error, form.error_fields)
+        return False
+    messages.success(request, done[submit])
+    return True
+
+
 # --- annual plan ---------------------------------------------------------------------------------
 
 
@@ -97,72 +135,15 @@ def plan_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     initial.update({kpi_field_name(k): _plain(figures["target"].get(k.pk)) for k in kpis})
 
     form = PlanForm(request.POST or None, kpis=kpis, initial=initial)
-    if request.method == "POST":
-        if not writable:
-            raise PermissionDenied
-        if form.is_valid():
-            submit = "submit" in request.POST
-            try:
-                plan = _save_plan(cluster, year, plan, form, submit=submit, by=request.user)
-            except ValidationError:
-                pass  # the form carries the messages
-            else:
-                messages.success(
-                    request,
-                    gettext("The annual plan was submitted to VLAIO.")
-                    if submit
-                    else gettext("The annual plan was saved as a draft."),
-                )
-                return redirect("clusterpacts:plan", slug=cluster.slug, year=year)
+    save = partial(services.annual_plan_save, cluster=cluster, year=year)
+    if request.method == "POST" and _saved(request, form, writable, save, PLAN_SAVED):
+        return redirect("clusterpacts:plan", slug=cluster.slug, year=year)
     rows = figure_rows(form, {**figures, "value": {}}, kpis)
     return render(
         request,
         "clusterpacts/plan_edit.html",
         {"cluster": cluster, "year": year, "plan": plan, "form": form, "rows": rows, "writable": writable},
     )
-
-
-@transaction.atomic
-def _save_plan(cluster: Cluster, year: int, plan: Any, form: PlanForm, *, submit: bool, by: Any) -> AnnualPlan:
-    try:
-        if plan is None:
-            plan = services.annual_plan_create(
-                cluster=cluster, year=year, planned_actions=form.cleaned_data["planned_actions"]
-            )
-        else:
-            services.document_update(document=plan, planned_actions=form.cleaned_data["planned_actions"])
-        _save_figures(form, form.figures(), plan)
-        if submit:
-            services.document_submit(document=plan, by=by)
-    except ValidationError as error:
-        errors_to_form(form, error, {"year": "planned_actions", "status": "planned_actions"})
-        raise
-    return plan
-
-
-def _save_figures(form: Any, figures: dict[KpiDefinition, Any], document: AnnualPlan | AnnualReport) -> None:
-    """Set every figure given and remove every one emptied; collect each refusal on its own field, then
-    refuse the whole save. A field the form did not send is left alone."""
-    setter = services.kpi_target_set if isinstance(document, AnnualPlan) else services.kpi_value_set
-    key = "plan" if isinstance(document, AnnualPlan) else "report"
-    failed = False
-    for kpi, value in figures.items():
-        if value is None and kpi_field_name(kpi) not in form.data:
-            continue
-        try:
-            with transaction.atomic():
-                if value is None:
-                    services.kpi_figure_clear(document=document, kpi=kpi)
-                else:
-                    setter(**{key: document, "kpi": kpi, "value": value})
-        except ValidationError as error:
-            form.add_error(
-                kpi_field_name(kpi),
-                error.message_dict.get("value", error.messages) if hasattr(error, "error_dict") else error.messages,
-            )
-            failed = True
-    if failed:
-        raise ValidationError(gettext("Some values were refused; see the fields marked below."))
 
 
 # --- annual report -------------------------------------------------------------------------------
@@ -185,23 +166,9 @@ def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
         initial[kpi_field_name(kpi)] = _plain(stored.value if stored else derived.get(kpi.code))
 
     form = ReportForm(request.POST or None, request.FILES or None, kpis=kpis, initial=initial)
-    if request.method == "POST":
-        if not writable:
-            raise PermissionDenied
-        if form.is_valid():
-            submit = "submit" in request.POST
-            try:
-                report = _save_report(cluster, year, report, form, submit=submit, by=request.user)
-            except ValidationError:
-                pass
-            else:
-                messages.success(
-                    request,
-                    gettext("Your annual report was submitted to VLAIO. You will hear when it is reviewed.")
-                    if submit
-                    else gettext("Your annual report was saved as a draft."),
-                )
-                return redirect("clusterpacts:report", slug=cluster.slug, year=year)
+    save = partial(services.annual_report_save, cluster=cluster, year=year)
+    if request.method == "POST" and _saved(request, form, writable, save, REPORT_SAVED):
+        return redirect("clusterpacts:report", slug=cluster.slug, year=year)
     return render(
         request,
         "clusterpacts/report_edit.html",
@@ -216,27 +183,6 @@ def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
             "events": report.events.select_related("by") if report else [],
         },
     )
-
-
-@transaction.atomic
-def _save_report(cluster: Cluster, year: int, report: Any, form: ReportForm, *, submit: bool, by: Any) -> AnnualReport:
-    try:
-        if report is None:
-            report = services.annual_report_create(
-                cluster=cluster, year=year, narrative=form.cleaned_data["narrative"]
-            )
-        else:
-            services.document_update(document=report, narrative=form.cleaned_data["narrative"])
-        _save_figures(form, form.figures(), report)
-        upload = form.cleaned_data.get("attachment")
-        if upload:
-            services.attachment_add(report=report, file=upload, title=form.cleaned_data.get("attachment_title", ""))
-        if submit:
-            services.document_submit(document=report, by=by)
-    except ValidationError as error:
-        errors_to_form(form, error, {"file": "attachment", "year": "narrative", "status": "narrative"})
-        raise
-    return report
 
 
 @login_required

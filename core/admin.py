@@ -1,30 +1,53 @@
-"""What every admin in the project shares: history, and saving through a service.
+"""What every admin in the project shares: history, and writing through a service.
 
 The admin's model forms already run `full_clean()`, so a broken rule is shown next to its field
 and nothing is saved. `save_model` then hands the validated object to the app's service, so
 locks and side effects (superseding a pact, chain dates, workflow steps) are the same as through
 the API and the portal.
+
+Deleting goes through the model's delete service (`core.services.delete_service_for`) on every
+path: the delete page, the "delete selected" action and an inline row marked for deletion. A
+refusal is shown as an error message and nothing is deleted (nor anything else of the same
+submission saved).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.forms import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.forms import errors_to_form
-from core.services import entity_save
+from core.services import PROTECTED, delete_all, delete_service_for, entity_save
+
+
+def _refused(model_admin: admin.ModelAdmin, request: HttpRequest, error: ValidationError) -> None:
+    model_admin.message_user(request, " ".join(error.messages), messages.ERROR)
+
+
+@admin.action(permissions=["delete"], description=django_delete_selected.short_description)  # type: ignore[attr-defined]
+def delete_selected(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+    """Django's "delete selected", all or nothing: one row its service refuses keeps every row."""
+    try:
+        with transaction.atomic():
+            return django_delete_selected(model_admin, request, queryset)
+    except ValidationError as error:
+        _refused(model_admin, request, error)
+        return None
 
 
 class ServiceAdmin(SimpleHistoryAdmin):
     """A model admin whose writes go through the app's service (`save_object`)."""
 
     list_per_page = 50
+    actions = [delete_selected]
 
     def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
         obj._history_user = request.user  # type: ignore[attr-defined]
@@ -33,12 +56,51 @@ class ServiceAdmin(SimpleHistoryAdmin):
     def save_object(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         entity_save(instance=obj)
 
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        delete_service_for(type(obj))(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        delete_all(queryset)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        deletable, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        if protected:  # Django lists what still refers to the rows, and offers no confirmation
+            self.message_user(request, str(PROTECTED), messages.ERROR)
+        # What goes with a row is its delete service's business, as through the API: the admin asks no
+        # permission for each row that cascades with it (a report's read-only workflow steps).
+        return deletable, model_count, set(), protected
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        # A service refusing an inline row's deletion (or a save the forms could not foresee) undoes
+        # the whole submission: Django runs it in one transaction, which the error leaves.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            _refused(self, request, error)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:  # refused by the delete service: the row stays, and so does its log
+            _refused(self, request, error)
+            opts = self.opts
+            change = f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change"
+            return HttpResponseRedirect(reverse(change, args=[object_id]))
+
 
 class ServiceInlineFormSet(BaseInlineFormSet):
-    """Inline rows are saved through a service too (`save_object`), never by a bare save()."""
+    """Inline rows are saved through a service too (`save_object`), never by a bare save(); a row
+    marked for deletion goes through its model's delete service."""
 
     def save_object(self, obj: Any, form: Any) -> None:
         entity_save(instance=obj)
+
+    def delete_existing(self, obj: Any, commit: bool = True) -> None:
+        if commit:
+            delete_service_for(type(obj))(obj)
 
     def save_new(self, form: Any, commit: bool = True) -> Any:
         obj = form.save(commit=False)

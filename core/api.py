@@ -37,7 +37,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.roles import User, is_officer, managed_cluster_ids
-from core.services import entity_save
+from core.services import delete_service_for, entity_save
 
 # --- errors --------------------------------------------------------------------------------------
 
@@ -235,12 +235,8 @@ class ScopedViewSet(viewsets.ModelViewSet):
             raise PreconditionFailed()
 
     def perform_destroy(self, instance: Any) -> None:
-        try:
-            instance.delete()
-        except models.ProtectedError as error:
-            raise exceptions.ValidationError(
-                {"detail": gettext("Other records still refer to this one; it cannot be deleted.")}
-            ) from error
+        # The model's delete service, as in the admin: its refusal is a 400 (see destroy()).
+        delete_service_for(type(instance))(instance)
 
 
 class ReadOnlyScopedViewSet(viewsets.ReadOnlyModelViewSet):

@@ -1,4 +1,11 @@
-"""Every write in evaluations (STYLE.md rule 1)."""
+"""Every write in evaluations (STYLE.md rule 1).
+
+Evaluations, findings and lessons are recorded (created, edited, deleted) through the generic
+`entity_save` and `entity_delete`, their rules being the models' `clean()` and constraints: the
+admin and the API call them through `core.admin.ServiceAdmin` and `core.api.ServiceSerializer` /
+`ScopedViewSet`. Moving an evaluation to a later stage, and carrying a lesson into a pact, are
+services of their own.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,10 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from clusterpacts.models import ClusterPact
+from core.services import entity_delete, entity_save
 from evaluations.models import STAGE_DATE_FIELD, STAGE_ORDER, Evaluation, Lesson, Stage
+
+__all__ = ["entity_delete", "entity_save", "evaluation_advance", "lesson_carry"]
 
 
 @transaction.atomic
@@ -23,12 +33,14 @@ def evaluation_advance(
     evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
     current, target = STAGE_ORDER.index(evaluation.stage), STAGE_ORDER.index(Stage(to))
     if target <= current:
-        raise ValidationError(
-            {
-                "stage": gettext("An evaluation only moves forward: it is %(stored)s and cannot become %(stage)s.")
-                % {"stored": Stage(evaluation.stage).label, "stage": Stage(to).label}
-            }
+        # Going back is refused in the words of Evaluation.clean(), which refuses it on a direct edit
+        # (the admin, the API's PATCH); advancing needs a later stage than the one reached.
+        message = (
+            gettext("An evaluation only moves forward: it is %(stored)s and cannot go back to %(stage)s.")
+            if target < current
+            else gettext("An evaluation only moves forward: it is %(stored)s and cannot become %(stage)s.")
         )
+        raise ValidationError({"stage": message % {"stored": Stage(evaluation.stage).label, "stage": Stage(to).label}})
     for stage in STAGE_ORDER[current + 1 : target + 1]:
         setattr(evaluation, STAGE_DATE_FIELD[stage], on)
     evaluation.stage = to
@@ -43,8 +55,6 @@ def evaluation_advance(
 
 @transaction.atomic
 def lesson_carry(*, lesson: Lesson, pact: ClusterPact) -> Lesson:
-    lesson.carried_into = pact
-    lesson.status = Lesson.Status.CARRIED
-    lesson.full_clean()
-    lesson.save()
-    return lesson
+    """Record that `lesson` was carried into `pact` (a version of the same cluster signed after the
+    evaluation was completed: Lesson.clean())."""
+    return entity_save(instance=lesson, carried_into=pact, status=Lesson.Status.CARRIED)

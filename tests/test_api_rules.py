@@ -831,68 +831,6 @@ def test_changing_a_target_entered_without_a_plan_is_a_400_and_changes_nothing(o
     assert target.value == Decimal(5) and target.plan is None
 
 
-def test_an_officer_cannot_delete_a_value_of_an_accepted_report_through_the_api(officer, manager, cluster):
-    from clusterpacts.models import KpiDefinition, KpiValue
-
-    report = cp.annual_report_create(cluster=cluster, year=2020, narrative="2020")
-    value = cp.kpi_value_set(report=report, kpi=KpiDefinition.objects.get(code="CPI1"), value=Decimal(12))
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(officer)
-    draft_value = cp.kpi_value_set(report=report, kpi=KpiDefinition.objects.get(code="C2"), value=Decimal(3))
-    assert send(client, "delete", f"/api/v1/kpi-values/{draft_value.pk}/").status_code == 204, "a draft's may go"
-
-    factories.complete_report(report)
-    cp.document_submit(document=report, by=manager)
-    cp.annual_report_accept(report=report, by=officer)
-    response = send(client, "delete", f"/api/v1/kpi-values/{value.pk}/")
-    assert response.status_code == 400
-    assert response.json() == {
-        "detail": "Figures can only be changed while the plan or report is a draft or returned."
-    }
-    assert KpiValue.objects.filter(pk=value.pk, value=Decimal(12)).exists(), "an official value stays"
-
-
-def test_an_officer_cannot_delete_a_target_of_an_accepted_plan_through_the_api(officer, manager, cluster):
-    from clusterpacts.models import KpiDefinition, KpiTarget
-
-    plan = cp.annual_plan_create(cluster=cluster, year=2021, planned_actions="Plan.")
-    target = cp.kpi_target_set(plan=plan, kpi=KpiDefinition.objects.get(code="CPI1"), value=Decimal(30))
-    factories.complete_plan(plan)
-    cp.document_submit(document=plan, by=manager)
-    cp.document_transition(document=plan, to="accepted", by=officer, notify=False)
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(officer)
-    response = send(client, "delete", f"/api/v1/kpi-targets/{target.pk}/")
-    assert response.status_code == 400
-    assert KpiTarget.objects.filter(pk=target.pk).exists()
-
-
-@pytest.mark.parametrize("kind", ["annual-reports", "annual-plans"])
-def test_an_accepted_plan_or_report_cannot_be_deleted_through_the_api(officer, manager, cluster, kind):
-    """As in the admin: an accepted document, and the official figures in it, stay on the record."""
-    from clusterpacts.models import AnnualPlan, AnnualReport
-
-    if kind == "annual-reports":
-        document = cp.annual_report_create(cluster=cluster, year=2020, narrative="2020")
-        draft = cp.annual_report_create(cluster=cluster, year=2021, narrative="2021")
-    else:
-        document = cp.annual_plan_create(cluster=cluster, year=2020, planned_actions="Plan.")
-        draft = cp.annual_plan_create(cluster=cluster, year=2021, planned_actions="Plan.")
-    factories.complete(document)
-    cp.document_submit(document=document, by=manager)
-    cp.document_transition(document=document, to="accepted", by=officer, notify=False)
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(officer)
-
-    response = send(client, "delete", f"/api/v1/{kind}/{document.pk}/")
-    assert response.status_code == 400
-    assert response.json() == {"detail": "This document was accepted and can no longer be changed."}
-    model = AnnualReport if kind == "annual-reports" else AnnualPlan
-    assert model.objects.filter(pk=document.pk).exists()
-    assert send(client, "delete", f"/api/v1/{kind}/{draft.pk}/").status_code == 204, "a draft may go"
-    assert not model.objects.filter(pk=draft.pk).exists()
-
-
 def test_evaluation_registered_after_it_started_is_refused_on_started_on(api, lang, evaluation_in_progress):
     evaluation = evaluation_in_progress  # started on 2019-01-10
     late = (evaluation.started_on + timedelta(days=5)).isoformat()

@@ -22,15 +22,18 @@ from clusterpacts.models import (
 )
 from clusterpacts.services import (
     annual_plan_create,
+    annual_plan_save,
     annual_report_accept,
     annual_report_create,
     annual_report_return,
+    annual_report_save,
     annual_report_submit,
     attachment_add,
     document_submit,
     document_transition,
     document_update,
     entity_save,
+    figure_key,
     kpi_target_set,
     kpi_value_set,
 )
@@ -523,3 +526,89 @@ def test_submitting_an_already_submitted_report_says_so_before_what_it_misses(cl
         document_submit(document=report, by=manager)
     assert set(caught.value.message_dict) == {"status"}
     assert "cannot move to" in " ".join(caught.value.message_dict["status"])
+
+
+# --- the portal's whole-document saves ------------------------------------------------------------
+
+
+def test_saving_a_report_sets_the_figures_given_removes_those_emptied_and_leaves_the_rest(cluster, manager):
+    report = annual_report_create(cluster=cluster, year=2020, narrative="Draft.")
+    kpi_value_set(report=report, kpi=factories.kpi("C2"), value=Decimal(4))
+    kpi_value_set(report=report, kpi=factories.kpi("CPI1"), value=Decimal(12))
+
+    saved = annual_report_save(
+        cluster=cluster,
+        year=2020,
+        narrative="Revised.",
+        figures={factories.kpi("C2"): None, factories.kpi("C6"): Decimal(40)},
+        attachment=pdf(),
+        attachment_title="Annex",
+        by=manager,
+    )
+
+    assert saved.pk == report.pk
+    assert AnnualReport.objects.get(pk=report.pk).narrative == "Revised."
+    values = dict(KpiValue.objects.filter(report=report).values_list("kpi__code", "value"))
+    assert values == {"CPI1": Decimal(12), "C6": Decimal(40)}, "C2 emptied, C6 set, CPI1 not given: left alone"
+    assert list(ReportAttachment.objects.values_list("title", flat=True)) == ["Annex"]
+    assert saved.status == Workflow.DRAFT
+
+
+def test_saving_a_document_refuses_each_figure_under_its_kpi_and_saves_nothing(cluster):
+    plan = annual_plan_create(cluster=cluster, year=2021, planned_actions="Plan.")
+    kpi_target_set(plan=plan, kpi=factories.kpi("CPI1"), value=Decimal(30))
+    c6, c2, cpi1 = factories.kpi("C6"), factories.kpi("C2"), factories.kpi("CPI1")
+
+    with pytest.raises(ValidationError) as caught:
+        annual_plan_save(
+            cluster=cluster,
+            year=2021,
+            planned_actions="Changed.",
+            figures={c6: Decimal(150), c2: Decimal("2.5"), cpi1: None},
+        )
+
+    assert caught.value.message_dict == {
+        figure_key(c6): ["C6 is a percentage: enter a value from 0 to 100, not 150."],
+        figure_key(c2): ["C2 is a count: enter a whole number of 0 or more, not 2.5."],
+        NON_FIELD_ERRORS: ["Some values were refused; see the fields marked below."],
+    }
+    assert AnnualPlan.objects.get(pk=plan.pk).planned_actions == "Plan."
+    assert dict(KpiTarget.objects.values_list("kpi__code", "value")) == {"CPI1": Decimal(30)}, "not even CPI1 went"
+
+
+def test_saving_and_submitting_a_new_plan_is_all_or_nothing(cluster, manager):
+    with pytest.raises(ValidationError) as caught:
+        annual_plan_save(
+            cluster=cluster,
+            year=2021,
+            planned_actions="Plan.",
+            figures={factories.kpi("CPI1"): Decimal(30)},
+            submit=True,
+            by=manager,
+        )
+
+    assert "Give a target for every KPI before you submit" in caught.value.messages[0]
+    assert not AnnualPlan.objects.exists()
+    assert not KpiTarget.objects.exists()
+
+    figures = {kpi: factories.FIGURE_BY_UNIT[kpi.unit] for kpi in KpiDefinition.objects.filter(active=True)}
+    plan = annual_plan_save(
+        cluster=cluster, year=2021, planned_actions="Plan.", figures=figures, submit=True, by=manager
+    )
+
+    assert plan.status == Workflow.SUBMITTED
+    assert ReportEvent.objects.get(plan=plan).by == manager
+
+
+def test_saving_a_report_with_a_file_that_is_not_a_pdf_is_refused_on_file_and_saves_nothing(cluster):
+    with pytest.raises(ValidationError) as caught:
+        annual_report_save(
+            cluster=cluster,
+            year=2020,
+            narrative="Text.",
+            figures={},
+            attachment=SimpleUploadedFile("photo.png", b"\x89PNG\r\n"),
+        )
+
+    assert list(caught.value.message_dict) == ["file"]
+    assert not AnnualReport.objects.exists()

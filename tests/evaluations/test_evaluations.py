@@ -4,14 +4,14 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from clusterpacts.models import KpiDefinition
 from clusterpacts.services import entity_save
-from evaluations.models import STAGE_ORDER, Conclusion, Evaluation, Finding, Stage
+from evaluations.models import STAGE_ORDER, Conclusion, Evaluation, Finding, Lesson, Stage
 from evaluations.services import evaluation_advance
 from tests import factories
+from tests.rules import refused_by_constraint
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +165,8 @@ def test_a_direct_edit_to_completed_without_a_date_or_conclusion_is_refused(clus
     with pytest.raises(ValidationError) as caught:
         entity_save(instance=evaluation, stage=Stage.COMPLETED)
 
-    assert {"completed_on", "conclusion"} <= set(caught.value.message_dict)
+    assert caught.value.message_dict["completed_on"] == ["Enter the date on which the evaluation became completed."]
+    assert caught.value.message_dict["conclusion"] == ["A completed evaluation needs an overall conclusion."]
     assert stored(evaluation)[0] == Stage.REPORTING
 
 
@@ -206,7 +207,7 @@ def test_a_period_ending_before_it_starts_is_refused_on_period_end(cluster):
     with pytest.raises(ValidationError) as caught:
         entity_save(instance=candidate)
 
-    assert "period_end" in caught.value.message_dict
+    assert caught.value.message_dict["period_end"] == ["The period cannot end before it starts."]
     assert not Evaluation.objects.exists()
 
 
@@ -286,55 +287,52 @@ def test_findings_on_the_three_criteria_are_all_allowed(evaluation, cluster):
 # --- the database keeps the rules -----------------------------------------------------------------
 
 
-def _refused(create):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        create()
+def an_evaluation(cluster, **fields):
+    period = {"period_start": date(2017, 1, 1), "period_end": date(2018, 12, 31)}
+    return lambda: Evaluation.objects.create(cluster=cluster, **{**period, **fields})
 
 
-def test_database_refuses_a_completed_evaluation_without_a_completion_date(cluster):
-    _refused(
-        lambda: Evaluation.objects.create(
-            cluster=cluster,
-            period_start=date(2017, 1, 1),
-            period_end=date(2018, 12, 31),
-            stage="completed",
-            conclusion="largely_achieved",
-        )
-    )
-
-    assert not Evaluation.objects.exists()
-
-
-def test_database_refuses_a_completed_evaluation_without_a_conclusion(cluster):
-    _refused(
-        lambda: Evaluation.objects.create(
-            cluster=cluster,
-            period_start=date(2017, 1, 1),
-            period_end=date(2018, 12, 31),
-            stage="completed",
-            completed_on=COMPLETED,
-        )
-    )
-
-    assert not Evaluation.objects.exists()
-    factories.completed_interim(cluster, COMPLETED)
-    assert Evaluation.objects.completed().count() == 1
-
-
-def test_database_refuses_an_evaluation_period_ending_before_it_starts(cluster):
-    _refused(
-        lambda: Evaluation.objects.create(cluster=cluster, period_start=date(2019, 1, 1), period_end=date(2018, 1, 1))
-    )
-
-    assert not Evaluation.objects.exists()
-
-
-def test_database_refuses_a_second_finding_on_a_criterion(evaluation):
+def second_finding(cluster):
+    evaluation = factories.EvaluationFactory(cluster=cluster)
     Finding.objects.create(evaluation=evaluation, criterion="membership", assessment="largely_achieved")
+    return lambda: Finding.objects.create(evaluation=evaluation, criterion="membership", assessment="not_achieved")
 
-    _refused(lambda: Finding.objects.create(evaluation=evaluation, criterion="membership", assessment="not_achieved"))
 
-    assert Finding.objects.count() == 1
+def carried_without_a_pact(cluster):
+    evaluation = factories.completed_interim(cluster, COMPLETED)
+    return lambda: Lesson.objects.create(evaluation=evaluation, kind="bottleneck", text="X", status="carried")
+
+
+# One backstop per constraint, for writes that bypass the services; the services refuse the same with
+# a message (test_a_period_ending_before_it_starts_is_refused_on_period_end, test_one_finding_per_criterion,
+# test_a_direct_edit_to_completed_without_a_date_or_conclusion_is_refused and, for lessons,
+# test_status_carried_without_a_pact_is_refused_on_carried_into).
+BACKSTOPS = {
+    "evaluation_period_order": (Evaluation, lambda c: an_evaluation(c, period_end=date(2016, 12, 31))),
+    "evaluation_completed_has_date_and_conclusion": (
+        Evaluation,
+        lambda c: an_evaluation(c, stage="completed", conclusion="largely_achieved"),
+    ),
+    "finding_one_per_criterion": (Finding, second_finding),
+    "lesson_carried_names_pact": (Lesson, carried_without_a_pact),
+}
+
+
+@pytest.mark.parametrize("constraint", BACKSTOPS)
+def test_the_database_refuses_by_its_constraint_what_the_services_would(cluster, constraint):
+    model, setup = BACKSTOPS[constraint]
+    write = setup(cluster)
+    before = model.objects.count()
+
+    refused_by_constraint(model, constraint, write)
+
+    assert model.objects.count() == before
+
+
+def test_a_completed_evaluation_with_its_date_and_conclusion_is_allowed_by_the_database(cluster):
+    an_evaluation(cluster, stage="completed", completed_on=COMPLETED, conclusion="largely_achieved")()
+
+    assert Evaluation.objects.completed().count() == 1
 
 
 # --- the day an evaluation was registered ---------------------------------------------------------

@@ -4,7 +4,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 
 from clusterpacts.models import ClusterPact
 from clusterpacts.services import entity_save, pact_create, pact_sign
@@ -161,10 +160,3 @@ def test_open_and_closed_lessons_need_no_pact(evaluation):
     entity_save(instance=Lesson(evaluation=evaluation, kind=Lesson.Kind.BOTTLENECK, text="B", status="closed"))
 
     assert sorted(Lesson.objects.values_list("status", flat=True)) == ["closed", "open"]
-
-
-def test_database_refuses_a_carried_lesson_without_a_pact(evaluation):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Lesson.objects.create(evaluation=evaluation, kind="bottleneck", text="X", status="carried")
-
-    assert not Lesson.objects.exists()
