@@ -34,6 +34,7 @@ from clusterpacts.forms import (
 from clusterpacts.models import (
     AnnualPlan,
     AnnualReport,
+    Cluster,
     KpiDefinition,
     ReportAttachment,
     Workflow,
