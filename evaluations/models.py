@@ -33,6 +33,18 @@ STAGE_DATE_FIELD: dict[str, str] = {
 }
 
 
+def stage_move_refusal(stored: str, stage: str, *, advancing: bool) -> str | None:
+    """Why an evaluation at `stored` cannot be at `stage` (None if it can): it only moves forward.
+    `advancing` (the advance service) needs a later stage; an edit may leave the stage as it is."""
+    current, target = STAGE_ORDER.index(stored), STAGE_ORDER.index(stage)
+    labels = {"stored": Stage(stored).label, "stage": Stage(stage).label}
+    if target < current:
+        return gettext("An evaluation only moves forward: it is %(stored)s and cannot go back to %(stage)s.") % labels
+    if advancing and target == current:
+        return gettext("An evaluation only moves forward: it is %(stored)s and cannot become %(stage)s.") % labels
+    return None
+
+
 class Conclusion(models.TextChoices):
     LARGELY_ACHIEVED = "largely_achieved", _("largely achieved")
     PARTLY_ACHIEVED = "partly_achieved", _("partly achieved")
@@ -132,10 +144,9 @@ class Evaluation(models.Model):
             errors["period_end"] = gettext("The period cannot end before it starts.")
         if self.pk and self.stage:
             stored = Evaluation.objects.filter(pk=self.pk).values_list("stage", flat=True).first()
-            if stored and STAGE_ORDER.index(self.stage) < STAGE_ORDER.index(stored):
-                errors["stage"] = gettext(
-                    "An evaluation only moves forward: it is %(stored)s and cannot go back to %(stage)s."
-                ) % {"stored": Stage(stored).label, "stage": Stage(self.stage).label}
+            message = stage_move_refusal(stored, self.stage, advancing=False) if stored else None
+            if message:
+                errors["stage"] = message
         reached = STAGE_ORDER.index(self.stage) if self.stage in STAGE_ORDER else 0
         if self.registered_on and self.registered_on > today:
             errors["registered_on"] = gettext("This date lies in the future.")

@@ -13,11 +13,10 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext
 
 from clusterpacts.models import ClusterPact
 from core.services import entity_delete, entity_save
-from evaluations.models import STAGE_DATE_FIELD, STAGE_ORDER, Evaluation, Lesson, Stage
+from evaluations.models import STAGE_DATE_FIELD, STAGE_ORDER, Evaluation, Lesson, Stage, stage_move_refusal
 
 __all__ = ["entity_delete", "entity_save", "evaluation_advance", "lesson_carry"]
 
@@ -31,16 +30,10 @@ def evaluation_advance(
     Stages skipped on the way (planned -> completed) are recorded as reached on the same day.
     """
     evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+    refusal = stage_move_refusal(evaluation.stage, Stage(to), advancing=True)
+    if refusal:
+        raise ValidationError({"stage": refusal})
     current, target = STAGE_ORDER.index(evaluation.stage), STAGE_ORDER.index(Stage(to))
-    if target <= current:
-        # Going back is refused in the words of Evaluation.clean(), which refuses it on a direct edit
-        # (the admin, the API's PATCH); advancing needs a later stage than the one reached.
-        message = (
-            gettext("An evaluation only moves forward: it is %(stored)s and cannot go back to %(stage)s.")
-            if target < current
-            else gettext("An evaluation only moves forward: it is %(stored)s and cannot become %(stage)s.")
-        )
-        raise ValidationError({"stage": message % {"stored": Stage(evaluation.stage).label, "stage": Stage(to).label}})
     for stage in STAGE_ORDER[current + 1 : target + 1]:
         setattr(evaluation, STAGE_DATE_FIELD[stage], on)
     evaluation.stage = to
