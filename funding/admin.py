@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet, raise_on_form
 from funding import services
 from funding.models import Allocation, BudgetYear, Flag, SupportAgreement, display_eur
+from funding.selectors import agreement_term
 
 
 @admin.register(SupportAgreement)
@@ -53,16 +55,16 @@ class SupportAgreementAdmin(ServiceAdmin):
     ]
 
     @admin.display(description=_("cap date (10 years)"))
-    def cap_date_display(self, obj: SupportAgreement) -> Any:
-        return obj.cap_date if obj.pk else "—"
+    def cap_date_display(self, obj: SupportAgreement) -> date | str:
+        return agreement_term(obj).cap_date if obj.pk else "—"
 
     @admin.display(description=_("years left under the cap"))
-    def years_left(self, obj: SupportAgreement) -> Any:
-        return obj.years_left_under_cap(timezone.localdate()) if obj.pk else "—"
+    def years_left(self, obj: SupportAgreement) -> Decimal | str:
+        return agreement_term(obj).years_left_under_cap(timezone.localdate()) if obj.pk else "—"
 
     @admin.display(description=_("final term"), boolean=True)
     def final_term(self, obj: SupportAgreement) -> bool:
-        return bool(obj.pk) and obj.is_final_term
+        return bool(obj.pk) and agreement_term(obj).final_term
 
     def save_object(self, request: HttpRequest, obj: SupportAgreement, form: Any, change: bool) -> None:
         services.agreement_save(agreement=obj)

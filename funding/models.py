@@ -30,6 +30,12 @@ def term_end_limit(start: date) -> date:
     return start + relativedelta(years=settings.CLUSTERPACTS_MAX_TERM_YEARS) - ONE_DAY
 
 
+def latest_end_for(start: date, chain_start: date) -> date:
+    """The latest end of an agreement starting on `start` in a chain that started on `chain_start`: a full
+    term, or the cap date when that comes first."""
+    return min(term_end_limit(start), cap_date_for(chain_start))
+
+
 def cap_date_for(chain_start: date) -> date:
     """The 10-year cap: first start of the chain + 10 years - 1 day.
 
@@ -46,6 +52,11 @@ def display_eur(amount: Decimal) -> str:
 class SupportAgreementQuerySet(ScopedQuerySet):
     def running_on(self, day: date) -> SupportAgreementQuerySet:
         return self.filter(start_date__lte=day, end_date__gte=day)
+
+    def known_on(self, day: date) -> SupportAgreementQuerySet:
+        """The agreements there were at the end of `day`: those signed by then. One without a signing day
+        counts on every day, as the day it was registered is not kept."""
+        return self.filter(Q(signed_on__isnull=True) | Q(signed_on__lte=day))
 
 
 class SupportAgreement(models.Model):
@@ -108,12 +119,6 @@ class SupportAgreement(models.Model):
     def cap_date(self) -> date | None:
         start = self.chain_start or (self.predecessor.chain_start if self.predecessor else self.start_date)
         return cap_date_for(start) if start else None
-
-    def years_left_under_cap(self, as_of: date) -> Decimal | None:
-        cap = self.cap_date
-        if cap is None:
-            return None
-        return max(Decimal(0), Decimal((cap - as_of).days + 1) / Decimal("365.25")).quantize(Decimal("0.1"))
 
     @property
     def is_final_term(self) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,16 +11,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import DateField, Exists, F, OuterRef, Value
+from django.db.models import DateField, F, Value
 from django.db.models.functions import Greatest
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
 from clusterpacts.models import Cluster, display_date
 from clusterpacts.selectors import overdue_reports
-from evaluations.models import Evaluation
 from funding import notifications
-from funding.models import ONE_DAY, Allocation, BudgetYear, Flag, SupportAgreement, cap_date_for
+from funding.models import ONE_DAY, Allocation, BudgetYear, Flag, SupportAgreement
+from funding.selectors import AgreementStanding, agreement_standings
 
 logger = logging.getLogger(__name__)
 
@@ -155,90 +154,56 @@ class ScanResult:
 
 
 def _agreement_causes(as_of: date) -> list[Cause]:
-    renewal_window = settings.CLUSTERPACTS_RENEWAL_WINDOW_DAYS
-    cap_window = settings.CLUSTERPACTS_CAP_WINDOW_DAYS
-    agreements = (
-        SupportAgreement.objects.filter(cluster__active=True)
-        .select_related("cluster")
-        .annotate(has_successor=Exists(SupportAgreement.objects.filter(predecessor=OuterRef("pk"))))
-    )
-    interim_done: dict[int, list[date]] = defaultdict(list)
-    completed = Evaluation.objects.interim().completed().filter(completed_on__lte=as_of)
-    for cluster_id, completed_on in completed.values_list("cluster_id", "completed_on"):
-        interim_done[cluster_id].append(completed_on)
+    """The flags about active clusters' agreement chains: what their standing on `as_of` says, nothing else."""
+    standings = agreement_standings(clusters=Cluster.objects.filter(active=True), as_of=as_of)
+    return [cause for standing in standings.values() for cause in _standing_causes(standing)]
+
+
+def _standing_causes(standing: AgreementStanding) -> list[Cause]:
+    agreement, cap = standing.agreement, standing.cap_date
+    values = {
+        "cluster": agreement.cluster.name,
+        "reference": agreement.reference,
+        "end": agreement.end_date,
+        "cap": cap,
+    }
+
+    def cause(kind: str, due_on: date, template: str, subject: str = "", about: SupportAgreement = agreement) -> Cause:
+        return Cause(
+            kind=kind,
+            cluster_id=agreement.cluster_id,
+            agreement_id=about.pk,
+            subject=subject or f"agreement:{agreement.pk}",
+            due_on=due_on,
+            template=template,
+            values=values,
+        )
 
     causes: list[Cause] = []
-    for agreement in agreements:
-        cluster, cap = agreement.cluster, cap_date_for(agreement.chain_start)
-        values = {
-            "cluster": cluster.name,
-            "reference": agreement.reference,
-            "end": agreement.end_date,
-            "cap": cap,
-        }
-        about = {"cluster_id": cluster.pk, "agreement_id": agreement.pk, "subject": f"agreement:{agreement.pk}"}
-        renewal_due = (
-            not agreement.has_successor
-            and agreement.end_date != cap
-            and (agreement.end_date - as_of).days <= renewal_window
+    if standing.renewal_due:
+        template = gettext_noop(
+            "%(cluster)s: support agreement %(reference)s ends on %(end)s and no extension is registered."
         )
-        if renewal_due:
-            causes.append(
-                Cause(
-                    kind=Flag.Kind.RENEWAL_DUE,
-                    due_on=agreement.end_date,
-                    template=gettext_noop(
-                        "%(cluster)s: support agreement %(reference)s ends on %(end)s and no extension is registered."
-                    ),
-                    values=values,
-                    **about,
-                )
-            )
-            # The evaluation an extension needs: completed after this term started, by the day it would start.
-            window_end = min(as_of, agreement.end_date + ONE_DAY)
-            if not any(agreement.start_date < day <= window_end for day in interim_done[cluster.pk]):
-                causes.append(
-                    Cause(
-                        kind=Flag.Kind.EVALUATION_MISSING,
-                        due_on=agreement.end_date + ONE_DAY,
-                        template=gettext_noop(
-                            "%(cluster)s: an extension of %(reference)s needs an interim evaluation completed "
-                            "during its term; none is completed yet."
-                        ),
-                        values=values,
-                        **about,
-                    )
-                )
-        if not agreement.has_successor:
-            to_cap = (cap - as_of).days
-            # The cap approaches when it is near, or when the renewal now due is the last one possible.
-            if 0 <= to_cap <= cap_window or (renewal_due and (cap - agreement.end_date).days <= cap_window):
-                causes.append(
-                    Cause(
-                        kind=Flag.Kind.CAP_APPROACHING,
-                        cluster_id=cluster.pk,
-                        agreement_id=agreement.pk,
-                        subject=f"chain:{cluster.pk}:{agreement.chain_start.isoformat()}",
-                        due_on=cap,
-                        template=gettext_noop(
-                            "%(cluster)s reaches the 10-year cap on %(cap)s: no support agreement may run past it."
-                        ),
-                        values=values,
-                    )
-                )
-        if agreement.start_date <= as_of <= agreement.end_date and agreement.end_date == cap:
-            causes.append(
-                Cause(
-                    kind=Flag.Kind.FINAL_TERM,
-                    due_on=cap,
-                    template=gettext_noop(
-                        "%(cluster)s is in its final term: %(reference)s ends on the 10-year cap (%(cap)s) and "
-                        "cannot be extended."
-                    ),
-                    values=values,
-                    **about,
-                )
-            )
+        causes.append(cause(Flag.Kind.RENEWAL_DUE, agreement.end_date, template))
+    if standing.evaluation_missing:
+        template = gettext_noop(
+            "%(cluster)s: an extension of %(reference)s needs an interim evaluation completed "
+            "during its term; none is completed yet."
+        )
+        # Due on the day the extension would start.
+        causes.append(cause(Flag.Kind.EVALUATION_MISSING, agreement.end_date + ONE_DAY, template))
+    if standing.cap_approaching:
+        # About the chain, so it stays one flag as the chain grows; it follows the chain's last agreement.
+        template = gettext_noop(
+            "%(cluster)s reaches the 10-year cap on %(cap)s: no support agreement may run past it."
+        )
+        chain = f"chain:{agreement.cluster_id}:{standing.chain_start.isoformat()}"
+        causes.append(cause(Flag.Kind.CAP_APPROACHING, cap, template, subject=chain, about=standing.last_agreement))
+    if standing.final_term:
+        template = gettext_noop(
+            "%(cluster)s is in its final term: %(reference)s ends on the 10-year cap (%(cap)s) and cannot be extended."
+        )
+        causes.append(cause(Flag.Kind.FINAL_TERM, cap, template))
     return causes
 
 
@@ -298,22 +263,7 @@ def flags_scan(*, as_of: date) -> ScanResult:
         if key not in open_flags
     ]
     gone = [flag for key, flag in open_flags.items() if key not in causes]
-    # A flag that stays open follows its subject: the report once it is started, the chain's latest
-    # agreement once it is extended, and the wording that goes with them.
-    refreshed = []
-    for key, flag in open_flags.items():
-        cause = causes.get(key)
-        if cause and (flag.agreement_id, flag.report_id, (flag.message, flag.message_en), flag.due_on) != (
-            cause.agreement_id,
-            cause.report_id,
-            wording[key],
-            cause.due_on,
-        ):
-            flag.agreement_id, flag.report_id = cause.agreement_id, cause.report_id
-            (flag.message, flag.message_en), flag.due_on = wording[key], cause.due_on
-            refreshed.append(flag)
-    if refreshed:
-        Flag.objects.bulk_update(refreshed, ["agreement", "report", "message", "message_en", "due_on"])
+    _follow_subjects(open_flags, causes, wording)
 
     Flag.objects.bulk_create(new, ignore_conflicts=True)
     if gone:
@@ -335,3 +285,26 @@ def flags_scan(*, as_of: date) -> ScanResult:
         ]
         transaction.on_commit(notifications.officers_digest_queue)
     return ScanResult(as_of=as_of, raised=raised, resolved=gone)
+
+
+def _follow_subjects(
+    open_flags: dict[tuple[str, str], Flag],
+    causes: dict[tuple[str, str], Cause],
+    wording: dict[tuple[str, str], tuple[str, str]],
+) -> None:
+    """A flag that stays open follows its subject: the report once it is started, the chain's latest
+    agreement once it is extended, and the wording that goes with them."""
+    refreshed = []
+    for key, flag in open_flags.items():
+        cause = causes.get(key)
+        if cause and (flag.agreement_id, flag.report_id, (flag.message, flag.message_en), flag.due_on) != (
+            cause.agreement_id,
+            cause.report_id,
+            wording[key],
+            cause.due_on,
+        ):
+            flag.agreement_id, flag.report_id = cause.agreement_id, cause.report_id
+            (flag.message, flag.message_en), flag.due_on = wording[key], cause.due_on
+            refreshed.append(flag)
+    if refreshed:
+        Flag.objects.bulk_update(refreshed, ["agreement", "report", "message", "message_en", "due_on"])

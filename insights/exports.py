@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from clusterpacts.models import KpiTarget, KpiValue, Workflow
 from evaluations.models import Evaluation, Lesson
 from funding.models import Allocation, SupportAgreement
+from funding.selectors import agreement_term
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -84,6 +85,23 @@ _register(
         "clusterpacts.api.KpiValueFilter",
     )
 )
+
+
+def _agreement_row(agreement: SupportAgreement) -> list[Any]:
+    term = agreement_term(agreement)
+    return [
+        agreement.cluster.name,
+        agreement.reference,
+        agreement.start_date,
+        agreement.end_date,
+        term.cap_date,
+        agreement.amount,
+        agreement.signed_on,
+        agreement.predecessor.reference if agreement.predecessor else "",
+        term.final_term,
+    ]
+
+
 _register(
     Dataset(
         "agreements",
@@ -103,17 +121,7 @@ _register(
             .select_related("cluster", "predecessor")
             .order_by("cluster__name", "start_date")
         ),
-        lambda a: [
-            a.cluster.name,
-            a.reference,
-            a.start_date,
-            a.end_date,
-            a.cap_date,
-            a.amount,
-            a.signed_on,
-            a.predecessor.reference if a.predecessor_id else "",
-            a.is_final_term,
-        ],
+        _agreement_row,
         "funding.api.AgreementFilter",
     )
 )

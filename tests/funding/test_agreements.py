@@ -14,6 +14,7 @@ from django.utils import translation
 
 from evaluations.models import Evaluation
 from funding.models import SupportAgreement, cap_date_for, term_end_limit
+from funding.selectors import agreement_term
 from funding.services import agreement_create, agreement_extend, agreement_save
 from tests.factories import EvaluationFactory, completed_interim
 from tests.funding.helpers import ONE_DAY, YEARLY, make_chain, refused, row_counts, shown
@@ -412,13 +413,13 @@ def test_chain_start_is_derived_and_never_taken_as_typed(cluster):
     ids=str,
 )
 def test_years_left_under_the_cap(chain_2017, as_of, years_left):
-    assert chain_2017[1].years_left_under_cap(as_of) == years_left
+    assert agreement_term(chain_2017[1]).years_left_under_cap(as_of) == years_left
 
 
 def test_years_left_under_the_cap_shrink_as_time_passes(chain_2017):
-    agreement = chain_2017[0]
+    term = agreement_term(chain_2017[0])
 
-    assert agreement.years_left_under_cap(date(2020, 1, 1)) > agreement.years_left_under_cap(date(2023, 1, 1))
+    assert term.years_left_under_cap(date(2020, 1, 1)) > term.years_left_under_cap(date(2023, 1, 1))
 
 
 # --- rule 5: editing a chain --------------------------------------------------------------------------
