@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.forms.models import construct_instance
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -22,8 +23,23 @@ from funding.models import Allocation, BudgetYear, Flag, SupportAgreement, displ
 from funding.selectors import agreement_term
 
 
+class SupportAgreementForm(forms.ModelForm):
+    """The rules across agreements are the service's own check, run here so that each message shows next to
+    its field before anything is saved (the service runs it again, under the cluster's lock, to save)."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not any(name in self.errors for name in ("cluster", "start_date", "end_date", "predecessor")):
+            try:
+                services.agreement_check(agreement=construct_instance(self, self.instance))
+            except ValidationError as error:
+                raise_on_form(self, error)
+        return data
+
+
 @admin.register(SupportAgreement)
 class SupportAgreementAdmin(ServiceAdmin):
+    form = SupportAgreementForm
     list_display = [
         "reference",
         "cluster",
