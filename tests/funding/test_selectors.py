@@ -302,3 +302,17 @@ def test_the_briefing_and_the_scan_agree_on_every_day_of_a_year(year_of_chains):
 
     # The year crossed each boundary: no answer stayed the same all year.
     assert all(len(seen) > 1 for seen in readings.values()), readings
+
+
+def test_the_api_works_out_the_cap_date_once_per_row(client, officer, cluster, monkeypatch):
+    chain = final_chain_2017(cluster)
+    calls = []
+    monkeypatch.setattr("funding.selectors.cap_date_for", lambda start: calls.append(start) or CAP_2017)
+    client.force_login(officer)
+
+    rows = client.get("/api/v1/agreements/", {"cluster": cluster.pk}).json()["results"]
+
+    assert [(row["cap_date"], row["final_term"]) for row in rows] == [("2026-12-31", False)] * 3 + [
+        ("2026-12-31", True)
+    ]
+    assert len(calls) == len(chain)
