@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.forms.models import construct_instance
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -18,10 +20,26 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet, raise_on_form
 from funding import services
 from funding.models import Allocation, BudgetYear, Flag, SupportAgreement, display_eur
+from funding.selectors import agreement_term
+
+
+class SupportAgreementForm(forms.ModelForm):
+    """The rules across agreements are the service's own check, run here so that each message shows next to
+    its field before anything is saved (the service runs it again, under the cluster's lock, to save)."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not any(name in self.errors for name in ("cluster", "start_date", "end_date", "predecessor")):
+            try:
+                services.agreement_check(agreement=construct_instance(self, self.instance))
+            except ValidationError as error:
+                raise_on_form(self, error)
+        return data
 
 
 @admin.register(SupportAgreement)
 class SupportAgreementAdmin(ServiceAdmin):
+    form = SupportAgreementForm
     list_display = [
         "reference",
         "cluster",
@@ -53,16 +71,16 @@ class SupportAgreementAdmin(ServiceAdmin):
     ]
 
     @admin.display(description=_("cap date (10 years)"))
-    def cap_date_display(self, obj: SupportAgreement) -> Any:
-        return obj.cap_date if obj.pk else "—"
+    def cap_date_display(self, obj: SupportAgreement) -> date | str:
+        return agreement_term(obj).cap_date if obj.pk else "—"
 
     @admin.display(description=_("years left under the cap"))
-    def years_left(self, obj: SupportAgreement) -> Any:
-        return obj.years_left_under_cap(timezone.localdate()) if obj.pk else "—"
+    def years_left(self, obj: SupportAgreement) -> Decimal | str:
+        return agreement_term(obj).years_left_under_cap(timezone.localdate()) if obj.pk else "—"
 
     @admin.display(description=_("final term"), boolean=True)
     def final_term(self, obj: SupportAgreement) -> bool:
-        return bool(obj.pk) and obj.is_final_term
+        return bool(obj.pk) and agreement_term(obj).final_term
 
     def save_object(self, request: HttpRequest, obj: SupportAgreement, form: Any, change: bool) -> None:
         services.agreement_save(agreement=obj)

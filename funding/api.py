@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -28,11 +29,13 @@ from core.api import (
 )
 from funding import services
 from funding.models import Allocation, BudgetYear, Flag, SupportAgreement
+from funding.selectors import AgreementTerm, agreement_term
 
 
 class AgreementSerializer(ServiceSerializer):
-    cap_date = serializers.DateField(read_only=True, help_text="First start of the chain + 10 years - 1 day.")
-    final_term = serializers.BooleanField(source="is_final_term", read_only=True)
+    cap_date = serializers.SerializerMethodField(help_text="First start of the chain + 10 years - 1 day.")
+    final_term = serializers.SerializerMethodField(help_text="It ends on the cap date: nothing can extend it.")
+    _term: AgreementTerm  # of the row being written out: worked out once, read by both fields
 
     class Meta:
         model = SupportAgreement
@@ -51,6 +54,16 @@ class AgreementSerializer(ServiceSerializer):
             "notes",
         ]
         read_only_fields = ["chain_start"]
+
+    def to_representation(self, instance: SupportAgreement) -> dict[str, Any]:
+        self._term = agreement_term(instance)
+        return super().to_representation(instance)
+
+    def get_cap_date(self, agreement: SupportAgreement) -> date:
+        return self._term.cap_date
+
+    def get_final_term(self, agreement: SupportAgreement) -> bool:
+        return self._term.final_term
 
     def save_instance(self, instance: SupportAgreement) -> SupportAgreement:
         return services.agreement_save(agreement=instance)

@@ -17,10 +17,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from clusterpacts.models import Cluster, display_date
+from clusterpacts.models import Cluster
 from core.roles import User, is_reader, managed_cluster_ids
 from core.scoping import RoleScopedQuerySet, ScopedQuerySet
-from evaluations.models import Evaluation
 
 ONE_DAY = timedelta(days=1)
 
@@ -28,6 +27,12 @@ ONE_DAY = timedelta(days=1)
 def term_end_limit(start: date) -> date:
     """The latest end of one agreement: start + 3 years - 1 day (2017-01-01 -> 2019-12-31)."""
     return start + relativedelta(years=settings.CLUSTERPACTS_MAX_TERM_YEARS) - ONE_DAY
+
+
+def latest_end_for(start: date, chain_start: date) -> date:
+    """The latest end of an agreement starting on `start` in a chain that started on `chain_start`: a full
+    term, or the cap date when that comes first."""
+    return min(term_end_limit(start), cap_date_for(chain_start))
 
 
 def cap_date_for(chain_start: date) -> date:
@@ -46,6 +51,11 @@ def display_eur(amount: Decimal) -> str:
 class SupportAgreementQuerySet(ScopedQuerySet):
     def running_on(self, day: date) -> SupportAgreementQuerySet:
         return self.filter(start_date__lte=day, end_date__gte=day)
+
+    def known_on(self, day: date) -> SupportAgreementQuerySet:
+        """The agreements there were at the end of `day`: those signed by then. One without a signing day
+        counts on every day, as the day it was registered is not kept."""
+        return self.filter(Q(signed_on__isnull=True) | Q(signed_on__lte=day))
 
 
 class SupportAgreement(models.Model):
@@ -66,7 +76,7 @@ class SupportAgreement(models.Model):
         verbose_name=_("extends (predecessor)"),
     )
     # The start of the first agreement of the chain, kept on every row so the cap date is a fact of
-    # the row and can be queried without walking the chain. Set by clean(), never typed in.
+    # the row and can be queried without walking the chain. Set by agreement_save, never typed in.
     chain_start = models.DateField(_("chain started on"), editable=False)
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
@@ -109,178 +119,22 @@ class SupportAgreement(models.Model):
         start = self.chain_start or (self.predecessor.chain_start if self.predecessor else self.start_date)
         return cap_date_for(start) if start else None
 
-    def years_left_under_cap(self, as_of: date) -> Decimal | None:
-        cap = self.cap_date
-        if cap is None:
-            return None
-        return max(Decimal(0), Decimal((cap - as_of).days + 1) / Decimal("365.25")).quantize(Decimal("0.1"))
-
     @property
     def is_final_term(self) -> bool:
         return self.end_date is not None and self.end_date == self.cap_date
 
     def clean(self) -> None:
+        """Facts of this row alone. The rules that read other rows (term under the cap, overlap, extension,
+        one chain per cluster) are `funding.services.agreement_check`, which the admin form and every
+        write call."""
         if not (self.start_date and self.end_date):
             return
         # The cap is computed ten years on: keep dates where calendar arithmetic stays meaningful.
         for name in ("start_date", "end_date"):
             if not 1990 <= getattr(self, name).year <= 2900:
                 raise ValidationError({name: gettext("Enter a date between 1990 and 2900.")})
-        predecessor = self.predecessor if self.predecessor_id else None
-        self.chain_start = predecessor.chain_start if predecessor else self.start_date
-
         if self.end_date < self.start_date:
             raise ValidationError({"end_date": gettext("An agreement cannot end before it starts.")})
-        # Every rule is checked and every broken one reported at once, each on its own field (so an
-        # extension past the cap hears about the cap even when its evaluation is missing too).
-        checks = [self._clean_limits, self._clean_overlap, self._clean_successor]
-        if predecessor:
-            checks.insert(0, lambda: self._clean_extension(predecessor))
-        else:
-            checks.append(self._clean_single_chain)
-        errors: dict[str, list[str]] = {}
-        for check in checks:
-            try:
-                check()
-            except ValidationError as error:
-                for field_name, messages in error.message_dict.items():
-                    errors.setdefault(field_name, []).extend(
-                        m for m in messages if m not in errors.get(field_name, [])
-                    )
-        if errors:
-            raise ValidationError(errors)
-
-    def _own_chain_starts(self) -> list[date]:
-        stored = SupportAgreement.objects.filter(pk=self.pk).values_list("chain_start", flat=True).first()
-        return [day for day in (self.start_date, stored) if day]
-
-    def _clean_single_chain(self) -> None:
-        """A cluster's agreements form one chain: after the first, each one extends the last.
-
-        Otherwise a new agreement without a predecessor would start a fresh 10-year count.
-        """
-        last = (
-            SupportAgreement.objects.filter(cluster_id=self.cluster_id)
-            .exclude(pk=self.pk)
-            .exclude(chain_start__in=self._own_chain_starts())  # its own extensions, when it is edited
-            .order_by("-end_date")
-            .first()
-        )
-        if last:
-            raise ValidationError(
-                {
-                    "predecessor": gettext(
-                        "%(cluster)s already has support agreements (the last, %(reference)s, ends on %(end)s): "
-                        "a new agreement extends the last one and counts towards the same 10-year cap."
-                    )
-                    % {"cluster": self.cluster, "reference": last.reference, "end": display_date(last.end_date)}
-                },
-                code="not_an_extension",
-            )
-
-    def _clean_extension(self, predecessor: SupportAgreement) -> None:
-        if predecessor.pk == self.pk:
-            raise ValidationError({"predecessor": gettext("An agreement cannot extend itself.")})
-        if predecessor.cluster_id != self.cluster_id:
-            raise ValidationError(
-                {"predecessor": gettext("An extension must belong to the same cluster as the agreement it extends.")}
-            )
-        expected_start = predecessor.end_date + ONE_DAY
-        if self.start_date != expected_start:
-            raise ValidationError(
-                {
-                    "start_date": gettext("An extension starts the day after its predecessor ends: %(date)s.")
-                    % {"date": display_date(expected_start)}
-                }
-            )
-        interim = (
-            Evaluation.objects.filter(cluster_id=self.cluster_id)
-            .interim()
-            .completed_between(predecessor.start_date, self.start_date)
-        )
-        if not interim.exists():
-            raise ValidationError(
-                {
-                    "predecessor": gettext(
-                        "An extension needs an interim evaluation of %(cluster)s completed between "
-                        "%(start)s and %(until)s; none is recorded as completed."
-                    )
-                    % {
-                        "cluster": self.cluster,
-                        "start": display_date(predecessor.start_date + ONE_DAY),
-                        "until": display_date(self.start_date),
-                    }
-                }
-            )
-
-    def _clean_limits(self) -> None:
-        term_limit = term_end_limit(self.start_date)
-        cap = cap_date_for(self.chain_start)
-        if self.end_date > cap and cap <= term_limit:
-            raise ValidationError(
-                {
-                    "end_date": gettext(
-                        "This agreement would pass the 10-year cap of the chain that started on %(chain_start)s: "
-                        "the latest allowed end date is %(latest)s."
-                    )
-                    % {"chain_start": display_date(self.chain_start), "latest": display_date(cap)}
-                },
-                code="past_cap",
-            )
-        if self.end_date > term_limit:
-            raise ValidationError(
-                {
-                    "end_date": gettext(
-                        "A support agreement runs for at most 3 years: the latest allowed end date is %(latest)s."
-                    )
-                    % {"latest": display_date(term_limit)}
-                },
-                code="term_too_long",
-            )
-
-    def _clean_overlap(self) -> None:
-        clash = (
-            SupportAgreement.objects.filter(
-                cluster_id=self.cluster_id, start_date__lte=self.end_date, end_date__gte=self.start_date
-            )
-            .exclude(pk=self.pk)
-            .first()
-        )
-        if clash:
-            raise ValidationError(
-                {
-                    "start_date": gettext(
-                        "Agreements of one cluster may not overlap: %(other)s runs from %(start)s to %(end)s."
-                    )
-                    % {
-                        "other": clash.reference,
-                        "start": display_date(clash.start_date),
-                        "end": display_date(clash.end_date),
-                    }
-                }
-            )
-
-    def _clean_successor(self) -> None:
-        if self.pk is None:
-            return
-        successor = SupportAgreement.objects.filter(predecessor_id=self.pk).first()
-        if successor and successor.start_date != self.end_date + ONE_DAY:
-            raise ValidationError(
-                {
-                    "end_date": gettext(
-                        "%(successor)s extends this agreement from %(start)s, so this agreement must end on %(end)s."
-                    )
-                    % {
-                        "successor": successor.reference,
-                        "start": display_date(successor.start_date),
-                        "end": display_date(successor.start_date - ONE_DAY),
-                    }
-                }
-            )
-        if successor and successor.chain_start != self.chain_start:
-            raise ValidationError(
-                {"start_date": gettext("This agreement has an extension; its start date can no longer change.")}
-            )
 
 
 class BudgetYear(models.Model):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DateField, Exists, F, OuterRef, Value
+from django.db.models import DateField, F, Value
 from django.db.models.functions import Greatest
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
@@ -21,7 +22,8 @@ from clusterpacts.models import Cluster, display_date
 from clusterpacts.selectors import overdue_reports
 from evaluations.models import Evaluation
 from funding import notifications
-from funding.models import ONE_DAY, Allocation, BudgetYear, Flag, SupportAgreement, cap_date_for
+from funding.models import ONE_DAY, Allocation, BudgetYear, Flag, SupportAgreement, cap_date_for, latest_end_for
+from funding.selectors import AgreementStanding, agreement_standings
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +36,17 @@ def _lock_cluster(cluster_id: int | None) -> None:
 
 @transaction.atomic
 def agreement_save(*, agreement: SupportAgreement, **changes: Any) -> SupportAgreement:
-    """Create or change an agreement; every rule (term, overlap, extension, cap) is checked."""
+    """Create or change an agreement; every rule (term, overlap, extension, cap) is checked under the lock."""
     for name, value in changes.items():
         setattr(agreement, name, value)
     _lock_cluster(agreement.cluster_id)
-    agreement.full_clean()
+    agreement.chain_start = _chain_start(agreement)
+    broken = _broken(partial(agreement_check, agreement=agreement))
+    # Reported together with the row's own facts; as full_clean does after its own clean(), a field found
+    # wrong is left out of the uniqueness and constraint checks.
+    errors = _merged(broken, _broken(partial(agreement.full_clean, exclude=list(broken))))
+    if errors:
+        raise ValidationError(errors)
     agreement.save()
     return agreement
 
@@ -86,6 +94,196 @@ def agreement_extend(
         signed_on=signed_on,
         predecessor=predecessor,
     )
+
+
+def agreement_check(*, agreement: SupportAgreement) -> None:
+    """The agreement rules that read other rows: a term of at most 3 years that stays under the 10-year cap,
+    no overlap, an extension that starts the day after its predecessor after a completed interim
+    evaluation, one chain per cluster, and a predecessor whose extension still follows it.
+
+    Every broken rule is reported at once, each on its own field (so an extension past the cap hears about
+    the cap even when its evaluation is missing too). The admin form calls this to show the messages before
+    saving; `agreement_save` calls it under the cluster's lock.
+    """
+    if not (agreement.start_date and agreement.end_date):
+        return  # full_clean names the missing date
+    try:
+        agreement.clean()
+    except ValidationError:
+        return  # dates wrong on their own (full_clean says how): no rule across rows can be judged on them
+    predecessor = agreement.predecessor if agreement.predecessor_id else None
+    checks = [
+        partial(_check_limits, agreement),
+        partial(_check_overlap, agreement),
+        partial(_check_successor, agreement),
+    ]
+    if predecessor:
+        checks.insert(0, partial(_check_extension, agreement, predecessor))
+    else:
+        checks.append(partial(_check_single_chain, agreement))
+    errors = _merged(*(_broken(check) for check in checks))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _broken(check: Callable[[], None]) -> dict[str, list[str]]:
+    """The messages of a check by field: none if it passes."""
+    try:
+        check()
+    except ValidationError as error:
+        return error.message_dict
+    return {}
+
+
+def _merged(*found: dict[str, list[str]]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for messages_by_field in found:
+        for field_name, messages in messages_by_field.items():
+            known = errors.setdefault(field_name, [])
+            known.extend(message for message in messages if message not in known)
+    return errors
+
+
+def _chain_start(agreement: SupportAgreement) -> date:
+    """The first start of the agreement's chain: its predecessor's, or its own start for a first agreement."""
+    predecessor = agreement.predecessor if agreement.predecessor_id else None
+    return predecessor.chain_start if predecessor else agreement.start_date
+
+
+def _check_single_chain(agreement: SupportAgreement) -> None:
+    """A cluster's agreements form one chain: after the first, each one extends the last.
+
+    Otherwise a new agreement without a predecessor would start a fresh 10-year count.
+    """
+    stored = SupportAgreement.objects.filter(pk=agreement.pk).values_list("chain_start", flat=True).first()
+    own_chain_starts = [day for day in (agreement.start_date, stored) if day]
+    last = (
+        SupportAgreement.objects.filter(cluster_id=agreement.cluster_id)
+        .exclude(pk=agreement.pk)
+        .exclude(chain_start__in=own_chain_starts)  # its own extensions, when it is edited
+        .order_by("-end_date")
+        .first()
+    )
+    if last:
+        raise ValidationError(
+            {
+                "predecessor": gettext(
+                    "%(cluster)s already has support agreements (the last, %(reference)s, ends on %(end)s): "
+                    "a new agreement extends the last one and counts towards the same 10-year cap."
+                )
+                % {"cluster": agreement.cluster, "reference": last.reference, "end": display_date(last.end_date)}
+            },
+            code="not_an_extension",
+        )
+
+
+def _check_extension(agreement: SupportAgreement, predecessor: SupportAgreement) -> None:
+    if predecessor.pk == agreement.pk:
+        raise ValidationError({"predecessor": gettext("An agreement cannot extend itself.")})
+    if predecessor.cluster_id != agreement.cluster_id:
+        raise ValidationError(
+            {"predecessor": gettext("An extension must belong to the same cluster as the agreement it extends.")}
+        )
+    expected_start = predecessor.end_date + ONE_DAY
+    if agreement.start_date != expected_start:
+        raise ValidationError(
+            {
+                "start_date": gettext("An extension starts the day after its predecessor ends: %(date)s.")
+                % {"date": display_date(expected_start)}
+            }
+        )
+    interim = (
+        Evaluation.objects.filter(cluster_id=agreement.cluster_id)
+        .interim()
+        .completed_between(predecessor.start_date, agreement.start_date)
+    )
+    if not interim.exists():
+        raise ValidationError(
+            {
+                "predecessor": gettext(
+                    "An extension needs an interim evaluation of %(cluster)s completed between "
+                    "%(start)s and %(until)s; none is recorded as completed."
+                )
+                % {
+                    "cluster": agreement.cluster,
+                    "start": display_date(predecessor.start_date + ONE_DAY),
+                    "until": display_date(agreement.start_date),
+                }
+            }
+        )
+
+
+def _check_limits(agreement: SupportAgreement) -> None:
+    chain_start = _chain_start(agreement)
+    latest = latest_end_for(agreement.start_date, chain_start)
+    if agreement.end_date <= latest:
+        return
+    if latest == cap_date_for(chain_start):
+        raise ValidationError(
+            {
+                "end_date": gettext(
+                    "This agreement would pass the 10-year cap of the chain that started on %(chain_start)s: "
+                    "the latest allowed end date is %(latest)s."
+                )
+                % {"chain_start": display_date(chain_start), "latest": display_date(latest)}
+            },
+            code="past_cap",
+        )
+    raise ValidationError(
+        {
+            "end_date": gettext(
+                "A support agreement runs for at most 3 years: the latest allowed end date is %(latest)s."
+            )
+            % {"latest": display_date(latest)}
+        },
+        code="term_too_long",
+    )
+
+
+def _check_overlap(agreement: SupportAgreement) -> None:
+    clash = (
+        SupportAgreement.objects.filter(
+            cluster_id=agreement.cluster_id, start_date__lte=agreement.end_date, end_date__gte=agreement.start_date
+        )
+        .exclude(pk=agreement.pk)
+        .first()
+    )
+    if clash:
+        raise ValidationError(
+            {
+                "start_date": gettext(
+                    "Agreements of one cluster may not overlap: %(other)s runs from %(start)s to %(end)s."
+                )
+                % {
+                    "other": clash.reference,
+                    "start": display_date(clash.start_date),
+                    "end": display_date(clash.end_date),
+                }
+            }
+        )
+
+
+def _check_successor(agreement: SupportAgreement) -> None:
+    if agreement.pk is None:
+        return
+    successor = SupportAgreement.objects.filter(predecessor_id=agreement.pk).first()
+    if successor and successor.start_date != agreement.end_date + ONE_DAY:
+        raise ValidationError(
+            {
+                "end_date": gettext(
+                    "%(successor)s extends this agreement from %(start)s, so this agreement must end on %(end)s."
+                )
+                % {
+                    "successor": successor.reference,
+                    "start": display_date(successor.start_date),
+                    "end": display_date(successor.start_date - ONE_DAY),
+                }
+            }
+        )
+    if successor and successor.chain_start != _chain_start(agreement):
+        raise ValidationError(
+            {"start_date": gettext("This agreement has an extension; its start date can no longer change.")}
+        )
 
 
 @transaction.atomic
@@ -155,90 +353,56 @@ class ScanResult:
 
 
 def _agreement_causes(as_of: date) -> list[Cause]:
-    renewal_window = settings.CLUSTERPACTS_RENEWAL_WINDOW_DAYS
-    cap_window = settings.CLUSTERPACTS_CAP_WINDOW_DAYS
-    agreements = (
-        SupportAgreement.objects.filter(cluster__active=True)
-        .select_related("cluster")
-        .annotate(has_successor=Exists(SupportAgreement.objects.filter(predecessor=OuterRef("pk"))))
-    )
-    interim_done: dict[int, list[date]] = defaultdict(list)
-    completed = Evaluation.objects.interim().completed().filter(completed_on__lte=as_of)
-    for cluster_id, completed_on in completed.values_list("cluster_id", "completed_on"):
-        interim_done[cluster_id].append(completed_on)
+    """The flags about active clusters' agreement chains: what their standing on `as_of` says, nothing else."""
+    standings = agreement_standings(clusters=Cluster.objects.filter(active=True), as_of=as_of)
+    return [cause for standing in standings.values() for cause in _standing_causes(standing)]
+
+
+def _standing_causes(standing: AgreementStanding) -> list[Cause]:
+    agreement, cap = standing.agreement, standing.cap_date
+    values = {
+        "cluster": agreement.cluster.name,
+        "reference": agreement.reference,
+        "end": agreement.end_date,
+        "cap": cap,
+    }
+
+    def cause(kind: str, due_on: date, template: str, subject: str = "", about: SupportAgreement = agreement) -> Cause:
+        return Cause(
+            kind=kind,
+            cluster_id=agreement.cluster_id,
+            agreement_id=about.pk,
+            subject=subject or f"agreement:{agreement.pk}",
+            due_on=due_on,
+            template=template,
+            values=values,
+        )
 
     causes: list[Cause] = []
-    for agreement in agreements:
-        cluster, cap = agreement.cluster, cap_date_for(agreement.chain_start)
-        values = {
-            "cluster": cluster.name,
-            "reference": agreement.reference,
-            "end": agreement.end_date,
-            "cap": cap,
-        }
-        about = {"cluster_id": cluster.pk, "agreement_id": agreement.pk, "subject": f"agreement:{agreement.pk}"}
-        renewal_due = (
-            not agreement.has_successor
-            and agreement.end_date != cap
-            and (agreement.end_date - as_of).days <= renewal_window
+    if standing.renewal_due:
+        template = gettext_noop(
+            "%(cluster)s: support agreement %(reference)s ends on %(end)s and no extension is registered."
         )
-        if renewal_due:
-            causes.append(
-                Cause(
-                    kind=Flag.Kind.RENEWAL_DUE,
-                    due_on=agreement.end_date,
-                    template=gettext_noop(
-                        "%(cluster)s: support agreement %(reference)s ends on %(end)s and no extension is registered."
-                    ),
-                    values=values,
-                    **about,
-                )
-            )
-            # The evaluation an extension needs: completed after this term started, by the day it would start.
-            window_end = min(as_of, agreement.end_date + ONE_DAY)
-            if not any(agreement.start_date < day <= window_end for day in interim_done[cluster.pk]):
-                causes.append(
-                    Cause(
-                        kind=Flag.Kind.EVALUATION_MISSING,
-                        due_on=agreement.end_date + ONE_DAY,
-                        template=gettext_noop(
-                            "%(cluster)s: an extension of %(reference)s needs an interim evaluation completed "
-                            "during its term; none is completed yet."
-                        ),
-                        values=values,
-                        **about,
-                    )
-                )
-        if not agreement.has_successor:
-            to_cap = (cap - as_of).days
-            # The cap approaches when it is near, or when the renewal now due is the last one possible.
-            if 0 <= to_cap <= cap_window or (renewal_due and (cap - agreement.end_date).days <= cap_window):
-                causes.append(
-                    Cause(
-                        kind=Flag.Kind.CAP_APPROACHING,
-                        cluster_id=cluster.pk,
-                        agreement_id=agreement.pk,
-                        subject=f"chain:{cluster.pk}:{agreement.chain_start.isoformat()}",
-                        due_on=cap,
-                        template=gettext_noop(
-                            "%(cluster)s reaches the 10-year cap on %(cap)s: no support agreement may run past it."
-                        ),
-                        values=values,
-                    )
-                )
-        if agreement.start_date <= as_of <= agreement.end_date and agreement.end_date == cap:
-            causes.append(
-                Cause(
-                    kind=Flag.Kind.FINAL_TERM,
-                    due_on=cap,
-                    template=gettext_noop(
-                        "%(cluster)s is in its final term: %(reference)s ends on the 10-year cap (%(cap)s) and "
-                        "cannot be extended."
-                    ),
-                    values=values,
-                    **about,
-                )
-            )
+        causes.append(cause(Flag.Kind.RENEWAL_DUE, agreement.end_date, template))
+    if standing.evaluation_missing:
+        template = gettext_noop(
+            "%(cluster)s: an extension of %(reference)s needs an interim evaluation completed "
+            "during its term; none is completed yet."
+        )
+        # Due on the day the extension would start.
+        causes.append(cause(Flag.Kind.EVALUATION_MISSING, agreement.end_date + ONE_DAY, template))
+    if standing.cap_approaching:
+        # About the chain, so it stays one flag as the chain grows; it follows the chain's last agreement.
+        template = gettext_noop(
+            "%(cluster)s reaches the 10-year cap on %(cap)s: no support agreement may run past it."
+        )
+        chain = f"chain:{agreement.cluster_id}:{standing.chain_start.isoformat()}"
+        causes.append(cause(Flag.Kind.CAP_APPROACHING, cap, template, subject=chain, about=standing.last_agreement))
+    if standing.final_term:
+        template = gettext_noop(
+            "%(cluster)s is in its final term: %(reference)s ends on the 10-year cap (%(cap)s) and cannot be extended."
+        )
+        causes.append(cause(Flag.Kind.FINAL_TERM, cap, template))
     return causes
 
 
@@ -299,23 +463,7 @@ def flags_scan(*, as_of: date) -> ScanResult:
         if key not in open_flags
     ]
     gone = [flag for key, flag in open_flags.items() if key not in causes]
-    # A flag that stays open follows its subject: the report once it is started, the chain's latest
-    # agreement once it is extended, and the wording that goes with them.
-    refreshed = []
-    for key, flag in open_flags.items():
-        cause = causes.get(key)
-        if cause and (flag.agreement_id, flag.report_id, (flag.message, flag.message_en), flag.due_on) != (
-            cause.agreement_id,
-            cause.report_id,
-            wording[key],
-            cause.due_on,
-        ):
-            flag.agreement_id, flag.report_id = cause.agreement_id, cause.report_id
-            (flag.message, flag.message_en), flag.due_on = wording[key], cause.due_on
-            refreshed.append(flag)
-    if refreshed:
-        Flag.objects.bulk_update(refreshed, ["agreement", "report", "message", "message_en", "due_on"])
-
+    _follow_subjects(open_flags, causes, wording)
     Flag.objects.bulk_create(new, ignore_conflicts=True)
     if gone:
         Flag.objects.filter(pk__in=[flag.pk for flag in gone]).update(
@@ -336,3 +484,26 @@ def flags_scan(*, as_of: date) -> ScanResult:
         ]
         transaction.on_commit(notifications.officers_digest_queue)
     return ScanResult(as_of=as_of, raised=raised, resolved=gone)
+
+
+def _follow_subjects(
+    open_flags: dict[tuple[str, str], Flag],
+    causes: dict[tuple[str, str], Cause],
+    wording: dict[tuple[str, str], tuple[str, str]],
+) -> None:
+    """A flag that stays open follows its subject: the report once it is started, the chain's latest
+    agreement once it is extended, and the wording that goes with them."""
+    refreshed = []
+    for key, flag in open_flags.items():
+        cause = causes.get(key)
+        if cause and (flag.agreement_id, flag.report_id, (flag.message, flag.message_en), flag.due_on) != (
+            cause.agreement_id,
+            cause.report_id,
+            wording[key],
+            cause.due_on,
+        ):
+            flag.agreement_id, flag.report_id = cause.agreement_id, cause.report_id
+            (flag.message, flag.message_en), flag.due_on = wording[key], cause.due_on
+            refreshed.append(flag)
+    if refreshed:
+        Flag.objects.bulk_update(refreshed, ["agreement", "report", "message", "message_en", "due_on"])

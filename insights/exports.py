@@ -24,6 +24,7 @@ from evaluations.api import EvaluationFilter, LessonFilter
 from evaluations.models import Evaluation, Lesson
 from funding.api import AgreementFilter, AllocationFilter
 from funding.models import Allocation, SupportAgreement
+from funding.selectors import agreement_term
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -88,6 +89,23 @@ _register(
         KpiValueFilter,
     )
 )
+
+
+def _agreement_row(agreement: SupportAgreement) -> list[Any]:
+    term = agreement_term(agreement)
+    return [
+        agreement.cluster.name,
+        agreement.reference,
+        agreement.start_date,
+        agreement.end_date,
+        term.cap_date,
+        agreement.amount,
+        agreement.signed_on,
+        agreement.predecessor.reference if agreement.predecessor else "",
+        term.final_term,
+    ]
+
+
 _register(
     Dataset(
         "agreements",
@@ -107,17 +125,7 @@ _register(
             .select_related("cluster", "predecessor")
             .order_by("cluster__name", "start_date")
         ),
-        lambda a: [
-            a.cluster.name,
-            a.reference,
-            a.start_date,
-            a.end_date,
-            a.cap_date,
-            a.amount,
-            a.signed_on,
-            a.predecessor.reference if a.predecessor_id else "",
-            a.is_final_term,
-        ],
+        _agreement_row,
         AgreementFilter,
     )
 )

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from clusterpacts.models import (
@@ -29,7 +28,8 @@ from clusterpacts.models import (
 from clusterpacts.selectors import ReportSlot, membership_figures_on, report_slots, report_status_on
 from core.roles import User, is_reader
 from evaluations.models import Evaluation, Lesson, Stage
-from funding.models import Allocation, BudgetYear, SupportAgreement, cap_date_for
+from funding.models import Allocation, BudgetYear
+from funding.selectors import agreement_standings
 
 
 def _cluster(cluster: Cluster) -> dict[str, Any]:
@@ -162,29 +162,25 @@ def _lessons(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[
 
 
 def _renewals(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
-    window = timedelta(days=settings.CLUSTERPACTS_RENEWAL_WINDOW_DAYS)
-    agreements: dict[int, list[SupportAgreement]] = defaultdict(list)
-    for agreement in SupportAgreement.objects.filter(cluster_id__in=ids, start_date__lte=as_of).order_by("start_date"):
-        agreements[agreement.cluster_id].append(agreement)
+    standings = agreement_standings(clusters=Cluster.objects.filter(pk__in=ids), as_of=as_of)
     rows = []
     for cluster in clusters:
-        chain = agreements[cluster.pk]
-        running = next((a for a in chain if a.start_date <= as_of <= a.end_date), chain[-1] if chain else None)
-        if running is None:
+        standing = standings.get(cluster.pk)
+        if standing is None:
             rows.append({**_cluster(cluster), "agreement": None})
             continue
-        cap = cap_date_for(running.chain_start)
-        extended = any(a.predecessor_id == running.pk for a in chain)
         rows.append(
             {
                 **_cluster(cluster),
-                "agreement": running.reference,
-                "start_date": running.start_date,
-                "end_date": running.end_date,
-                "cap_date": cap,
-                "final_term": running.end_date == cap,
-                "renewal_due": not extended and running.end_date != cap and running.end_date - as_of <= window,
-                "reaches_cap_within_a_year": (cap - as_of).days <= 365,
+                "agreement": standing.agreement.reference,
+                "start_date": standing.agreement.start_date,
+                "end_date": standing.agreement.end_date,
+                "cap_date": standing.cap_date,
+                "final_term": standing.final_term,
+                "renewal_due": standing.renewal_due,
+                # The scan's "cap approaching": the cap is within the cap window (a setting, a year by
+                # default), or the renewal now due is the last one possible.
+                "reaches_cap_within_a_year": standing.cap_approaching,
             }
         )
     return rows

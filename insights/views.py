@@ -23,6 +23,7 @@ from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by
 from clusterpacts.selectors import report_slots
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
+from funding.selectors import AgreementTerm, agreement_term
 from insights import charts
 from insights.selectors import BudgetYearFigures
 
@@ -96,23 +97,26 @@ def _criterion_order() -> Case:
 
 def _agreement_timeline(agreements: list[SupportAgreement], today: date) -> charts.Chart | None:
     """The chain of agreements from its start to the ten-year cap, one lane per agreement."""
-    cap = agreements[-1].cap_date if agreements else None
-    if cap is None:
+    if not agreements:
         return None
-    end = max([cap, *(a.end_date for a in agreements)])
-    last = agreements[-1]  # carries the cap date
+    terms = [agreement_term(agreement) for agreement in agreements]
+    last = terms[-1]  # carries the cap date
+    end = max([last.cap_date, *(a.end_date for a in agreements)])
     lanes = [
-        charts.Lane(a.reference, [_agreement_span(a, today)], [_cap_milestone(cap)] if a is last else [])
-        for a in agreements
+        charts.Lane(
+            t.agreement.reference, [_agreement_span(t, today)], [_cap_milestone(t.cap_date)] if t is last else []
+        )
+        for t in terms
     ]
     return charts.timeline(
         gettext("Support agreements up to the cap date"), lanes, start=agreements[0].chain_start, end=end, today=today
     )
 
 
-def _agreement_span(agreement: SupportAgreement, today: date) -> charts.Span:
+def _agreement_span(term: AgreementTerm, today: date) -> charts.Span:
     """An agreement's bar: running or past, a term still to come, or the final term (ending on the cap)."""
-    css = "agreement-final" if agreement.is_final_term else "agreement"
+    agreement = term.agreement
+    css = "agreement-final" if term.final_term else "agreement"
     if agreement.start_date > today:
         css = "agreement-future"
     period = f"{date_format(agreement.start_date, 'SHORT_DATE_FORMAT')} \u2013 "
@@ -344,29 +348,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ):
         latest[evaluation.cluster_id] = evaluation
     horizon = today + timedelta(days=730)
-    ending = list(
-        SupportAgreement.objects.for_user(request.user)
+    ending = [
+        agreement_term(agreement)
+        for agreement in SupportAgreement.objects.for_user(request.user)
         .filter(end_date__gte=today, end_date__lte=horizon)
         .select_related("cluster")
         .order_by("end_date")
-    )
+    ]
     # Each cluster with an agreement ending in the window gets a lane: its agreements in the window
     # (a successor already signed shows) and its cap date.
-    lanes_of = sorted({a.cluster for a in ending}, key=lambda c: c.name)
+    lanes_of = sorted({term.agreement.cluster for term in ending}, key=lambda c: c.name)
     in_window = (
         SupportAgreement.objects.for_user(request.user)
         .filter(cluster__in=lanes_of, end_date__gte=today - timedelta(days=365), start_date__lte=horizon)
         .order_by("start_date")
     )
-    by_cluster: dict[int, list[SupportAgreement]] = {}
+    by_cluster: dict[int, list[AgreementTerm]] = {}
     for agreement in in_window:
-        by_cluster.setdefault(agreement.cluster_id, []).append(agreement)
+        by_cluster.setdefault(agreement.cluster_id, []).append(agreement_term(agreement))
     lanes = []
     for cluster in lanes_of:
         chain = by_cluster.get(cluster.pk, [])
-        cap = chain[-1].cap_date if chain else None
-        spans = [_agreement_span(agreement, today) for agreement in chain]
-        lanes.append(charts.Lane(cluster.name, spans, [_cap_milestone(cap)] if cap else []))
+        spans = [_agreement_span(term, today) for term in chain]
+        lanes.append(charts.Lane(cluster.name, spans, [_cap_milestone(chain[-1].cap_date)] if chain else []))
     ending_chart = (
         charts.timeline(
             gettext("Agreements ending in the next 24 months"),

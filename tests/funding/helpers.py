@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import Model
+from django.db import IntegrityError, transaction
+from django.db.models import Model, UniqueConstraint
 from django.utils.formats import date_format
 
 from clusterpacts.models import Cluster
@@ -67,3 +68,36 @@ def make_chain(cluster: Cluster, terms: list[tuple[date, date]], prefix: str = "
             agreement_extend(predecessor=predecessor, reference=f"{prefix}-{number}", end_date=end, amount=YEARLY)
         )
     return agreements
+
+
+@contextmanager
+def refused_by_the_database(model: type[Model], constraint: str) -> Iterator[None]:
+    """The block, which bypasses the services, is refused by the database constraint named `constraint`."""
+    with pytest.raises(IntegrityError) as caught, transaction.atomic():
+        yield
+    assert violated_constraint(caught.value, model) == constraint
+
+
+def violated_constraint(error: IntegrityError, model: type[Model]) -> str:
+    """The name of the constraint an IntegrityError reports, on PostgreSQL and on SQLite alike.
+
+    PostgreSQL names it. SQLite names a CHECK constraint, but of a UNIQUE one only its columns: the name is
+    then that of the model's unique constraint on those columns, or, for a unique field, the name
+    PostgreSQL gives it (`<table>_<column>_key`).
+    """
+    diagnostics = getattr(error.__cause__, "diag", None)
+    if diagnostics is not None:
+        return diagnostics.constraint_name
+    text = str(error)
+    if text.startswith("CHECK constraint failed: "):
+        return text.removeprefix("CHECK constraint failed: ")
+    columns = {name.split(".")[-1] for name in text.removeprefix("UNIQUE constraint failed: ").split(", ")}
+    meta = model._meta
+    for constraint in meta.constraints:
+        if (
+            isinstance(constraint, UniqueConstraint)
+            and {meta.get_field(f).column for f in constraint.fields} == columns
+        ):
+            return constraint.name
+    [column] = columns
+    return f"{meta.db_table}_{column}_key"

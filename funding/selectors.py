@@ -1,0 +1,129 @@
+"""Reads of funding (STYLE.md rule 2): where a cluster's chain of support agreements stands on a day.
+
+The flag scan, the briefing, the dashboard, the cluster page, the API, the admin and the agreements
+export read these; none of them works out a cap date, a final term or a renewal window for itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from clusterpacts.models import Cluster
+from evaluations.models import Evaluation
+from funding.models import ONE_DAY, SupportAgreement, cap_date_for, latest_end_for
+
+DAYS_PER_YEAR = Decimal("365.25")
+
+
+@dataclass(frozen=True)
+class AgreementTerm:
+    """One agreement under its chain's cap: what follows from its own dates and its chain's start."""
+
+    agreement: SupportAgreement
+    cap_date: date  # first start of the chain + 10 years - 1 day
+    final_term: bool  # it ends on the cap date, so nothing can extend it
+    latest_extension_end: date | None  # the latest end an extension of it may have; None for the final term
+
+    def days_to_cap(self, as_of: date) -> int:
+        return (self.cap_date - as_of).days
+
+    def years_left_under_cap(self, as_of: date) -> Decimal:
+        """Years from `as_of` up to and including the cap date, to one decimal; 0 once the cap has passed."""
+        days = max(0, self.days_to_cap(as_of) + 1)
+        return (Decimal(days) / DAYS_PER_YEAR).quantize(Decimal("0.1"))
+
+
+def agreement_term(agreement: SupportAgreement) -> AgreementTerm:
+    """The term of a saved agreement (its chain start is set); no query."""
+    cap = cap_date_for(agreement.chain_start)
+    final = agreement.end_date >= cap
+    return AgreementTerm(
+        agreement=agreement,
+        cap_date=cap,
+        final_term=final,
+        latest_extension_end=None if final else latest_end_for(agreement.end_date + ONE_DAY, agreement.chain_start),
+    )
+
+
+@dataclass(frozen=True)
+class AgreementStanding:
+    """Where a cluster's chain of support agreements stands at the end of `as_of`.
+
+    Only what had happened by then counts: an agreement signed later is not there yet (one with no
+    signing day always is), nor an interim evaluation completed later.
+    """
+
+    as_of: date
+    agreement: SupportAgreement  # running on the day, or else the latest started by then
+    running: bool  # `agreement` runs on the day (it has not ended)
+    chain_start: date
+    cap_date: date
+    latest_extension_end: date | None  # of an extension of `agreement`; None when it is the final term
+    final_term: bool  # the agreement running on the day ends on the cap date
+    has_successor: bool  # an extension of `agreement` is there
+    last_agreement: SupportAgreement  # the chain's last agreement there is: `agreement` or its extension
+    renewal_due: bool  # `agreement` ends within the renewal window (or has ended) and nothing extends it
+    evaluation_missing: bool  # renewal due, and no interim evaluation completed in the term for the extension
+    cap_approaching: bool  # the cap is within the cap window, or the renewal now due is the last one possible
+    days_left_in_term: int  # to the end of `agreement`; negative once it has ended
+    days_to_cap: int  # negative once the cap has passed
+
+
+def agreement_standings(*, clusters: QuerySet[Cluster], as_of: date) -> dict[int, AgreementStanding]:
+    """The standing of each cluster's chain on `as_of`, by cluster id. A cluster none of whose agreements
+    had started by then has none. Two queries, however many clusters."""
+    chains: dict[int, list[SupportAgreement]] = defaultdict(list)
+    agreements = SupportAgreement.objects.filter(cluster__in=clusters).known_on(as_of).select_related("cluster")
+    for agreement in agreements.order_by("start_date"):
+        chains[agreement.cluster_id].append(agreement)
+    interim_done: dict[int, list[date]] = defaultdict(list)
+    completed = Evaluation.objects.filter(cluster__in=clusters, completed_on__lte=as_of).interim().completed()
+    for cluster_id, completed_on in completed.values_list("cluster_id", "completed_on"):
+        interim_done[cluster_id].append(completed_on)
+    standings = {pk: _standing(chain, interim_done[pk], as_of) for pk, chain in chains.items()}
+    return {pk: standing for pk, standing in standings.items() if standing is not None}
+
+
+def agreement_standing(*, cluster: Cluster, as_of: date) -> AgreementStanding | None:
+    """The standing of one cluster's chain on `as_of`; None when none of its agreements had started."""
+    return agreement_standings(clusters=Cluster.objects.filter(pk=cluster.pk), as_of=as_of).get(cluster.pk)
+
+
+def _standing(chain: list[SupportAgreement], interim_done: list[date], as_of: date) -> AgreementStanding | None:
+    """`chain`: one cluster's agreements there were on `as_of`, by start date (one chain, without gaps)."""
+    started = [agreement for agreement in chain if agreement.start_date <= as_of]
+    if not started:
+        return None
+    agreement, term = started[-1], agreement_term(started[-1])
+    running = as_of <= agreement.end_date
+    has_successor = any(other.predecessor_id == agreement.pk for other in chain)
+    days_left = (agreement.end_date - as_of).days
+    renewal_due = not has_successor and not term.final_term and days_left <= settings.CLUSTERPACTS_RENEWAL_WINDOW_DAYS
+    # The evaluation an extension needs: completed after this term started, by the day the extension would start.
+    until = min(as_of, agreement.end_date + ONE_DAY)
+    evaluated = any(agreement.start_date < day <= until for day in interim_done)
+    cap_window = settings.CLUSTERPACTS_CAP_WINDOW_DAYS
+    days_to_cap = term.days_to_cap(as_of)
+    return AgreementStanding(
+        as_of=as_of,
+        agreement=agreement,
+        running=running,
+        chain_start=agreement.chain_start,
+        cap_date=term.cap_date,
+        latest_extension_end=term.latest_extension_end,
+        final_term=running and term.final_term,
+        has_successor=has_successor,
+        last_agreement=chain[-1],
+        renewal_due=renewal_due,
+        evaluation_missing=renewal_due and not evaluated,
+        cap_approaching=0 <= days_to_cap <= cap_window
+        or (renewal_due and (term.cap_date - agreement.end_date).days <= cap_window),
+        days_left_in_term=days_left,
+        days_to_cap=days_to_cap,
+    )
