@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from clusterpacts.models import Cluster
+from core.roles import User, is_reader
 from evaluations.models import Evaluation
-from funding.models import ONE_DAY, SupportAgreement, cap_date_for, latest_end_for
+from funding.models import ONE_DAY, Allocation, BudgetYear, SupportAgreement, cap_date_for, latest_end_for
 
 DAYS_PER_YEAR = Decimal("365.25")
 
@@ -126,4 +127,65 @@ def _standing(chain: list[SupportAgreement], interim_done: list[date], as_of: da
         or (renewal_due and (term.cap_date - agreement.end_date).days <= cap_window),
         days_left_in_term=days_left,
         days_to_cap=days_to_cap,
+    )
+
+
+# --- budget: what a user may see of each year ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reservation:
+    cluster: int
+    cluster_name: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class BudgetYearFigures:
+    """One budget year as `user` may see it. `other` and `remaining` need every allocation of the year,
+    so they are None for a reader who may not see them all (a cluster manager)."""
+
+    year: int
+    envelope: Decimal
+    reservations: list[Reservation]
+    reserved: Decimal
+    inter_cluster: Decimal
+    other: Decimal | None
+    remaining: Decimal | None
+
+
+def budget_years(*, user: User, from_year: int | None = None) -> list[BudgetYearFigures]:
+    """Every budget year (from `from_year` on): envelope, the reservations and allocations `user` may see."""
+    years = BudgetYear.objects.for_user(user).order_by("year")
+    if from_year is not None:
+        years = years.filter(year__gte=from_year)
+    visible = Allocation.objects.for_user(user).filter(budget_year__in=years).select_related("cluster")
+    allocations: dict[int, list[Allocation]] = defaultdict(list)
+    for allocation in visible:
+        allocations[allocation.budget_year_id].append(allocation)
+    sees_all = is_reader(user)
+    return [_budget_year(year, allocations[year.pk], sees_all=sees_all) for year in years]
+
+
+def _budget_year(year: BudgetYear, items: list[Allocation], *, sees_all: bool) -> BudgetYearFigures:
+    def total(purpose: str) -> Decimal:
+        return sum((a.amount for a in items if a.purpose == purpose), Decimal(0))
+
+    reservations = sorted(
+        (
+            Reservation(a.cluster.pk, a.cluster.name, a.amount)
+            for a in items
+            if a.purpose == Allocation.Purpose.COMPETITIVENESS and a.cluster is not None
+        ),
+        key=lambda r: r.cluster_name,
+    )
+    allocated = sum((a.amount for a in items), Decimal(0))
+    return BudgetYearFigures(
+        year=year.year,
+        envelope=year.envelope,
+        reservations=reservations,
+        reserved=sum((r.amount for r in reservations), Decimal(0)),
+        inter_cluster=total(Allocation.Purpose.INTER_CLUSTER),
+        other=total(Allocation.Purpose.OTHER) if sees_all else None,
+        remaining=year.envelope - allocated if sees_all else None,
     )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from docx import Document
 from docx.document import Document as DocxDocument
 
-from insights.selectors import BudgetYearFigures
+from funding.selectors import BudgetYearFigures
 
 STAGES = {"planned": "planned", "in_progress": "in progress", "reporting": "reporting", "completed": "completed"}
 

@@ -9,9 +9,7 @@ number of queries does not depend on the number of clusters.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -26,10 +24,9 @@ from clusterpacts.models import (
     Workflow,
 )
 from clusterpacts.selectors import ReportSlot, membership_figures_on, report_slots, report_status_on
-from core.roles import User, is_reader
+from core.roles import User
 from evaluations.models import Evaluation, Lesson, Stage
-from funding.models import Allocation, BudgetYear
-from funding.selectors import agreement_standings
+from funding.selectors import agreement_standings, budget_years
 
 
 def _cluster(cluster: Cluster) -> dict[str, Any]:
@@ -184,64 +181,6 @@ def _renewals(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict
             }
         )
     return rows
-
-
-@dataclass(frozen=True)
-class Reservation:
-    cluster: int
-    cluster_name: str
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class BudgetYearFigures:
-    """One budget year as `user` may see it. `other` and `remaining` need every allocation of the year,
-    so they are None for a reader who may not see them all (a cluster manager)."""
-
-    year: int
-    envelope: Decimal
-    reservations: list[Reservation]
-    reserved: Decimal
-    inter_cluster: Decimal
-    other: Decimal | None
-    remaining: Decimal | None
-
-
-def budget_years(*, user: User, from_year: int | None = None) -> list[BudgetYearFigures]:
-    """Every budget year (from `from_year` on): envelope, the reservations and allocations `user` may see."""
-    years = BudgetYear.objects.for_user(user).order_by("year")
-    if from_year is not None:
-        years = years.filter(year__gte=from_year)
-    visible = Allocation.objects.for_user(user).filter(budget_year__in=years).select_related("cluster")
-    allocations: dict[int, list[Allocation]] = defaultdict(list)
-    for allocation in visible:
-        allocations[allocation.budget_year_id].append(allocation)
-    sees_all = is_reader(user)
-    return [_budget_year(year, allocations[year.pk], sees_all=sees_all) for year in years]
-
-
-def _budget_year(year: BudgetYear, items: list[Allocation], *, sees_all: bool) -> BudgetYearFigures:
-    def total(purpose: str) -> Decimal:
-        return sum((a.amount for a in items if a.purpose == purpose), Decimal(0))
-
-    reservations = sorted(
-        (
-            Reservation(a.cluster.pk, a.cluster.name, a.amount)
-            for a in items
-            if a.purpose == Allocation.Purpose.COMPETITIVENESS and a.cluster is not None
-        ),
-        key=lambda r: r.cluster_name,
-    )
-    allocated = sum((a.amount for a in items), Decimal(0))
-    return BudgetYearFigures(
-        year=year.year,
-        envelope=year.envelope,
-        reservations=reservations,
-        reserved=sum((r.amount for r in reservations), Decimal(0)),
-        inter_cluster=total(Allocation.Purpose.INTER_CLUSTER),
-        other=total(Allocation.Purpose.OTHER) if sees_all else None,
-        remaining=year.envelope - allocated if sees_all else None,
-    )
 
 
 # --- one cluster over the years (the cluster page) -------------------------------------------------

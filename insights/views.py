@@ -23,9 +23,8 @@ from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by
 from clusterpacts.selectors import report_slots
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
-from funding.selectors import AgreementTerm, agreement_term
+from funding.selectors import AgreementTerm, BudgetYearFigures, agreement_term
 from insights import charts
-from insights.selectors import BudgetYearFigures
 
 
 @require_safe
@@ -263,7 +262,7 @@ def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponseBase:
 @login_required
 def funding_overview(request: HttpRequest) -> HttpResponse:
     """Every budget year, past and planned: envelope, reservations per cluster, other allocations, remaining."""
-    from insights.selectors import budget_years
+    from funding.selectors import budget_years
 
     clusters = list(Cluster.objects.for_user(request.user).order_by("name"))
     years = budget_years(user=request.user)
@@ -330,7 +329,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     from core.roles import is_reader
     from evaluations.models import Evaluation
     from funding.models import BudgetYear, Flag
-    from insights.selectors import budget_years
+    from funding.selectors import budget_years
 
     if not is_reader(request.user):
         from django.core.exceptions import PermissionDenied

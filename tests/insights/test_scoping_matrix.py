@@ -25,9 +25,9 @@ from openpyxl import load_workbook
 
 from clusterpacts.models import Cluster
 from funding.models import Allocation
+from funding.selectors import budget_years
 from funding.services import allocation_save
 from insights.exports import DATASETS
-from insights.selectors import budget_years
 from tests.conftest import reload_migrated_data
 from tests.pages import has_word
 
