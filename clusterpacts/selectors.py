@@ -33,7 +33,7 @@ from clusterpacts.models import (
 
 
 _Document = TypeVar("_Document", AnnualPlan, AnnualReport)
-_ClusterRow = tuple[int, str, str]  # id, name, slug
+_ClusterRow = tuple[int, str, str, bool]  # id, name, slug, active
 
 
 def end_of_day(day: date) -> datetime:
@@ -95,7 +95,7 @@ def _replayed(
 ) -> Iterator[tuple[_ClusterRow, int, _Document | None, str]]:
     """Each cluster's years (`span` of its start day, narrowed to `years`) with the document of the year
     and its status at the end of `as_of`, in three queries however many clusters."""
-    rows = clusters.order_by("name", "pk").values_list("pk", "name", "slug", "started_on")
+    rows = clusters.order_by("name", "pk").values_list("pk", "name", "slug", "active", "started_on")
     documents = model.objects.filter(cluster__in=clusters.values("pk"), year__lte=as_of.year + 1)
     if years is not None:
         documents = documents.filter(year__in=list(years))
@@ -105,13 +105,13 @@ def _replayed(
     steps = ReportEvent.objects.filter(**{f"{subject}__in": documents}, at__lte=end_of_day(as_of))
     for event in steps.only(f"{subject}_id", "to_status", "at").order_by("at", "id"):
         events[getattr(event, f"{subject}_id")].append(event)
-    for cluster_id, name, slug, started_on in rows:
+    for cluster_id, name, slug, active, started_on in rows:
         for year in span(started_on) if started_on else ():
             if years is not None and year not in years:
                 continue
             document = by_slot.get((cluster_id, year))
             status = report_status_on(events[document.pk], as_of) if document else MISSING
-            yield (cluster_id, name, slug), year, document, status
+            yield (cluster_id, name, slug, active), year, document, status
 
 
 def report_slots(
@@ -120,7 +120,8 @@ def report_slots(
     """Every working year of `clusters` from the cluster's start up to the last one begun by `as_of`
     (the running year included: its report may be written, and is due the next year), or only those
     of `years`; ordered by cluster name and year. A working year is a calendar year; a cluster owes
-    nothing before the day it started, or at all without a start day. Three queries.
+    nothing before the day it started, or at all without a start day. An inactive cluster is not
+    chased: none of its slots is overdue. Three queries.
 
     The flag scan, the briefing, the dashboard, the review queue and the cluster page read these;
     none of them decides again what is due or late.
@@ -130,7 +131,7 @@ def report_slots(
         return range(started_on.year, as_of.year + 1) if started_on <= as_of else range(0)
 
     slots = []
-    for (cluster_id, name, slug), year, report, status in _replayed(
+    for (cluster_id, name, slug, active), year, report, status in _replayed(
         AnnualReport, clusters=clusters, as_of=as_of, span=begun, years=years
     ):
         due_on = report.due_on if report else default_report_due_on(year)
@@ -143,15 +144,14 @@ def report_slots(
                 report=report,
                 status=status,
                 due_on=due_on,
-                overdue=report_overdue(status, due_on=due_on, as_of=as_of),
+                overdue=active and report_overdue(status, due_on=due_on, as_of=as_of),
             )
         )
     return slots
 
 
 def overdue_reports(*, clusters: QuerySet[Cluster], as_of: date) -> list[ReportSlot]:
-    """The overdue slots of the active clusters among `clusters`: what the flag scan raises flags for
-    and the review queue lists (an inactive cluster is not chased)."""
+    """The overdue slots among `clusters`: what the flag scan raises flags for and the review queue lists."""
     return [slot for slot in report_slots(clusters=clusters.filter(active=True), as_of=as_of) if slot.overdue]
 
 
@@ -166,7 +166,7 @@ def plan_slots(*, clusters: QuerySet[Cluster], as_of: date, years: Collection[in
 
     return [
         PlanSlot(cluster_id=cluster_id, cluster_name=name, cluster_slug=slug, year=year, plan=plan, status=status)
-        for (cluster_id, name, slug), year, plan, status in _replayed(
+        for (cluster_id, name, slug, _active), year, plan, status in _replayed(
             AnnualPlan, clusters=clusters, as_of=as_of, span=planned, years=years
         )
     ]

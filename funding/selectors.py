@@ -105,7 +105,11 @@ def _standing(chain: list[SupportAgreement], interim_done: list[date], as_of: da
     running = as_of <= agreement.end_date
     has_successor = any(other.predecessor_id == agreement.pk for other in chain)
     days_left = (agreement.end_date - as_of).days
-    renewal_due = not has_successor and not term.final_term and days_left <= settings.CLUSTERPACTS_RENEWAL_WINDOW_DAYS
+    # An inactive cluster is not chased: nothing is due for it (the scan raises no flag about it either).
+    chased = agreement.cluster.active
+    renewal_due = (
+        chased and not has_successor and not term.final_term and days_left <= settings.CLUSTERPACTS_RENEWAL_WINDOW_DAYS
+    )
     # The evaluation an extension needs: completed after this term started, by the day the extension would start.
     until = min(as_of, agreement.end_date + ONE_DAY)
     evaluated = any(agreement.start_date < day <= until for day in interim_done)
@@ -123,8 +127,10 @@ def _standing(chain: list[SupportAgreement], interim_done: list[date], as_of: da
         last_agreement=chain[-1],
         renewal_due=renewal_due,
         evaluation_missing=renewal_due and not evaluated,
-        cap_approaching=0 <= days_to_cap <= cap_window
-        or (renewal_due and (term.cap_date - agreement.end_date).days <= cap_window),
+        cap_approaching=chased
+        and (
+            0 <= days_to_cap <= cap_window or (renewal_due and (term.cap_date - agreement.end_date).days <= cap_window)
+        ),
         days_left_in_term=days_left,
         days_to_cap=days_to_cap,
     )

@@ -124,3 +124,30 @@ def test_the_cluster_page_offers_the_missing_years_and_marks_the_overdue_ones(cl
     assert response.context["overdue_years"] == [2024, 2025]
     assert reverse("clusterpacts:report", args=[cluster.slug, 2024]) in response.text
     assert response.text.count('<span class="bad">') == 1  # the 2025 draft in the table of reports
+
+
+def test_an_inactive_cluster_is_chased_neither_by_the_scan_nor_in_the_briefing(client, officer, young):
+    """An inactive cluster's never-started report, and its agreement ending unextended, are due for no one:
+    the briefing calls nothing overdue or due, as the scan raises no flag (they agreed on active clusters only)."""
+    from funding.services import agreement_create
+
+    agreement_create(
+        cluster=young, reference="SO-FLUX-1", start_date=date(2025, 1, 1), end_date=date(2026, 6, 30), amount=1
+    )
+    young.active = False
+    young.save()
+    client.force_login(officer)
+    body = client.get("/api/v1/briefing/", {"as_of": DAY_AFTER.isoformat()}).json()
+    reports = next(row for row in body["reports"] if row["cluster"] == young.pk)["reports"]
+    renewal = next(row for row in body["renewals"] if row["cluster"] == young.pk)
+    assert [report["overdue"] for report in reports] == [False]
+    assert (renewal["renewal_due"], renewal["reaches_cap_within_a_year"]) == (False, False)
+    assert flagged_overdue(DAY_AFTER) == set()
+    assert not Flag.objects.open().filter(cluster=young).exists()
+
+    young.active = True
+    young.save()
+    body = client.get("/api/v1/briefing/", {"as_of": DAY_AFTER.isoformat()}).json()
+    renewal = next(row for row in body["renewals"] if row["cluster"] == young.pk)
+    assert renewal["renewal_due"] is True, "active again, it is chased as before"
+    assert flagged_overdue(DAY_AFTER) == {(young.pk, 2025)}
