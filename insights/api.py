@@ -89,6 +89,7 @@ class BriefingRenewal(ClusterRef):
     final_term = serializers.BooleanField(required=False)
     renewal_due = serializers.BooleanField(required=False)
     reaches_cap_within_a_year = serializers.BooleanField(required=False)
+    state = serializers.ChoiceField(choices=["final_term", "renewal_due", "running", "ended"], required=False)
 
 
 class BriefingReservation(ClusterRef):

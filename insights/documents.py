@@ -102,11 +102,12 @@ def _renewals(document: DocxDocument, clusters: list[dict[str, Any]]) -> None:
     for row in clusters:
         if not row.get("agreement"):
             continue
-        state = (
-            _("final term: ends on the cap")
-            if row["final_term"]
-            else (_("renewal due") if row["renewal_due"] else _("running"))
-        )
+        state = {
+            "final_term": _("final term: ends on the cap"),
+            "renewal_due": _("renewal due"),
+            "running": _("running"),
+            "ended": _("ended"),
+        }[row["state"]]
         document.add_paragraph(
             f"{row['cluster_name']} — {row['agreement']}: "
             f"{date_format(row['end_date'], 'SHORT_DATE_FORMAT')}; {_('Cap date')}: "

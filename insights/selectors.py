@@ -26,7 +26,7 @@ from clusterpacts.models import (
 from clusterpacts.selectors import ReportSlot, membership_figures_on, report_slots, report_status_on
 from core.roles import User
 from evaluations.models import Evaluation, Lesson, Stage
-from funding.selectors import agreement_standings, budget_years
+from funding.selectors import AgreementStanding, agreement_standings, budget_years
 
 
 def _cluster(cluster: Cluster) -> dict[str, Any]:
@@ -178,9 +178,20 @@ def _renewals(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict
                 # The scan's "cap approaching": the cap is within the cap window (a setting, a year by
                 # default), or the renewal now due is the last one possible.
                 "reaches_cap_within_a_year": standing.cap_approaching,
+                "state": renewal_state(standing),
             }
         )
     return rows
+
+
+def renewal_state(standing: AgreementStanding) -> str:
+    """What the briefing says of a chain on its day: in its final term, renewal due, running, or ended
+    (on the cap, or for an inactive cluster that is no longer chased)."""
+    if standing.final_term:
+        return "final_term"
+    if standing.renewal_due:
+        return "renewal_due"
+    return "running" if standing.running else "ended"
 
 
 # --- one cluster over the years (the cluster page) -------------------------------------------------

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
@@ -21,9 +22,17 @@ from django.views.decorators.http import require_safe
 from clusterpacts.models import MISSING, AnnualReport, Cluster, ClusterPact, Commitment, KpiDefinition, Workflow
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user
 from clusterpacts.selectors import report_slots
+from core.roles import User, is_reader
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
-from funding.selectors import AgreementTerm, BudgetYearFigures, agreement_term
+from funding.selectors import (
+    AgreementStanding,
+    AgreementTerm,
+    BudgetYearFigures,
+    agreement_standing,
+    agreement_standings,
+    agreement_term,
+)
 from insights import charts
 
 
@@ -67,7 +76,7 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
         "pact": pact,
         "pacts": pacts,
         "agreements": agreements,
-        "running": next((a for a in agreements if a.start_date <= today <= a.end_date), None),
+        "running": _running(agreement_standing(cluster=cluster, as_of=today)),
         "agreement_chart": _agreement_timeline(agreements, today),
         "reports": reports,
         "missing_years": missing_years,
@@ -86,6 +95,11 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
         "cluster_query": urlencode({"cluster": cluster.pk}),
     }
     return render(request, "insights/cluster_home.html", context)
+
+
+def _running(standing: AgreementStanding | None) -> SupportAgreement | None:
+    """The agreement running on the standing's day, if one is."""
+    return standing.agreement if standing and standing.running else None
 
 
 def _criterion_order() -> Case:
@@ -172,7 +186,8 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
     """The clusters the user may see, with their running agreement and open flags."""
     today = timezone.localdate()
     clusters = list(Cluster.objects.for_user(request.user).order_by("name"))
-    running = {a.cluster_id: a for a in SupportAgreement.objects.running_on(today).filter(cluster__in=clusters)}
+    standings = agreement_standings(clusters=Cluster.objects.for_user(request.user), as_of=today)
+    running = {pk: _running(standing) for pk, standing in standings.items()}
     open_flags = dict(
         Flag.objects.open()
         .filter(cluster__in=clusters)
@@ -324,41 +339,68 @@ def budget_chart(rows: list[BudgetYearFigures]) -> charts.Chart | None:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The officer's overview: open flags, latest evaluations, agreements ending soon, reports, budget."""
-    from datetime import timedelta
-
-    from core.roles import is_reader
-    from evaluations.models import Evaluation
-    from funding.models import BudgetYear, Flag
+    from funding.models import BudgetYear
     from funding.selectors import budget_years
 
     if not is_reader(request.user):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
     today = timezone.localdate()
-    clusters = Cluster.objects.for_user(request.user)
-    flags = list(Flag.objects.for_user(request.user).open().select_related("cluster").order_by("kind", "due_on"))
+    horizon = today + timedelta(days=730)
+    ending = _ending_terms(request.user, today, horizon)
+    # The report on last year of each cluster: the same slots the flag scan and the briefing read.
+    last_reports = report_slots(clusters=Cluster.objects.for_user(request.user), as_of=today, years=[today.year - 1])
+    report_counts = Counter("overdue" if slot.overdue else slot.status for slot in last_reports)
+    budget = BudgetYear.objects.filter(year=today.year).first()
+    return render(
+        request,
+        "insights/dashboard.html",
+        {
+            "today": today,
+            "flags_by_kind": _open_flags_by_kind(request.user),
+            "latest": _latest_evaluations(request.user),
+            "ending": ending,
+            "ending_chart": _ending_chart(request.user, ending, today, horizon),
+            "ending_query": urlencode({"end_date__gte": today.isoformat(), "end_date__lte": horizon.isoformat()}),
+            "to_review": AnnualReport.objects.for_user(request.user).filter(status=Workflow.SUBMITTED).count(),
+            "report_counts": sorted(report_counts.items()),
+            "last_reports": last_reports,
+            "budget_year": budget,
+            "budget": next(iter(budget_years(user=request.user, from_year=today.year)), None) if budget else None,
+        },
+    )
+
+
+def _open_flags_by_kind(user: User) -> list[tuple[str, list[Flag]]]:
     by_kind: dict[str, list[Flag]] = {}
-    for flag in flags:
+    for flag in Flag.objects.for_user(user).open().select_related("cluster").order_by("kind", "due_on"):
         by_kind.setdefault(flag.get_kind_display(), []).append(flag)
+    return sorted(by_kind.items())
+
+
+def _latest_evaluations(user: User) -> list[Evaluation]:
+    """Each cluster's evaluation with the latest period."""
     latest: dict[int, Evaluation] = {}
     for evaluation in (
-        Evaluation.objects.for_user(request.user).select_related("cluster").order_by("period_end", "period_start")
+        Evaluation.objects.for_user(user).select_related("cluster").order_by("period_end", "period_start")
     ):
         latest[evaluation.cluster_id] = evaluation
-    horizon = today + timedelta(days=730)
-    ending = [
-        agreement_term(agreement)
-        for agreement in SupportAgreement.objects.for_user(request.user)
-        .filter(end_date__gte=today, end_date__lte=horizon)
-        .select_related("cluster")
-        .order_by("end_date")
-    ]
-    # Each cluster with an agreement ending in the window gets a lane: its agreements in the window
-    # (a successor already signed shows) and its cap date.
+    return sorted(latest.values(), key=lambda e: e.cluster.name)
+
+
+def _ending_terms(user: User, today: date, horizon: date) -> list[AgreementTerm]:
+    """The agreements that end between today and `horizon`, soonest first."""
+    ending = SupportAgreement.objects.for_user(user).filter(end_date__gte=today, end_date__lte=horizon)
+    return [agreement_term(agreement) for agreement in ending.select_related("cluster").order_by("end_date")]
+
+
+def _ending_chart(user: User, ending: list[AgreementTerm], today: date, horizon: date) -> charts.Chart | None:
+    """A lane for each cluster with an agreement ending in the window: its agreements in the window (a
+    successor already signed shows) and its cap date."""
     lanes_of = sorted({term.agreement.cluster for term in ending}, key=lambda c: c.name)
+    if not lanes_of:
+        return None
     in_window = (
-        SupportAgreement.objects.for_user(request.user)
+        SupportAgreement.objects.for_user(user)
         .filter(cluster__in=lanes_of, end_date__gte=today - timedelta(days=365), start_date__lte=horizon)
         .order_by("start_date")
     )
@@ -370,38 +412,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         chain = by_cluster.get(cluster.pk, [])
         spans = [_agreement_span(term, today) for term in chain]
         lanes.append(charts.Lane(cluster.name, spans, [_cap_milestone(chain[-1].cap_date)] if chain else []))
-    ending_chart = (
-        charts.timeline(
-            gettext("Agreements ending in the next 24 months"),
-            lanes,
-            start=date(today.year, 1, 1),
-            end=date(horizon.year, 12, 31),
-            today=today,
-        )
-        if lanes
-        else None
-    )
-    # The report on last year of each cluster: the same slots the flag scan and the briefing read.
-    last_reports = report_slots(clusters=clusters, as_of=today, years=[today.year - 1])
-    report_counts = Counter("overdue" if slot.overdue else slot.status for slot in last_reports)
-    budget = BudgetYear.objects.filter(year=today.year).first()
-    return render(
-        request,
-        "insights/dashboard.html",
-        {
-            "today": today,
-            "flags_by_kind": sorted(by_kind.items()),
-            "latest": sorted(latest.values(), key=lambda e: e.cluster.name),
-            "ending": ending,
-            "ending_chart": ending_chart,
-            "ending_query": urlencode({"end_date__gte": today.isoformat(), "end_date__lte": horizon.isoformat()}),
-            "to_review": AnnualReport.objects.for_user(request.user).filter(status=Workflow.SUBMITTED).count(),
-            "report_counts": sorted(report_counts.items()),
-            "last_reports": last_reports,
-            "budget_year": budget,
-            "budget": next(iter(budget_years(user=request.user, from_year=today.year)), None) if budget else None,
-        },
-    )
+    title = gettext("Agreements ending in the next 24 months")
+    return charts.timeline(title, lanes, start=date(today.year, 1, 1), end=date(horizon.year, 12, 31), today=today)
 
 
 @require_safe

@@ -142,6 +142,9 @@ def test_an_inactive_cluster_is_chased_neither_by_the_scan_nor_in_the_briefing(c
     renewal = next(row for row in body["renewals"] if row["cluster"] == young.pk)
     assert [report["overdue"] for report in reports] == [False]
     assert (renewal["renewal_due"], renewal["reaches_cap_within_a_year"]) == (False, False)
+    assert renewal["state"] == "running"
+    after_its_end = client.get("/api/v1/briefing/", {"as_of": "2026-07-01"}).json()
+    assert next(row for row in after_its_end["renewals"] if row["cluster"] == young.pk)["state"] == "ended"
     assert flagged_overdue(DAY_AFTER) == set()
     assert not Flag.objects.open().filter(cluster=young).exists()
 
@@ -150,4 +153,5 @@ def test_an_inactive_cluster_is_chased_neither_by_the_scan_nor_in_the_briefing(c
     body = client.get("/api/v1/briefing/", {"as_of": DAY_AFTER.isoformat()}).json()
     renewal = next(row for row in body["renewals"] if row["cluster"] == young.pk)
     assert renewal["renewal_due"] is True, "active again, it is chased as before"
+    assert renewal["state"] == "renewal_due"
     assert flagged_overdue(DAY_AFTER) == {(young.pk, 2025)}
