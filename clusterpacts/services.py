@@ -44,25 +44,18 @@ from clusterpacts.models import (
     display_date,
 )
 from core.roles import User
-from core.services import deletes, entity_delete, entity_save
+from core.services import deletes, entity_delete, entity_save, lock_row
 
 __all__ = ["entity_delete", "entity_save"]
 
 Document = TypeVar("Document", AnnualPlan, AnnualReport)
 
 
-def _lock_cluster(cluster_id: int | None) -> None:
-    # Rules across the rows of one cluster (no overlap, one signed pact) are checked under a lock
-    # on the cluster row, so two concurrent writes cannot both pass the check.
-    if cluster_id:
-        list(Cluster.objects.select_for_update().filter(pk=cluster_id).values_list("pk"))
-
-
 @transaction.atomic
 def membership_save(*, membership: Membership, **changes: Any) -> Membership:
     for name, value in changes.items():
         setattr(membership, name, value)
-    _lock_cluster(membership.cluster_id)
+    lock_row(Cluster, membership.cluster_id)
     return entity_save(instance=membership)
 
 
@@ -83,7 +76,7 @@ def cluster_manager_add(*, user: Any, cluster: Cluster) -> ClusterManager:
 @transaction.atomic
 def pact_create(*, cluster: Cluster, programme_summary: str = "", notes: str = "") -> ClusterPact:
     """A new draft version: one more than the cluster's highest version so far."""
-    _lock_cluster(cluster.pk)
+    lock_row(Cluster, cluster.pk)
     last = ClusterPact.objects.filter(cluster=cluster).aggregate(v=models.Max("version"))["v"] or 0
     pact = ClusterPact(cluster=cluster, version=last + 1, programme_summary=programme_summary, notes=notes)
     pact.full_clean()
@@ -116,7 +109,7 @@ def pact_check_signable(*, pact: ClusterPact, cluster: Cluster | None, signed_on
 @transaction.atomic
 def pact_sign(*, pact: ClusterPact, signed_on: date) -> ClusterPact:
     """Sign a draft version; the cluster's current signed version becomes superseded."""
-    _lock_cluster(pact.cluster_id)
+    lock_row(Cluster, pact.cluster_id)
     pact.refresh_from_db()
     pact_check_signable(pact=pact, cluster=pact.cluster, signed_on=signed_on)
     for current in ClusterPact.objects.filter(cluster_id=pact.cluster_id, status=ClusterPact.Status.SIGNED):

@@ -37,7 +37,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.roles import User, is_officer, managed_cluster_ids
-from core.services import delete_service_for, entity_save
+from core.services import delete_service_for, entity_save, lock_row
 
 # --- errors --------------------------------------------------------------------------------------
 
@@ -200,7 +200,7 @@ class ScopedViewSet(viewsets.ModelViewSet):
     def _lock_row(self, model: type[models.Model]) -> None:
         pk = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
         with contextlib.suppress(TypeError, ValueError, DjangoValidationError):  # not an id: get_object() 404s
-            list(model._base_manager.select_for_update(of=("self",)).filter(pk=pk).order_by().values_list("pk"))
+            lock_row(model, pk)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().retrieve(request, *args, **kwargs)

@@ -82,3 +82,12 @@ def delete_all(objects: Iterable[models.Model]) -> None:
             delete_service_for(type(instance))(instance)
         except ValidationError as error:
             raise ValidationError([f"{instance}: {message}" for message in error.messages]) from error
+
+
+def lock_row(model: type[models.Model], pk: object) -> None:
+    """Hold a row lock on `model` row `pk` until the transaction ends, so that rules read across rows
+    (no overlap, one signed pact, the envelope) are checked by one writer at a time. Nothing when `pk`
+    is None (a row not saved yet has no one to race with)."""
+    if pk is not None:
+        # No ordering (a default ordering across a relation would join, and lock, another table).
+        list(model._base_manager.select_for_update(of=("self",)).filter(pk=pk).order_by().values_list("pk"))

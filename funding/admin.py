@@ -252,18 +252,7 @@ class FlagAdmin(ReadOnlyAdmin):
     list_select_related = ["cluster"]
     search_fields = ["message", "cluster__name", "agreement__reference"]
     date_hierarchy = "raised_on"
-    fields = [
-        "kind",
-        "cluster",
-        "agreement",
-        "report",
-        "year",
-        "message",
-        "raised_on",
-        "due_on",
-        "resolved_on",
-        "notified_at",
-    ]
+    fields = Flag.SHOWN_FIELDS
 
     @admin.display(description=_("officers notified"), boolean=True)
     def notified(self, obj: Flag) -> bool:

@@ -170,19 +170,7 @@ class FlagSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Flag
-        fields = [
-            "id",
-            "kind",
-            "cluster",
-            "agreement",
-            "report",
-            "year",
-            "message",
-            "raised_on",
-            "due_on",
-            "resolved_on",
-            "notified_at",
-        ]
+        fields = ["id", *Flag.SHOWN_FIELDS]
         read_only_fields = fields
 
 

@@ -355,6 +355,20 @@ class Flag(models.Model):
     scope_path = "cluster"
     objects = FlagQuerySet.as_manager()
 
+    # What a reader is shown of a flag, in the admin and through the API alike (all of it read-only).
+    SHOWN_FIELDS = (
+        "kind",
+        "cluster",
+        "agreement",
+        "report",
+        "year",
+        "message",
+        "raised_on",
+        "due_on",
+        "resolved_on",
+        "notified_at",
+    )
+
     class Meta:
         ordering = ["resolved_on", "due_on", "kind", "cluster__name"]
         verbose_name = _("flag")

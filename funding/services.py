@@ -20,6 +20,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from clusterpacts.models import Cluster, display_date
 from clusterpacts.selectors import overdue_reports
+from core.services import lock_row
 from evaluations.models import Evaluation
 from funding import notifications
 from funding.models import ONE_DAY, Allocation, BudgetYear, Flag, SupportAgreement, cap_date_for, latest_end_for
@@ -28,18 +29,12 @@ from funding.selectors import AgreementStanding, agreement_standings
 logger = logging.getLogger(__name__)
 
 
-def _lock_cluster(cluster_id: int | None) -> None:
-    # Overlap and chain rules read the cluster's other agreements: serialise writers per cluster.
-    if cluster_id:
-        list(Cluster.objects.select_for_update().filter(pk=cluster_id).values_list("pk"))
-
-
 @transaction.atomic
 def agreement_save(*, agreement: SupportAgreement, **changes: Any) -> SupportAgreement:
     """Create or change an agreement; every rule (term, overlap, extension, cap) is checked under the lock."""
     for name, value in changes.items():
         setattr(agreement, name, value)
-    _lock_cluster(agreement.cluster_id)
+    lock_row(Cluster, agreement.cluster_id)  # overlap and chain rules read the cluster's other agreements
     agreement.chain_start = _chain_start(agreement)
     broken = _broken(partial(agreement_check, agreement=agreement))
     # Reported together with the row's own facts; as full_clean does after its own clean(), a field found
@@ -290,8 +285,7 @@ def _check_successor(agreement: SupportAgreement) -> None:
 def budget_year_save(*, budget_year: BudgetYear, **changes: Any) -> BudgetYear:
     for name, value in changes.items():
         setattr(budget_year, name, value)
-    if budget_year.pk:
-        BudgetYear.objects.select_for_update().filter(pk=budget_year.pk).exists()
+    lock_row(BudgetYear, budget_year.pk)
     budget_year.full_clean()
     budget_year.save()
     return budget_year
@@ -304,9 +298,8 @@ def allocation_save(
     """Create or change an allocation; the envelope is checked under a lock on the budget year."""
     for name, value in changes.items():
         setattr(allocation, name, value)
-    if allocation.budget_year_id:
-        # Two officers allocating in the same year at once must not both fit in what is left.
-        list(BudgetYear.objects.select_for_update().filter(pk=allocation.budget_year_id).values_list("pk"))
+    # Two officers allocating in the same year at once must not both fit in what is left.
+    lock_row(BudgetYear, allocation.budget_year_id)
     partner_list = (
         list(partners) if partners is not None else (list(allocation.partners.all()) if allocation.pk else [])
     )
