@@ -38,7 +38,7 @@ from clusterpacts.models import (
 from core.roles import API_READER, OFFICER
 from evaluations.models import STAGE_ORDER, Evaluation, Finding, Lesson, Stage
 from evaluations.services import evaluation_advance, lesson_carry
-from funding.models import Allocation, BudgetYear, cap_date_for, term_end_limit
+from funding.models import Allocation, BudgetYear, cap_date_for, latest_end_for
 from funding.services import agreement_create, agreement_extend, allocation_save, budget_year_save
 
 DATA = Path(__file__).resolve().parent / "data" / "demo.toml"
@@ -110,9 +110,9 @@ def valid_enterprise_number(serial: int) -> str:
 
 def agreement_terms(start: date) -> Iterator[tuple[date, date]]:
     """Three-year terms from `start` up to the horizon; the last one is cut at the 10-year cap."""
-    cap = cap_date_for(start)
+    chain_start, cap = start, cap_date_for(start)
     while start <= date(HORIZON, 12, 31):
-        end = min(term_end_limit(start), cap)
+        end = latest_end_for(start, chain_start)
         yield start, end
         if end == cap:
             return
