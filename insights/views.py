@@ -331,7 +331,7 @@ def budget_chart(rows: list[BudgetYearFigures]) -> charts.Chart | None:
     return charts.stacked(
         gettext("Envelope per year and how it is allocated (million EUR)"),
         stacks,
-        legend=[(css[key], name) for key, name in names.items()],
+        legend=[(css[key], name) for key, name in names.items() if any(getattr(row, key) is not None for row in rows)],
     )
 
 

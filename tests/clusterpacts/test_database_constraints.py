@@ -93,7 +93,9 @@ def second_report_value(cluster: Cluster) -> Callable[[], Any]:
     kpi = factories.kpi("CPI1")
     report = a_report(cluster)
     KpiValue.objects.create(report=report, cluster=cluster, year=2020, kpi=kpi, value=Decimal(1))
-    return lambda: KpiValue.objects.create(report=report, cluster=cluster, year=2020, kpi=kpi, value=Decimal(2))
+    # Another year (which only a bypassed service would allow), so that only this constraint is broken:
+    # PostgreSQL names the first constraint a row breaks.
+    return lambda: KpiValue.objects.create(report=report, cluster=cluster, year=2021, kpi=kpi, value=Decimal(2))
 
 
 def value_from_another_report(cluster: Cluster) -> Callable[[], Any]:
