@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -216,12 +216,24 @@ def derived_kpi_values(*, cluster: Cluster, year: int) -> dict[str, Decimal | No
     return {"MEM1": Decimal(figures.paying), "MEM2": figures.sme_share}
 
 
-def figures_by_kpi(*, cluster: Cluster, year: int) -> dict[str, dict[int, Any]]:
-    """Targets of the year, values of the year and of the year before, keyed by KPI id (three queries)."""
-    return {
-        "target": dict(KpiTarget.objects.filter(cluster=cluster, year=year).values_list("kpi_id", "value")),
-        "value": {v.kpi_id: v for v in KpiValue.objects.filter(cluster=cluster, year=year).select_related("report")},
-        "last_year": {
-            v.kpi_id: v for v in KpiValue.objects.filter(cluster=cluster, year=year - 1).select_related("report")
-        },
-    }
+@dataclass(frozen=True)
+class YearFigures:
+    """A cluster's figures of one year beside the year before, each keyed by KPI id."""
+
+    target: dict[int, Decimal]
+    value: dict[int, KpiValue]
+    last_year: dict[int, KpiValue]
+
+
+def figures_by_kpi(*, cluster: Cluster, year: int, with_values: bool = True) -> YearFigures:
+    """Targets of the year, values of the year (unless `with_values` is off: a plan shows none) and of the
+    year before (three queries)."""
+
+    def values(of_year: int) -> dict[int, KpiValue]:
+        return {v.kpi_id: v for v in KpiValue.objects.filter(cluster=cluster, year=of_year).select_related("report")}
+
+    return YearFigures(
+        target=dict(KpiTarget.objects.filter(cluster=cluster, year=year).values_list("kpi_id", "value")),
+        value=values(year) if with_values else {},
+        last_year=values(year - 1),
+    )

@@ -13,11 +13,13 @@ models are deleted by `entity_delete`, which refuses while other records still r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files import File
 from django.db import models, transaction
@@ -52,7 +54,7 @@ Document = TypeVar("Document", AnnualPlan, AnnualReport)
 
 
 @transaction.atomic
-def membership_save(*, membership: Membership, **changes: Any) -> Membership:
+def membership_save(*, membership: Membership, **changes: object) -> Membership:
     for name, value in changes.items():
         setattr(membership, name, value)
     lock_row(Cluster, membership.cluster_id)
@@ -60,7 +62,7 @@ def membership_save(*, membership: Membership, **changes: Any) -> Membership:
 
 
 @transaction.atomic
-def cluster_manager_add(*, user: Any, cluster: Cluster) -> ClusterManager:
+def cluster_manager_add(*, user: AbstractUser, cluster: Cluster) -> ClusterManager:
     from django.contrib.auth.models import Group
 
     from core.roles import CLUSTER_MANAGER
@@ -134,7 +136,7 @@ def annual_report_create(*, cluster: Cluster, year: int, narrative: str = "") ->
 
 
 @transaction.atomic
-def document_update(*, document: AnnualPlan | AnnualReport, **changes: Any) -> AnnualPlan | AnnualReport:
+def document_update(*, document: Document, **changes: object) -> Document:
     """Edit the content of a plan or report (not its status: that is what the transitions are for)."""
     if "status" in changes:
         raise ValueError("Use document_transition() to change a status.")
@@ -144,13 +146,13 @@ def document_update(*, document: AnnualPlan | AnnualReport, **changes: Any) -> A
 @transaction.atomic
 def document_transition(
     *,
-    document: AnnualPlan | AnnualReport,
+    document: Document,
     to: str,
-    by: Any = None,
+    by: User | None = None,
     comment: str = "",
-    at: Any = None,
+    at: datetime | None = None,
     notify: bool = True,
-) -> AnnualPlan | AnnualReport:
+) -> Document:
     """draft -> submitted -> accepted | returned, returned -> submitted; returning needs a comment.
 
     After the commit, the people concerned hear of it by e-mail (`notify=False` for data loads):
@@ -159,7 +161,9 @@ def document_transition(
     locked = type(document).objects.select_for_update().get(pk=document.pk)
     check_transition(locked.status, to, comment)
     at = at or timezone.now()
-    event = ReportEvent(from_status=locked.status, to_status=to, at=at, by=by, comment=comment)
+    # Who moved it, as the step records them: a signed-in user (never the anonymous one), or nobody (a data load).
+    actor = by if isinstance(by, get_user_model()) else None
+    event = ReportEvent(from_status=locked.status, to_status=to, at=at, by=actor, comment=comment)
     if isinstance(document, AnnualReport):
         event.report = locked
     else:
@@ -235,9 +239,7 @@ def derived_values_fill(*, report: AnnualReport) -> None:
 
 
 @transaction.atomic
-def document_submit(
-    *, document: AnnualPlan | AnnualReport, by: Any = None, at: Any = None
-) -> AnnualPlan | AnnualReport:
+def document_submit(*, document: Document, by: User | None = None, at: datetime | None = None) -> Document:
     """Submit a plan or a report for review once it is complete: the one way in for the portal and the API.
 
     (The admin, VLAIO's back office, may still move a document through `document_transition` as it is.)
@@ -251,20 +253,20 @@ def document_submit(
     return document_transition(document=document, to=Workflow.SUBMITTED, by=by, at=at)
 
 
-def annual_report_submit(*, report: AnnualReport, by: Any = None, at: Any = None) -> AnnualReport:
-    return document_submit(document=report, by=by, at=at)  # type: ignore[return-value]
+def annual_report_submit(*, report: AnnualReport, by: User | None = None, at: datetime | None = None) -> AnnualReport:
+    return document_submit(document=report, by=by, at=at)
 
 
-def annual_report_accept(*, report: AnnualReport, by: Any = None, comment: str = "", at: Any = None) -> AnnualReport:
-    return document_transition(  # type: ignore[return-value]
-        document=report, to=Workflow.ACCEPTED, by=by, comment=comment, at=at
-    )
+def annual_report_accept(
+    *, report: AnnualReport, by: User | None = None, comment: str = "", at: datetime | None = None
+) -> AnnualReport:
+    return document_transition(document=report, to=Workflow.ACCEPTED, by=by, comment=comment, at=at)
 
 
-def annual_report_return(*, report: AnnualReport, comment: str, by: Any = None, at: Any = None) -> AnnualReport:
-    return document_transition(  # type: ignore[return-value]
-        document=report, to=Workflow.RETURNED, by=by, comment=comment, at=at
-    )
+def annual_report_return(
+    *, report: AnnualReport, comment: str, by: User | None = None, at: datetime | None = None
+) -> AnnualReport:
+    return document_transition(document=report, to=Workflow.RETURNED, by=by, comment=comment, at=at)
 
 
 @transaction.atomic
@@ -322,7 +324,7 @@ def _check_attachments_editable(report_id: int | None, message: str) -> None:
 
 
 @transaction.atomic
-def attachment_add(*, report: AnnualReport, file: Any, title: str = "") -> ReportAttachment:
+def attachment_add(*, report: AnnualReport, file: File, title: str = "") -> ReportAttachment:
     _check_attachments_editable(
         report.pk, gettext("Attachments can only be added while the report is a draft or returned.")
     )

@@ -40,6 +40,7 @@ from clusterpacts.models import (
     Workflow,
 )
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user, get_for_user
+from clusterpacts.selectors import YearFigures
 from core.roles import is_officer
 
 
@@ -68,13 +69,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def figure_rows(form: Any, figures: dict[str, Any], kpis: list[KpiDefinition]) -> list[dict[str, Any]]:
+def figure_rows(form: Any, figures: YearFigures, kpis: list[KpiDefinition]) -> list[dict[str, Any]]:
     """One row per KPI for the templates: the field, target, this year's and last year's value."""
     rows = []
     for kpi in kpis:
-        value = figures["value"].get(kpi.pk)
-        last = figures["last_year"].get(kpi.pk)
-        target = figures["target"].get(kpi.pk)
+        value = figures.value.get(kpi.pk)
+        last = figures.last_year.get(kpi.pk)
+        target = figures.target.get(kpi.pk)
         current = value.value if value else None
         rows.append(
             {
@@ -131,15 +132,15 @@ def plan_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     plan = AnnualPlan.objects.filter(cluster=cluster, year=year).first()
     kpis = list(KpiDefinition.objects.filter(active=True))
     writable = can_write_cluster_documents(request.user, cluster) and (plan is None or plan.is_editable)
-    figures = selectors.figures_by_kpi(cluster=cluster, year=year)
+    figures = selectors.figures_by_kpi(cluster=cluster, year=year, with_values=False)
     initial: dict[str, Any] = {"planned_actions": plan.planned_actions if plan else ""}
-    initial.update({kpi_field_name(k): _plain(figures["target"].get(k.pk)) for k in kpis})
+    initial.update({kpi_field_name(k): _plain(figures.target.get(k.pk)) for k in kpis})
 
     form = PlanForm(request.POST or None, kpis=kpis, initial=initial)
     save = partial(services.annual_plan_save, cluster=cluster, year=year)
     if request.method == "POST" and _saved(request, form, writable, save, PLAN_SAVED):
         return redirect("clusterpacts:plan", slug=cluster.slug, year=year)
-    rows = figure_rows(form, {**figures, "value": {}}, kpis)
+    rows = figure_rows(form, figures, kpis)
     return render(
         request,
         "clusterpacts/plan_edit.html",
@@ -162,7 +163,7 @@ def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     derived = selectors.derived_kpi_values(cluster=cluster, year=year)
     initial: dict[str, Any] = {"narrative": report.narrative if report else ""}
     for kpi in kpis:
-        stored = figures["value"].get(kpi.pk)
+        stored = figures.value.get(kpi.pk)
         # Membership-derived KPIs are pre-filled from the membership data until a value is saved.
         initial[kpi_field_name(kpi)] = _plain(stored.value if stored else derived.get(kpi.code))
 

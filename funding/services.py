@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def agreement_save(*, agreement: SupportAgreement, **changes: Any) -> SupportAgreement:
+def agreement_save(*, agreement: SupportAgreement, **changes: object) -> SupportAgreement:
     """Create or change an agreement; every rule (term, overlap, extension, cap) is checked under the lock."""
     for name, value in changes.items():
         setattr(agreement, name, value)
@@ -282,7 +281,7 @@ def _check_successor(agreement: SupportAgreement) -> None:
 
 
 @transaction.atomic
-def budget_year_save(*, budget_year: BudgetYear, **changes: Any) -> BudgetYear:
+def budget_year_save(*, budget_year: BudgetYear, **changes: object) -> BudgetYear:
     for name, value in changes.items():
         setattr(budget_year, name, value)
     lock_row(BudgetYear, budget_year.pk)
@@ -293,7 +292,7 @@ def budget_year_save(*, budget_year: BudgetYear, **changes: Any) -> BudgetYear:
 
 @transaction.atomic
 def allocation_save(
-    *, allocation: Allocation, partners: Iterable[Cluster] | None = None, **changes: Any
+    *, allocation: Allocation, partners: Iterable[Cluster] | None = None, **changes: object
 ) -> Allocation:
     """Create or change an allocation; the envelope is checked under a lock on the budget year."""
     for name, value in changes.items():
@@ -326,7 +325,7 @@ class Cause:
     cluster_id: int
     subject: str
     template: str
-    values: dict[str, Any]
+    values: dict[str, str | int | date]
     due_on: date | None = None
     agreement_id: int | None = None
     report_id: int | None = None
@@ -334,7 +333,9 @@ class Cause:
 
     def message(self, language: str) -> str:
         with translation.override(language):
-            values = {k: display_date(v) if isinstance(v, date) else v for k, v in self.values.items()}
+            values: dict[str, str | int | date] = {
+                k: display_date(v) if isinstance(v, date) else v for k, v in self.values.items()
+            }
             return gettext(self.template) % values
 
 
@@ -353,7 +354,7 @@ def _agreement_causes(as_of: date) -> list[Cause]:
 
 def _standing_causes(standing: AgreementStanding) -> list[Cause]:
     agreement, cap = standing.agreement, standing.cap_date
-    values = {
+    values: dict[str, str | int | date] = {
         "cluster": agreement.cluster.name,
         "reference": agreement.reference,
         "end": agreement.end_date,
@@ -404,7 +405,7 @@ def _report_causes(as_of: date) -> list[Cause]:
     briefing and the portal pages read too), including a report never started."""
     causes: list[Cause] = []
     for slot in overdue_reports(clusters=Cluster.objects.all(), as_of=as_of):
-        values = {"cluster": slot.cluster_name, "year": slot.year, "due": slot.due_on}
+        values: dict[str, str | int | date] = {"cluster": slot.cluster_name, "year": slot.year, "due": slot.due_on}
         template = (
             gettext_noop("%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been submitted.")
             if slot.report
