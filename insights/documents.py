@@ -12,6 +12,7 @@ from docx import Document
 from docx.document import Document as DocxDocument
 
 from funding.selectors import BudgetYearFigures
+from insights.selectors import Briefing, EvaluationsRow, KpisRow, LessonsRow, RenewalRow, ReportsRow
 
 STAGES = {"planned": "planned", "in_progress": "in progress", "reporting": "reporting", "completed": "completed"}
 
@@ -26,7 +27,7 @@ def _amount(value: Decimal | None) -> str:
     return "—" if value is None else f"{number_format(value, decimal_pos=0, force_grouping=True)} EUR"
 
 
-def briefing_docx(data: dict[str, Any]) -> bytes:
+def briefing_docx(data: Briefing) -> bytes:
     """Render `insights.selectors.briefing()` in the active language."""
     document = Document()
     day = date_format(data["as_of"], "j F Y")
@@ -41,7 +42,7 @@ def briefing_docx(data: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def _evaluation_stages(document: DocxDocument, clusters: list[dict[str, Any]]) -> None:
+def _evaluation_stages(document: DocxDocument, clusters: list[EvaluationsRow]) -> None:
     document.add_heading("1. " + _("In what stage is each evaluation of the cluster pacts?"), level=1)
     for row in clusters:
         for evaluation in row["evaluations"]:
@@ -55,15 +56,15 @@ def _evaluation_stages(document: DocxDocument, clusters: list[dict[str, Any]]) -
             )
 
 
-def _kpis(document: DocxDocument, reports: list[dict[str, Any]], kpis: list[dict[str, Any]]) -> None:
+def _kpis(document: DocxDocument, reports: list[ReportsRow], kpis: list[KpisRow]) -> None:
     """Where each cluster's reports stand, then a table of the KPIs of its latest working year."""
     document.add_heading("2. " + _("How do the KPIs evolve, and how are the goals met?"), level=1)
-    for row in reports:
+    for reported in reports:
         stand = ", ".join(
             f"{report['year']}: {_('not started') if report['status'] == 'missing' else _(report['status'])}"
-            for report in row["reports"]
+            for report in reported["reports"]
         )
-        document.add_paragraph(f"{row['cluster_name']} — {stand}", style="List Bullet")
+        document.add_paragraph(f"{reported['cluster_name']} — {stand}", style="List Bullet")
     for row in kpis:
         document.add_heading(
             f"{row['cluster_name']} — " + _("KPIs of working year %(year)s") % {"year": row["year"]}, 2
@@ -80,24 +81,22 @@ def _kpis(document: DocxDocument, reports: list[dict[str, Any]], kpis: list[dict
             cells[3].text = "—" if kpi["achievement"] is None else f"{kpi['achievement']} %"
 
 
-def _lessons(document: DocxDocument, clusters: list[dict[str, Any]]) -> None:
+def _lessons(document: DocxDocument, clusters: list[LessonsRow]) -> None:
     document.add_heading("3. " + _("What lessons came out, and how are they carried into the pacts?"), level=1)
     for row in clusters:
         for lesson in row["lessons"]:
+            signed_on = lesson["carried_into_signed_on"]
             where = (
                 _("carried into pact version %(version)s (signed %(day)s)")
-                % {
-                    "version": lesson["carried_into_version"],
-                    "day": date_format(lesson["carried_into_signed_on"], "SHORT_DATE_FORMAT"),
-                }
-                if lesson["carried_into_version"]
+                % {"version": lesson["carried_into_version"], "day": date_format(signed_on, "SHORT_DATE_FORMAT")}
+                if signed_on is not None
                 else _("not yet carried into a pact")
             )
             kind = _("good practice") if lesson["kind"] == "good_practice" else _("bottleneck")
             document.add_paragraph(f"{row['cluster_name']} — {kind}: {lesson['text']} ({where})", style="List Bullet")
 
 
-def _renewals(document: DocxDocument, clusters: list[dict[str, Any]]) -> None:
+def _renewals(document: DocxDocument, clusters: list[RenewalRow]) -> None:
     document.add_heading("4. " + _("When are the agreements renewed, and which reach the 10-year cap?"), level=1)
     for row in clusters:
         if not row.get("agreement"):

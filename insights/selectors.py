@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import Required, TypedDict
 
 from django.db.models import Q, QuerySet
 
@@ -23,17 +24,127 @@ from clusterpacts.models import (
     ReportEvent,
     Workflow,
 )
-from clusterpacts.selectors import ReportSlot, membership_figures_on, report_slots, report_status_on
+from clusterpacts.selectors import MembershipFigures, ReportSlot, membership_figures_on, report_slots, report_status_on
 from core.roles import User
 from evaluations.models import Evaluation, Lesson, Stage
-from funding.selectors import AgreementStanding, agreement_standings, budget_years
+from funding.selectors import AgreementStanding, BudgetYearFigures, agreement_standings, budget_years
+
+# --- what the briefing answers, block by block ------------------------------------------------------
 
 
-def _cluster(cluster: Cluster) -> dict[str, Any]:
-    return {"cluster": cluster.pk, "cluster_name": cluster.name}
+class EvaluationItem(TypedDict):
+    id: int
+    title: str
+    kind: str
+    period_start: date
+    period_end: date
+    stage: str
+    completed_on: date | None
+    conclusion: str
 
 
-def briefing(*, user: User, as_of: date, clusters: QuerySet[Cluster] | None = None) -> dict[str, Any]:
+class EvaluationsRow(TypedDict):
+    cluster: int
+    cluster_name: str
+    evaluations: list[EvaluationItem]
+
+
+class ReportItem(TypedDict):
+    year: int
+    status: str
+    due_on: date
+    overdue: bool
+
+
+class ReportsRow(TypedDict):
+    cluster: int
+    cluster_name: str
+    reports: list[ReportItem]
+
+
+class KpiItem(TypedDict):
+    code: str
+    name: str
+    unit: str
+    target: Decimal | None
+    value: Decimal | None
+    official: bool
+    achievement: Decimal | None
+
+
+class KpisRow(TypedDict):
+    cluster: int
+    cluster_name: str
+    year: int
+    kpis: list[KpiItem]
+
+
+class LessonItem(TypedDict):
+    kind: str
+    text: str
+    follow_up: str
+    evaluation: int
+    carried_into_version: int | None
+    carried_into_signed_on: date | None
+
+
+class LessonsRow(TypedDict):
+    cluster: int
+    cluster_name: str
+    lessons: list[LessonItem]
+
+
+class RenewalRow(TypedDict, total=False):
+    cluster: Required[int]
+    cluster_name: Required[str]
+    agreement: Required[str | None]  # None: no agreement had started by the day (and nothing else is said)
+    start_date: date
+    end_date: date
+    cap_date: date
+    final_term: bool
+    renewal_due: bool
+    reaches_cap_within_a_year: bool
+    state: str
+
+
+class Briefing(TypedDict):
+    as_of: date
+    evaluations: list[EvaluationsRow]
+    reports: list[ReportsRow]
+    kpis: list[KpisRow]
+    lessons: list[LessonsRow]
+    renewals: list[RenewalRow]
+    budget: list[BudgetYearFigures]
+
+
+class KpiPoint(TypedDict):
+    year: int
+    target: Decimal | None
+    value: Decimal | None
+    status: str | None  # "accepted", "pending" (submitted), or None (no figure)
+    achievement: Decimal | None
+
+
+class KpiSeries(TypedDict):
+    kpi: KpiDefinition
+    years: list[KpiPoint]
+
+
+class ClusterSeries(TypedDict):
+    cluster: int
+    cluster_name: str
+    slug: str
+    years: list[KpiPoint]
+
+
+class MembersAt(TypedDict):
+    year: int
+    on: date
+    year_end: bool
+    figures: MembershipFigures
+
+
+def briefing(*, user: User, as_of: date, clusters: QuerySet[Cluster] | None = None) -> Briefing:
     """The five questions as of `as_of`, for what `user` may see (narrowed to `clusters` if given).
 
     Every block reads only the user's clusters: a cluster manager's briefing names no other cluster
@@ -43,18 +154,18 @@ def briefing(*, user: User, as_of: date, clusters: QuerySet[Cluster] | None = No
     scoped = Cluster.objects.for_user(user) if clusters is None else clusters & Cluster.objects.for_user(user)
     started = list(scoped.filter(Q(started_on__isnull=True) | Q(started_on__lte=as_of)).order_by("name"))
     ids = [c.pk for c in started]
-    return {
-        "as_of": as_of,
-        "evaluations": _evaluations(started, ids, as_of),
-        "reports": _reports(started, ids, as_of),
-        "kpis": _kpis(started, ids, as_of),
-        "lessons": _lessons(started, ids, as_of),
-        "renewals": _renewals(started, ids, as_of),
-        "budget": budget_years(user=user, from_year=as_of.year),
-    }
+    return Briefing(
+        as_of=as_of,
+        evaluations=_evaluations(started, ids, as_of),
+        reports=_reports(started, ids, as_of),
+        kpis=_kpis(started, ids, as_of),
+        lessons=_lessons(started, ids, as_of),
+        renewals=_renewals(started, ids, as_of),
+        budget=budget_years(user=user, from_year=as_of.year),
+    )
 
 
-def _evaluations(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
+def _evaluations(clusters: list[Cluster], ids: list[int], as_of: date) -> list[EvaluationsRow]:
     by_cluster: dict[int, list[Evaluation]] = defaultdict(list)
     known = Q(registered_on__lte=as_of) | Q(registered_on__isnull=True, period_start__lte=as_of)
     for evaluation in Evaluation.objects.filter(known, cluster_id__in=ids).order_by("period_start"):
@@ -64,19 +175,20 @@ def _evaluations(clusters: list[Cluster], ids: list[int], as_of: date) -> list[d
         items = []
         for evaluation in by_cluster[cluster.pk]:
             stage = evaluation.stage_on(as_of)
+            completed = stage == Stage.COMPLETED
             items.append(
-                {
-                    "id": evaluation.pk,
-                    "title": evaluation.title or evaluation.get_kind_display(),
-                    "kind": evaluation.kind,
-                    "period_start": evaluation.period_start,
-                    "period_end": evaluation.period_end,
-                    "stage": stage,
-                    "completed_on": evaluation.completed_on if stage == Stage.COMPLETED else None,
-                    "conclusion": evaluation.conclusion if stage == Stage.COMPLETED else "",
-                }
+                EvaluationItem(
+                    id=evaluation.pk,
+                    title=evaluation.title or evaluation.get_kind_display(),
+                    kind=evaluation.kind,
+                    period_start=evaluation.period_start,
+                    period_end=evaluation.period_end,
+                    stage=stage,
+                    completed_on=evaluation.completed_on if completed else None,
+                    conclusion=evaluation.conclusion if completed else "",
+                )
             )
-        rows.append({**_cluster(cluster), "evaluations": items})
+        rows.append(EvaluationsRow(cluster=cluster.pk, cluster_name=cluster.name, evaluations=items))
     return rows
 
 
@@ -84,25 +196,26 @@ def _last_working_year(as_of: date) -> int:
     return as_of.year - 1
 
 
-def _reports(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
+def _reports(clusters: list[Cluster], ids: list[int], as_of: date) -> list[ReportsRow]:
     """The report slots of the last two working years, the last first (`clusterpacts.selectors.report_slots`)."""
     last = _last_working_year(as_of)
     slots: dict[int, list[ReportSlot]] = defaultdict(list)
     for slot in report_slots(clusters=Cluster.objects.filter(pk__in=ids), as_of=as_of, years=(last - 1, last)):
         slots[slot.cluster_id].insert(0, slot)
     return [
-        {
-            **_cluster(cluster),
-            "reports": [
-                {"year": slot.year, "status": slot.status, "due_on": slot.due_on, "overdue": slot.overdue}
+        ReportsRow(
+            cluster=cluster.pk,
+            cluster_name=cluster.name,
+            reports=[
+                ReportItem(year=slot.year, status=slot.status, due_on=slot.due_on, overdue=slot.overdue)
                 for slot in slots[cluster.pk]
             ],
-        }
+        )
         for cluster in clusters
     ]
 
 
-def _kpis(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
+def _kpis(clusters: list[Cluster], ids: list[int], as_of: date) -> list[KpisRow]:
     """For the last working year: target, value and achievement per KPI; only accepted values are official."""
     year = _last_working_year(as_of)
     kpis = list(KpiDefinition.objects.filter(active=True).order_by("position", "code"))
@@ -121,65 +234,69 @@ def _kpis(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str
             shown = value.value if value and status in ("submitted", "accepted") else None
             target = targets.get((cluster.pk, kpi.pk))
             items.append(
-                {
-                    "code": kpi.code,
-                    "name": kpi.name,
-                    "unit": kpi.unit,
-                    "target": target,
-                    "value": shown,
-                    "official": status == "accepted",
-                    "achievement": kpi.achievement(shown, target),
-                }
+                KpiItem(
+                    code=kpi.code,
+                    name=kpi.name,
+                    unit=kpi.unit,
+                    target=target,
+                    value=shown,
+                    official=status == "accepted",
+                    achievement=kpi.achievement(shown, target),
+                )
             )
-        rows.append({**_cluster(cluster), "year": year, "kpis": items})
+        rows.append(KpisRow(cluster=cluster.pk, cluster_name=cluster.name, year=year, kpis=items))
     return rows
 
 
-def _lessons(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
+def _lessons(clusters: list[Cluster], ids: list[int], as_of: date) -> list[LessonsRow]:
     lessons = (
         Lesson.objects.filter(evaluation__cluster_id__in=ids, evaluation__completed_on__lte=as_of)
         .select_related("evaluation", "carried_into")
         .order_by("evaluation__completed_on", "kind", "id")
     )
-    by_cluster: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    by_cluster: dict[int, list[LessonItem]] = defaultdict(list)
     for lesson in lessons:
         pact: ClusterPact | None = lesson.carried_into
         carried = pact is not None and pact.signed_on is not None and pact.signed_on <= as_of
         by_cluster[lesson.evaluation.cluster_id].append(
-            {
-                "kind": lesson.kind,
-                "text": lesson.text,
-                "follow_up": lesson.follow_up,
-                "evaluation": lesson.evaluation_id,
-                "carried_into_version": pact.version if pact and carried else None,
-                "carried_into_signed_on": pact.signed_on if pact and carried else None,
-            }
+            LessonItem(
+                kind=lesson.kind,
+                text=lesson.text,
+                follow_up=lesson.follow_up,
+                evaluation=lesson.evaluation_id,
+                carried_into_version=pact.version if pact and carried else None,
+                carried_into_signed_on=pact.signed_on if pact and carried else None,
+            )
         )
-    return [{**_cluster(cluster), "lessons": by_cluster[cluster.pk]} for cluster in clusters]
+    return [
+        LessonsRow(cluster=cluster.pk, cluster_name=cluster.name, lessons=by_cluster[cluster.pk])
+        for cluster in clusters
+    ]
 
 
-def _renewals(clusters: list[Cluster], ids: list[int], as_of: date) -> list[dict[str, Any]]:
+def _renewals(clusters: list[Cluster], ids: list[int], as_of: date) -> list[RenewalRow]:
     standings = agreement_standings(clusters=Cluster.objects.filter(pk__in=ids), as_of=as_of)
     rows = []
     for cluster in clusters:
         standing = standings.get(cluster.pk)
         if standing is None:
-            rows.append({**_cluster(cluster), "agreement": None})
+            rows.append(RenewalRow(cluster=cluster.pk, cluster_name=cluster.name, agreement=None))
             continue
         rows.append(
-            {
-                **_cluster(cluster),
-                "agreement": standing.agreement.reference,
-                "start_date": standing.agreement.start_date,
-                "end_date": standing.agreement.end_date,
-                "cap_date": standing.cap_date,
-                "final_term": standing.final_term,
-                "renewal_due": standing.renewal_due,
+            RenewalRow(
+                cluster=cluster.pk,
+                cluster_name=cluster.name,
+                agreement=standing.agreement.reference,
+                start_date=standing.agreement.start_date,
+                end_date=standing.agreement.end_date,
+                cap_date=standing.cap_date,
+                final_term=standing.final_term,
+                renewal_due=standing.renewal_due,
                 # The scan's "cap approaching": the cap is within the cap window (a setting, a year by
                 # default), or the renewal now due is the last one possible.
-                "reaches_cap_within_a_year": standing.cap_approaching,
-                "state": renewal_state(standing),
-            }
+                reaches_cap_within_a_year=standing.cap_approaching,
+                state=renewal_state(standing),
+            )
         )
     return rows
 
@@ -214,39 +331,44 @@ class KpiPoints:
             ).select_related("report")
         }
 
-    def point(self, cluster_id: int, kpi: KpiDefinition, year: int) -> dict[str, Any]:
+    def point(self, cluster_id: int, kpi: KpiDefinition, year: int) -> KpiPoint:
         target = self.targets.get((cluster_id, kpi.pk, year))
         value, status = self.values.get((cluster_id, kpi.pk, year), (None, None))
-        return {
-            "year": year,
-            "target": target,
-            "value": value,
-            "status": "accepted" if status == Workflow.ACCEPTED else ("pending" if status else None),
-            "achievement": kpi.achievement(value, target),
-        }
+        return KpiPoint(
+            year=year,
+            target=target,
+            value=value,
+            status="accepted" if status == Workflow.ACCEPTED else ("pending" if status else None),
+            achievement=kpi.achievement(value, target),
+        )
 
 
-def kpi_evolution(*, cluster: Cluster, years: list[int]) -> list[dict[str, Any]]:
+def kpi_evolution(*, cluster: Cluster, years: list[int]) -> list[KpiSeries]:
     """For every active KPI of one cluster: target, value and achievement per year."""
     kpis = list(KpiDefinition.objects.filter(active=True).order_by("position", "code"))
     points = KpiPoints(cluster_ids=[cluster.pk], kpis=kpis, years=years)
-    return [{"kpi": kpi, "years": [points.point(cluster.pk, kpi, year) for year in years]} for kpi in kpis]
+    return [KpiSeries(kpi=kpi, years=[points.point(cluster.pk, kpi, year) for year in years]) for kpi in kpis]
 
 
-def kpi_comparison(*, clusters: list[Cluster], kpi: KpiDefinition, years: list[int]) -> list[dict[str, Any]]:
+def kpi_comparison(*, clusters: list[Cluster], kpi: KpiDefinition, years: list[int]) -> list[ClusterSeries]:
     """One KPI across clusters: target, value and achievement per cluster and year."""
     points = KpiPoints(cluster_ids=[c.pk for c in clusters], kpis=[kpi], years=years)
     return [
-        {**_cluster(cluster), "slug": cluster.slug, "years": [points.point(cluster.pk, kpi, year) for year in years]}
+        ClusterSeries(
+            cluster=cluster.pk,
+            cluster_name=cluster.name,
+            slug=cluster.slug,
+            years=[points.point(cluster.pk, kpi, year) for year in years],
+        )
         for cluster in clusters
     ]
 
 
-def members_by_year(*, cluster: Cluster, years: list[int], today: date) -> list[dict[str, Any]]:
+def members_by_year(*, cluster: Cluster, years: list[int], today: date) -> list[MembersAt]:
     """Members, paying members and SME share at each year's end (today for the running year)."""
     days = [min(date(year, 12, 31), today) for year in years]
     figures = membership_figures_on(cluster=cluster, days=days)
     return [
-        {"year": year, "on": day, "year_end": day.month == 12 and day.day == 31, "figures": figures[day]}
+        MembersAt(year=year, on=day, year_end=day.month == 12 and day.day == 31, figures=figures[day])
         for year, day in zip(years, days, strict=True)
     ]

@@ -34,6 +34,7 @@ from funding.selectors import (
     agreement_term,
 )
 from insights import charts
+from insights.selectors import ClusterSeries, KpiSeries, MembersAt
 
 
 @require_safe
@@ -142,7 +143,7 @@ def _cap_milestone(cap: date) -> charts.Milestone:
     return charts.Milestone(cap, "cap", gettext("Cap date %(date)s") % {"date": day}, note=day)
 
 
-def _kpi_chart(row: dict[str, Any]) -> charts.Chart:
+def _kpi_chart(row: KpiSeries) -> charts.Chart:
     kpi = row["kpi"]
     items = []
     for point in row["years"]:
@@ -163,7 +164,7 @@ def _kpi_chart(row: dict[str, Any]) -> charts.Chart:
     return charts.columns(f"{kpi.code} {kpi.name}", items, width=400)
 
 
-def _members_chart(rows: list[dict[str, Any]]) -> charts.Chart:
+def _members_chart(rows: list[MembersAt]) -> charts.Chart:
     if not any(row["figures"].members for row in rows):
         rows = []  # no member in any year: say so rather than draw a row of empty columns
     return charts.columns(
@@ -458,7 +459,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     return render(request, "insights/compare.html", context, status=200 if form.is_valid() else 400)
 
 
-def _achievement_bars(kpi: Any, year: int, rows: list[dict[str, Any]], at: int) -> charts.Chart:
+def _achievement_bars(kpi: KpiDefinition, year: int, rows: list[ClusterSeries], at: int) -> charts.Chart:
     items = []
     for row in rows:
         point = row["years"][at]
