@@ -38,7 +38,11 @@ LIST_ERRORS = {
     "404": OpenApiResponse(ErrorSerializer, description="No such page (`page` past the last one, or not a number)."),
 }
 DELETE_ERRORS = {
-    "400": OpenApiResponse(ErrorSerializer, description="Other records still refer to this one; nothing was deleted."),
+    "400": OpenApiResponse(
+        ErrorSerializer,
+        description="A rule refuses the deletion (other records still refer to this one, or the document was "
+        "accepted); nothing was deleted.",
+    ),
 }
 
 

@@ -127,6 +127,8 @@ class SupportAgreement(models.Model):
         """Facts of this row alone. The rules that read other rows (term under the cap, overlap, extension,
         one chain per cluster) are `funding.services.agreement_check`, which the admin form and every
         write call."""
+        if self.amount is not None and self.amount < 0:
+            raise ValidationError({"amount": gettext("The amount cannot be negative.")})
         if not (self.start_date and self.end_date):
             return
         # The cap is computed ten years on: keep dates where calendar arithmetic stays meaningful.

@@ -45,7 +45,7 @@ class BriefingEvaluations(ClusterRef):
 class BriefingReport(serializers.Serializer):
     year = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["missing", "draft", "submitted", "accepted", "returned"])
-    due_on = serializers.DateField(allow_null=True)
+    due_on = serializers.DateField(help_text="The report's due date, or the default one while it is not started.")
     overdue = serializers.BooleanField()
 
 

@@ -547,7 +547,7 @@ def test_changing_an_agreement_to_end_before_it_starts_is_refused_with_a_clear_m
     assert SupportAgreement.objects.get(pk=first_term.pk).end_date == date(2019, 12, 31)
 
 
-def test_a_negative_amount_is_refused_with_a_clear_message(client, officer, cluster):
+def test_a_negative_amount_is_refused_on_its_field_with_a_clear_message(client, officer, cluster):
     client.force_login(officer)
     payload = {
         "cluster": cluster.pk,
@@ -560,7 +560,9 @@ def test_a_negative_amount_is_refused_with_a_clear_message(client, officer, clus
     response = client.post("/api/v1/agreements/", payload, content_type="application/json")
 
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["The amount cannot be negative."]}
+    assert response.json() == {"amount": ["The amount cannot be negative."]}, (
+        "named on its field, as the admin shows it"
+    )
     assert SupportAgreement.objects.count() == 0
 
 
