@@ -20,6 +20,7 @@ from clusterpacts import services
 from clusterpacts.models import ReportAttachment
 from tests import factories
 from tests.pages import login
+from tests.rules import admin_save, admin_url, assert_shows, messages_shown
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +192,43 @@ def test_media_files_are_not_served_directly(client, officer, report, settings):
     response = login(client, officer).get(f"/{settings.MEDIA_URL}{attachment.file.name}")
 
     assert response.status_code == 404
+
+
+# --- the admin: officers upload report attachments and evaluation reports there ------------------
+
+
+def test_a_polyglot_is_refused_as_an_attachment_in_the_admin(officer, report, media):
+    upload = SimpleUploadedFile("annex.pdf", POLYGLOT, "application/pdf")
+    response = admin_save(
+        officer, admin_url(report, "change", report.pk), {}, rows={ReportAttachment: [{"file": upload}]}
+    )
+
+    assert_shows(response, [NOT_PDF + ": this file does not start as a PDF."])
+    assert not ReportAttachment.objects.exists()
+    assert stored_files(media) == []
+
+
+@pytest.mark.parametrize(
+    "case", [HOSTILE["polyglot-html-pdf"], HOSTILE["pdf-with-javascript"]], ids=["polyglot", "js"]
+)
+def test_a_hostile_evaluation_report_is_refused_in_the_admin(officer, cluster, media, case):
+    name, content, message = case
+    evaluation = factories.EvaluationFactory(cluster=cluster)
+    upload = SimpleUploadedFile(name, content(), "application/pdf")
+
+    response = admin_save(officer, admin_url(evaluation, "change", evaluation.pk), {"report_file": upload})
+
+    assert any(message in shown for shown in messages_shown(response))
+    evaluation.refresh_from_db()
+    assert not evaluation.report_file
+    assert stored_files(media) == []
+
+
+def test_a_clean_evaluation_report_is_stored_under_a_generated_name(officer, cluster, media):
+    evaluation = factories.EvaluationFactory(cluster=cluster)
+    upload = factories.pdf_upload("<script>.html")
+
+    admin_save(officer, admin_url(evaluation, "change", evaluation.pk), {"report_file": upload})
+
+    evaluation.refresh_from_db()
+    assert re.fullmatch(rf"evaluations/{cluster.slug}/[0-9a-f]{{32}}\.pdf", evaluation.report_file.name)
