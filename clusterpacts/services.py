@@ -328,7 +328,8 @@ def attachment_add(*, report: AnnualReport, file: File, title: str = "") -> Repo
     _check_attachments_editable(
         report.pk, gettext("Attachments can only be added while the report is a draft or returned.")
     )
-    attachment = ReportAttachment(report=report, file=file, title=title or getattr(file, "name", ""))
+    # Without a title, the model keeps the uploaded file's name as the title (it is stored under a generated one).
+    attachment = ReportAttachment(report=report, file=file, title=title)
     return entity_save(instance=attachment)
 
 

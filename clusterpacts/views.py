@@ -42,6 +42,7 @@ from clusterpacts.models import (
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user, get_for_user
 from clusterpacts.selectors import YearFigures
 from core.roles import is_officer
+from core.uploads import pdf_download
 
 
 def officer_required(view: Any) -> Any:
@@ -189,9 +190,10 @@ def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 
 @login_required
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
-    """Attachments are served through this view only, after the same scope check as the report."""
+    """Attachments are served through this view only, after the same scope check as the report (404
+    outside it), and always as a sandboxed download (`core.uploads.pdf_download`)."""
     attachment = get_for_user(ReportAttachment, request.user, pk)
-    return FileResponse(attachment.file.open("rb"), as_attachment=False, filename=attachment.file.name.split("/")[-1])
+    return pdf_download(attachment.file.open("rb"), title=attachment.title or "attachment")
 
 
 # --- officers: review ----------------------------------------------------------------------------

@@ -13,8 +13,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from clusterpacts.models import Cluster, ClusterPact, KpiDefinition, display_date
+from clusterpacts.models import Cluster, ClusterPact, KpiDefinition, check_pdf, display_date
 from core.scoping import ScopedQuerySet
+from core.uploads import generated_pdf_name
 
 
 class Stage(models.TextChoices):
@@ -63,6 +64,11 @@ class EvaluationQuerySet(ScopedQuerySet):
         return self.completed().filter(completed_on__gt=after, completed_on__lte=until)
 
 
+def evaluation_report_path(instance: Evaluation, filename: str) -> str:
+    """A new evaluation report's stored name: generated, like an annual report's attachment."""
+    return generated_pdf_name(f"evaluations/{instance.cluster.slug}")
+
+
 class Evaluation(models.Model):
     class Kind(models.TextChoices):
         INTERIM = "interim", _("interim evaluation")
@@ -92,7 +98,7 @@ class Evaluation(models.Model):
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
     conclusion = models.CharField(_("overall conclusion"), max_length=20, choices=Conclusion.choices, blank=True)
     summary = models.TextField(_("summary"), blank=True)
-    report_file = models.FileField(_("evaluation report"), upload_to="evaluations/", blank=True)
+    report_file = models.FileField(_("evaluation report"), upload_to=evaluation_report_path, blank=True)
     history = HistoricalRecords()
 
     scope_path = "cluster"
@@ -180,6 +186,12 @@ class Evaluation(models.Model):
                 )
         if self.stage == Stage.COMPLETED and not self.conclusion:
             errors["conclusion"] = gettext("A completed evaluation needs an overall conclusion.")
+        # The report file is held to the same rule as a report's attachment (judged when it comes in).
+        if self.report_file and not getattr(self.report_file, "_committed", True):
+            try:
+                check_pdf(self.report_file, field="report_file")
+            except ValidationError as refused:
+                errors.update(refused.message_dict)
         if errors:
             raise ValidationError(errors)
 

@@ -3,12 +3,16 @@ tests of the rules themselves go through the services."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, PdfObject, TextStringObject
 
 from clusterpacts import services
 from clusterpacts.models import (
@@ -189,3 +193,40 @@ def complete_plan(plan: AnnualPlan) -> AnnualPlan:
 def complete(document: AnnualPlan | AnnualReport) -> AnnualPlan | AnnualReport:
     """`complete_plan` or `complete_report`, whichever `document` is."""
     return complete_plan(document) if isinstance(document, AnnualPlan) else complete_report(document)
+
+
+# --- uploads ---------------------------------------------------------------------------------------
+
+
+def pdf_bytes(
+    *,
+    javascript: str | None = None,
+    launch: str | None = None,
+    embedded: bytes | None = None,
+    password: str | None = None,
+) -> bytes:
+    """A real one-page PDF made with pypdf; optionally with an /OpenAction that runs `javascript` or
+    launches the program `launch`, an embedded file, or encrypted with `password` (the hostile
+    variants the upload check refuses)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    action: dict[str, PdfObject] = {}
+    if javascript is not None:
+        action = {"/S": NameObject("/JavaScript"), "/JS": TextStringObject(javascript)}
+    if launch is not None:
+        action = {"/S": NameObject("/Launch"), "/F": TextStringObject(launch)}
+    if action:
+        opened = DictionaryObject({NameObject(key): value for key, value in action.items()})
+        writer._root_object[NameObject("/OpenAction")] = writer._add_object(opened)
+    if embedded is not None:
+        writer.add_attachment("payload.txt", embedded)
+    if password is not None:
+        writer.encrypt(password)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def pdf_upload(name: str = "report.pdf", content: bytes | None = None) -> SimpleUploadedFile:
+    """An uploaded file as the browser sends it: a valid PDF unless `content` says otherwise."""
+    return SimpleUploadedFile(name, pdf_bytes() if content is None else content, content_type="application/pdf")

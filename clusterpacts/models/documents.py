@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 from clusterpacts.models.clusters import Cluster
 from core.roles import User, is_reader, managed_cluster_ids
 from core.scoping import ScopedQuerySet
+from core.uploads import check_pdf as check_uploaded_pdf
+from core.uploads import generated_pdf_name
 
 # --- annual plans and reports --------------------------------------------------------------------
 
@@ -215,7 +218,11 @@ class ReportEvent(models.Model):
 
 
 def attachment_path(instance: ReportAttachment, filename: str) -> str:
-    return f"reports/{instance.report.cluster.slug}/{instance.report.year}/{filename}"
+    """The stored name of a new attachment: generated, so nothing of the uploaded name (its extension
+    included) reaches the file system or a URL; the name the user gave is kept as the title. The
+    migrations refer to this function as `clusterpacts.models.attachment_path`."""
+    report = instance.report
+    return generated_pdf_name(f"reports/{report.cluster.slug}/{report.year}")
 
 
 class ReportAttachment(models.Model):
@@ -239,31 +246,14 @@ class ReportAttachment(models.Model):
         return self.title or self.file.name
 
     def clean(self) -> None:
-        if self.file:
+        # A new upload is judged by its content; a stored one was judged when it came in.
+        if self.file and not getattr(self.file, "_committed", True):
             check_pdf(self.file)
+            if not self.title.strip():
+                self.title = PurePath(self.file.name or "").name[:200]
 
 
-def _megabytes(size: int) -> str:
-    megabytes = size / (1024 * 1024)
-    return f"{megabytes:.0f} MB" if megabytes == int(megabytes) else f"{megabytes:.1f} MB"
-
-
-def check_pdf(upload: Any) -> None:
-    """PDF only, judged by content (the %PDF- signature), not by name; not empty; size capped."""
-    size = getattr(upload, "size", None) or 0
-    if size == 0:
-        raise ValidationError({"file": gettext("The file is empty.")}, code="empty_file")
-    if size > settings.CLUSTERPACTS_ATTACHMENT_MAX_BYTES:
-        raise ValidationError(
-            {
-                "file": gettext("The file is larger than the limit of %(max)s.")
-                % {"max": _megabytes(settings.CLUSTERPACTS_ATTACHMENT_MAX_BYTES)}
-            },
-            code="file_too_large",
-        )
-    position = upload.tell() if hasattr(upload, "tell") else 0
-    upload.seek(0)
-    head = upload.read(1024)
-    upload.seek(position)
-    if b"%PDF-" not in head:
-        raise ValidationError({"file": gettext("Only PDF files can be attached.")}, code="not_pdf")
+def check_pdf(upload: Any, *, field: str = "file") -> None:
+    """An attachment is a PDF by its content (`core.uploads.check_pdf`), not empty, at most
+    CLUSTERPACTS_ATTACHMENT_MAX_BYTES; the refusal is raised on `field`."""
+    check_uploaded_pdf(upload, max_bytes=settings.CLUSTERPACTS_ATTACHMENT_MAX_BYTES, field=field)

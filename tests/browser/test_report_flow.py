@@ -102,10 +102,7 @@ def _number(typed: str) -> Decimal:
 
 def _pdf(tmp_path: Path) -> Path:
     path = tmp_path / "jaarverslag-bijlage.pdf"
-    path.write_bytes(
-        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-    )
+    path.write_bytes(factories.pdf_bytes())
     return path
 
 

@@ -37,7 +37,7 @@ ACCEPTED = "This document was accepted and can no longer be changed."
 LOCKED = "Figures can only be changed while the plan or report is a draft or returned."
 ATTACHMENT_LOCKED = "Attachments can only be removed while the report is a draft or returned."
 REFERRED = "Other records still refer to this one; it cannot be deleted."
-PDF = b"%PDF-1.4\n%%EOF\n"
+PDF = factories.pdf_bytes()
 
 WATCHED = (AnnualPlan, AnnualReport, KpiTarget, KpiValue, ReportAttachment, ReportEvent, KpiDefinition, Cluster)
 

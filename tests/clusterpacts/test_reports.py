@@ -68,7 +68,7 @@ def events_of(document):
 
 
 def pdf(name="report.pdf"):
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n", content_type="application/pdf")
+    return factories.pdf_upload(name)
 
 
 @pytest.fixture(autouse=True)
