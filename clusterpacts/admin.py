@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +37,7 @@ from clusterpacts.models import (
     normalize_enterprise_number,
     periods_overlap,
 )
-from core.admin import ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet, raise_on_form
+from core.admin import NO_MEDIA_LINKS, ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet, download_link, raise_on_form
 
 # --- clusters and members ------------------------------------------------------------------------
 
@@ -327,7 +328,13 @@ class KpiValueInline(FigureInline):
 
 class AttachmentInline(FigureInline):
     model = ReportAttachment
-    fields = ["title", "file"]
+    fields = ["title", "file", "download"]
+    readonly_fields = ["download"]
+    formfield_overrides = NO_MEDIA_LINKS
+
+    @admin.display(description=_("download"))
+    def download(self, obj: ReportAttachment) -> str:
+        return download_link(reverse("clusterpacts:attachment", args=[obj.pk]), _("PDF")) if obj.pk else "—"
 
 
 class EventInline(admin.TabularInline):

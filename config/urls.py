@@ -20,6 +20,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("clusterpacts.urls")),
+    path("", include("evaluations.urls")),
     path("", include("insights.urls")),
     *api.urlpatterns,
 ]

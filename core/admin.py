@@ -13,8 +13,10 @@ submission saved).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.core.exceptions import ValidationError
@@ -22,7 +24,11 @@ from django.db import models, transaction
 from django.forms import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from core.forms import errors_to_form
 from core.services import PROTECTED, delete_all, delete_service_for, entity_save
@@ -132,3 +138,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Stored files are never served from the media folder: the admin's file fields show no link to it (only
+# an upload field), and each admin offers a download link to the app's access-checked view instead.
+NO_MEDIA_LINKS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+    models.FileField: {"widget": forms.FileInput}
+}
+
+
+def download_link(url: str, label: StrOrPromise) -> str:
+    return format_html('<a href="{}">{}</a>', url, label)

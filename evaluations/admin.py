@@ -7,10 +7,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from clusterpacts.models import ClusterPact
-from core.admin import ServiceAdmin, ServiceInlineFormSet
+from core.admin import NO_MEDIA_LINKS, ServiceAdmin, ServiceInlineFormSet, download_link
 from evaluations.models import Evaluation, Finding, Lesson
 
 
@@ -57,9 +58,17 @@ class EvaluationAdmin(ServiceAdmin):
             _("Stage"),
             {"fields": ["stage", ("registered_on", "planned_on"), ("started_on", "reporting_on", "completed_on")]},
         ),
-        (_("Outcome"), {"fields": ["conclusion", "summary", "report_file"]}),
+        (_("Outcome"), {"fields": ["conclusion", "summary", "report_file", "report_download"]}),
     ]
+    readonly_fields = ["report_download"]
+    formfield_overrides = NO_MEDIA_LINKS
     inlines = [FindingInline, LessonInline]
+
+    @admin.display(description=_("evaluation report"))
+    def report_download(self, obj: Evaluation) -> str:
+        if not (obj.pk and obj.report_file):
+            return "—"
+        return download_link(reverse("evaluations:report-file", args=[obj.pk]), _("download (PDF)"))
 
 
 @admin.register(Finding)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -232,3 +233,40 @@ def test_a_clean_evaluation_report_is_stored_under_a_generated_name(officer, clu
 
     evaluation.refresh_from_db()
     assert re.fullmatch(rf"evaluations/{cluster.slug}/[0-9a-f]{{32}}\.pdf", evaluation.report_file.name)
+
+
+@pytest.mark.parametrize(("role", "expected"), [("officer", 200), ("manager", 200), ("other_manager", 404)])
+def test_an_evaluation_report_is_downloaded_only_through_the_checked_view(
+    request, client, officer, cluster, media, role, expected
+):
+    evaluation = factories.EvaluationFactory(cluster=cluster, title="Tussentijdse evaluatie")
+    admin_save(officer, admin_url(evaluation, "change", evaluation.pk), {"report_file": factories.pdf_upload()})
+    url = reverse("evaluations:report-file", args=[evaluation.pk])
+
+    assert client.get(url).status_code == 302, "anonymous: to the login page"
+    client.force_login(request.getfixturevalue(role))
+    response = client.get(url)
+
+    assert response.status_code == expected
+    if expected == 200:
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert response["Content-Security-Policy"] == "sandbox"
+        assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_admin_links_stored_files_to_the_checked_views_never_to_the_media_folder(officer, cluster, media):
+    evaluation = factories.EvaluationFactory(cluster=cluster)
+    admin_save(officer, admin_url(evaluation, "change", evaluation.pk), {"report_file": factories.pdf_upload()})
+    report = factories.AnnualReportFactory(cluster=cluster, year=2020)
+    attachment = services.attachment_add(report=report, file=factories.pdf_upload())
+    client = Client()
+    client.force_login(officer)
+
+    pages = {
+        reverse("evaluations:report-file", args=[evaluation.pk]): admin_url(evaluation, "change", evaluation.pk),
+        reverse("clusterpacts:attachment", args=[attachment.pk]): admin_url(report, "change", report.pk),
+    }
+    for download, page in pages.items():
+        html = client.get(page).text
+        assert f'href="{download}"' in html
+        assert "/media/" not in html
