@@ -102,6 +102,13 @@ def test_five_wrong_passwords_then_the_right_one_is_refused(url, officer):
     assert AccessAttempt.objects.filter(username=officer.username).exists()
 
 
+@pytest.mark.parametrize("url", [PORTAL, ADMIN, TOKEN])
+def test_the_fifth_wrong_password_is_answered_with_the_lockout(url, officer):
+    for _ in range(LIMIT - 1):
+        assert log_in(url, officer.username, WRONG).status_code in (200, 400)
+    assert log_in(url, officer.username, WRONG).status_code == 429
+
+
 @pytest.mark.parametrize("url", [PORTAL, ADMIN])
 def test_the_login_pages_say_why_in_dutch_by_default(url, officer):
     fail(url, officer.username)
