@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import user_logged_in
+from django.contrib.auth import authenticate, user_logged_in
 from django.urls import include, path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from knox.models import get_token_model
 from knox.settings import knox_settings
 from knox.views import LogoutAllView, LogoutView
-from rest_framework import serializers
-from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from clusterpacts import api as clusterpacts_api
+from core.logins import lockout_message
 from evaluations import api as evaluations_api
 from funding import api as funding_api
 from insights.api import BriefingView
@@ -43,18 +44,31 @@ class AuthRateThrottle(ScopedRateThrottle):
         return super().get_rate()
 
 
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class LoginLockedOut(exceptions.APIException):
+    """Too many failed logins for this username or client address (django-axes)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+
 class TokenObtainView(APIView):
     """Exchange a username and password for an API token (`Authorization: Token <token>`).
 
     Tokens are stored hashed and expire; revoke one with `auth/token/revoke/`, all with `revoke-all/`.
-    Attempts are throttled more tightly than reads.
+    Attempts are throttled more tightly than reads, and a username or client address with too many
+    failed logins is locked out (429) like the login pages, for the same cool-off.
     """
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     throttle_classes = [AuthRateThrottle]
     throttle_scope = "auth"
-    serializer_class = AuthTokenSerializer
+    serializer_class = TokenRequestSerializer
 
     @extend_schema(
         request=inline_serializer(
@@ -68,9 +82,18 @@ class TokenObtainView(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        credentials = AuthTokenSerializer(data=request.data, context={"request": request})
+        credentials = TokenRequestSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
-        user = credentials.validated_data["user"]
+        # Through authenticate(request=...), so axes counts the failure and refuses a locked-out user or
+        # address before the password is checked; it flags the request it was given.
+        user = authenticate(request=request, **credentials.validated_data)
+        if getattr(request, "axes_locked_out", False):
+            raise LoginLockedOut(lockout_message(request._request))
+        if user is None or not user.is_active:
+            raise exceptions.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: [_("Unable to log in with provided credentials.")]},
+                code="authorization",
+            )
         instance, token = get_token_model().objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response({"token": token, "expiry": instance.expiry})

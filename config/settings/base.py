@@ -244,6 +244,33 @@ if os.environ.get("CACHE_URL"):
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
     }
 
+# --- Logins: lockout after repeated failures, and the client's address (issue 12, item 2) -------------
+# How many reverse proxies in front of the portal append to X-Forwarded-For. 0 (the default): the
+# client is REMOTE_ADDR and the header is ignored, so a client cannot pick its own address. Behind one
+# nginx, 1. Both the lockout (axes) and the API throttles read this one number.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+INSTALLED_APPS += ["axes"]
+# Axes' backend first: it refuses a locked-out user or address before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Last, as axes asks: it turns a flagged login response into the lockout page.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+# The attempts live in the database, shared by every web process (not in process memory).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+# Locked when either the username or the client address reached the limit: guessing one account from
+# many addresses, or many accounts from one address, both stop.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "core.logins.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.logins.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
 # Domain settings (documented in the README).
 CLUSTERPACTS_REPORT_DUE_MONTH = env_int("CLUSTERPACTS_REPORT_DUE_MONTH", 3)
 CLUSTERPACTS_REPORT_DUE_DAY = env_int("CLUSTERPACTS_REPORT_DUE_DAY", 31)
