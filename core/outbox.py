@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
 
 from celery import current_app
 from django.db import transaction
@@ -41,8 +40,13 @@ def outbox_add(*, task: str, args: Sequence[JsonArg] = ()) -> OutboxMessage:
     handed to Celery at once; a failure there is logged and never reaches the caller.
     """
     message = OutboxMessage.objects.create(task=task, args=list(args))
-    # robust: even an unexpected error in sending (a database error, a bug) never turns the answer into a 500.
-    transaction.on_commit(partial(outbox_send, message_id=message.pk), robust=True)
+
+    def send_after_commit() -> None:
+        outbox_send(message_id=message.pk)
+
+    # robust: even an unexpected error in sending (a database error, a bug) is logged, never a 500. (A plain
+    # function, not a functools.partial: Django names the callback by its __qualname__ when it logs.)
+    transaction.on_commit(send_after_commit, robust=True)
     return message
 
 
