@@ -25,6 +25,7 @@ from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.forms import errors_to_form
+from core.models import OutboxMessage
 from core.services import PROTECTED, delete_all, delete_service_for, entity_save
 
 
@@ -132,3 +133,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """What the outbox holds, for an operator: a message that waits (Redis down) shows its last error."""
+
+    list_display = ("pk", "task", "args", "created_at", "sent_at", "done_at", "attempts", "last_error")
+    list_filter = (("sent_at", admin.EmptyFieldListFilter), ("done_at", admin.EmptyFieldListFilter), "task")
+    search_fields = ("task", "last_error")
+    date_hierarchy = "created_at"

@@ -340,3 +340,15 @@ def test_the_visibility_timeout_is_just_above_the_task_time_limit_and_the_outbox
     entry = django_settings.CELERY_BEAT_SCHEDULE["send-outbox"]
     assert entry["task"] == send_outbox.name == "core.tasks.send_outbox"
     assert entry["schedule"] == 60.0
+
+
+def test_an_operator_sees_the_waiting_messages_in_the_admin(admin_client):
+    waiting = outbox_add(task=notify_officers.name)
+    OutboxMessage.objects.filter(pk=waiting.pk).update(attempts=3, last_error="OperationalError: Error 111")
+    changelist = reverse("admin:core_outboxmessage_changelist")
+
+    response = admin_client.get(changelist, {"sent_at__isnull": "True"})
+
+    assert response.status_code == 200
+    assert "OperationalError: Error 111" in response.text
+    assert admin_client.get(reverse("admin:core_outboxmessage_add")).status_code == 403
