@@ -1,7 +1,8 @@
 """E-mail about the workflow of plans and reports: the Celery task and what it sends.
 
-Services queue the task after their commit (`transition_mail_queue`); `tasks.py` re-exports it for
-Celery's autodiscovery. Nothing here imports the services, so there is no import circle.
+Services queue the task through the outbox in their own transaction (`transition_mail_queue`), so a
+step that commits always gets its e-mail, once, even when Redis is down; `tasks.py` re-exports the task
+for Celery's autodiscovery. Nothing here imports the services, so there is no import circle.
 """
 
 from __future__ import annotations
@@ -16,19 +17,25 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from clusterpacts.models import AnnualPlan, AnnualReport, ReportEvent, Workflow
+from core.outbox import outbox_add, outbox_once
 from core.roles import OFFICER
 from core.tasks import MAIL_RETRY
 
 
 @shared_task(name="clusterpacts.tasks.send_transition_mail", **MAIL_RETRY)
-def send_transition_mail(event_id: int) -> int:
-    event = ReportEvent.objects.select_related("report__cluster", "plan__cluster", "by").filter(pk=event_id).first()
-    return transition_mail_send(event=event) if event else 0
+def send_transition_mail(event_id: int, outbox_id: int | None = None) -> int:
+    """E-mail one workflow step; at most once per outbox message, however often the task arrives."""
+    with outbox_once(outbox_id) as first:
+        if not first:
+            return 0
+        steps = ReportEvent.objects.select_related("report__cluster", "plan__cluster", "by")
+        event = steps.filter(pk=event_id).first()
+        return transition_mail_send(event=event) if event else 0
 
 
 def transition_mail_queue(event_id: int) -> None:
-    """Queue the e-mail about one workflow step (called after the step's commit)."""
-    send_transition_mail.delay(event_id)
+    """Put the e-mail about one workflow step in the outbox, in the step's transaction (sent after its commit)."""
+    outbox_add(task=send_transition_mail.name, args=[event_id])
 
 
 def _document(event: ReportEvent) -> AnnualReport | AnnualPlan:

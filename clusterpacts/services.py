@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 from typing import TypeVar
 
 from django.contrib.auth import get_user_model
@@ -157,6 +156,7 @@ def document_transition(
 
     After the commit, the people concerned hear of it by e-mail (`notify=False` for data loads):
     officers when a document is submitted, the cluster's managers when it is accepted or returned.
+    The e-mail is put in the outbox in this transaction (`core.outbox`), so Redis being down loses none.
     """
     locked = type(document).objects.select_for_update().get(pk=document.pk)
     check_transition(locked.status, to, comment)
@@ -177,7 +177,7 @@ def document_transition(
     locked.save()
     event.save()
     if notify:
-        transaction.on_commit(partial(notifications.transition_mail_queue, event.pk))
+        notifications.transition_mail_queue(event.pk)
     document.refresh_from_db()
     return document
 

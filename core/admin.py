@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 from core.forms import errors_to_form
+from core.models import OutboxMessage
 from core.services import PROTECTED, delete_all, delete_service_for, entity_save
 
 
@@ -149,3 +150,13 @@ NO_MEDIA_LINKS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
 
 def download_link(url: str, label: StrOrPromise) -> str:
     return format_html('<a href="{}">{}</a>', url, label)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """What the outbox holds, for an operator: a message that waits (Redis down) shows its last error."""
+
+    list_display = ("pk", "task", "args", "created_at", "sent_at", "done_at", "attempts", "last_error")
+    list_filter = (("sent_at", admin.EmptyFieldListFilter), ("done_at", admin.EmptyFieldListFilter), "task")
+    search_fields = ("task", "last_error")
+    date_hierarchy = "created_at"

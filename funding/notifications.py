@@ -1,7 +1,8 @@
 """The officers' e-mail digest of new flags: the Celery task and what it sends.
 
-The scan queues it after its commit (`officers_digest_queue`); `tasks.py` re-exports the task for
-Celery's autodiscovery. Nothing here imports the services, so there is no import circle.
+The scan puts it in the outbox in its own transaction (`officers_digest_queue`), so it is sent after
+the commit even when Redis is down; `tasks.py` re-exports the task for Celery's autodiscovery. Nothing
+here imports the services, so there is no import circle.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core.outbox import outbox_add, outbox_once
 from core.roles import OFFICER
 from core.tasks import MAIL_RETRY
 from funding.models import Flag
@@ -24,14 +26,15 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(name="funding.tasks.notify_officers", **MAIL_RETRY)
-def notify_officers() -> int:
-    """One digest e-mail of the flags officers have not heard of yet."""
-    return flags_notify_officers()
+def notify_officers(outbox_id: int | None = None) -> int:
+    """One digest e-mail of the flags officers have not heard of yet (once per outbox message)."""
+    with outbox_once(outbox_id) as first:
+        return flags_notify_officers() if first else 0
 
 
 def officers_digest_queue() -> None:
-    """Queue the digest (called after the commit of a scan that raised flags)."""
-    notify_officers.delay()
+    """Put the digest in the outbox, in the transaction of a scan that raised flags (sent after its commit)."""
+    outbox_add(task=notify_officers.name)
 
 
 def flags_notify_officers() -> int:

@@ -434,7 +434,8 @@ def flags_scan(*, as_of: date) -> ScanResult:
 
     Set-based: a fixed number of queries, however many agreements and reports there are. Safe to run
     twice (the second run finds every flag already open) and concurrently (one open flag per kind and
-    subject is a database constraint). Officers hear of new flags once, after the commit.
+    subject is a database constraint). Officers hear of new flags once, after the commit
+    (the digest goes through the outbox, `core.outbox`).
     """
     causes = {(cause.kind, cause.subject): cause for cause in _agreement_causes(as_of) + _report_causes(as_of)}
     wording = {key: (cause.message(settings.LANGUAGE_CODE), cause.message("en")) for key, cause in causes.items()}
@@ -476,7 +477,7 @@ def flags_scan(*, as_of: date) -> ScanResult:
             .select_related("cluster")
             if (flag.kind, flag.subject) in new_keys
         ]
-        transaction.on_commit(notifications.officers_digest_queue)
+        notifications.officers_digest_queue()
     return ScanResult(as_of=as_of, raised=raised, resolved=gone)
 
 

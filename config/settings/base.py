@@ -163,14 +163,26 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 14 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A late-acked task that runs longer than this is handed to another worker: keep it above the time limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 60 * 60)}
 CELERY_BEAT_SCHEDULE = {
     "scan-flags-daily": {
         "task": "funding.tasks.scan_flags",
         "schedule": crontab(hour=6, minute=0),  # 06:00 Europe/Brussels (CELERY_TIMEZONE)
     },
 }
+
+# --- Outbox and redelivery (issue 12, item 5: Redis down, nothing lost) ------------------------------
+# A task that is not acknowledged within the visibility timeout (a late-acked task lost with its worker,
+# a retry waiting for its countdown) is handed to another worker: just above the time limit, so a lost
+# task comes back within minutes, not hours, and a running one is never handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60),
+}
+# What the outbox (core.outbox) could not hand to the broker right after a commit is sent from here.
+CELERY_BEAT_SCHEDULE["send-outbox"] = {
+    "task": "core.tasks.send_outbox",
+    "schedule": 60.0,  # seconds
+}
+# --- end of outbox ----------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
     # Token first, so an anonymous request is answered 401 with a WWW-Authenticate header.
