@@ -5,6 +5,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 from clusterpacts.models import Cluster
 from core.roles import is_reader
@@ -22,6 +23,16 @@ def home(request: HttpRequest) -> HttpResponse:
     if clusters:
         return redirect("insights:clusters")
     return render(request, "home.html", {"clusters": []})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico; send them to the static icon.
+
+    The URL is built per request, not when the URLconf loads: with the manifest storage of production
+    the hashed name exists only after `collectstatic`, and `migrate` (which loads the URLconf for its
+    checks) runs before it. Temporary, because the hashed name changes with the icon.
+    """
+    return redirect(static("img/favicon.svg"))
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
