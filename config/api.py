@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import user_logged_in
 from django.urls import include, path
 from drf_spectacular.utils import extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from knox.models import get_token_model
 from knox.settings import knox_settings
 from knox.views import LogoutAllView, LogoutView
@@ -99,5 +99,5 @@ urlpatterns = [
     path("api/v1/briefing/", BriefingView.as_view(), name="api-briefing"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
