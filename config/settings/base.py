@@ -7,6 +7,7 @@ and Celery tasks run eagerly when no broker is configured.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
@@ -244,12 +245,37 @@ CLUSTERPACTS_RENEWAL_WINDOW_DAYS = env_int("CLUSTERPACTS_RENEWAL_WINDOW_DAYS", 1
 CLUSTERPACTS_CAP_WINDOW_DAYS = env_int("CLUSTERPACTS_CAP_WINDOW_DAYS", 365)
 CLUSTERPACTS_ATTACHMENT_MAX_BYTES = env_int("CLUSTERPACTS_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# --- Logging (issue 12, item 6) ------------------------------------------------------------------
+# Everything goes to stdout (systemd's journal or the container runtime collects it), one line a
+# record, tagged with the request's id (core.logging). LOG_FORMAT=json writes JSON lines, the
+# default in production; text is easier to read in a terminal.
+
+
+def logging_config(log_format: str) -> dict[str, Any]:
+    """LOGGING with records on stdout as `log_format` ("json" or "text"), each with its request id."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+        "formatters": {
+            "json": {"()": "core.logging.JsonFormatter"},
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "filters": ["request_id"],
+                "formatter": log_format,
+            }
+        },
+        "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    }
+
+
+LOGGING = logging_config(os.environ.get("LOG_FORMAT", "text"))
+MIDDLEWARE.insert(0, "core.logging.RequestIdMiddleware")
+# --- end logging ---------------------------------------------------------------------------------
 CLUSTERPACTS_ALLOW_DEMO_DATA = True
 
 # Change history is read-only in the admin: a revert would bypass the workflow services.
