@@ -38,6 +38,8 @@ from clusterpacts.models import (
     KpiDefinition,
     ReportAttachment,
     Workflow,
+    plan_years,
+    report_years,
 )
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user, get_for_user
 from clusterpacts.selectors import YearFigures
@@ -56,9 +58,9 @@ def officer_required(view: Any) -> Any:
     return wrapper
 
 
-def _year_or_404(year: int) -> int:
-    # A plan may be drafted a year ahead; a report only once its working year has started.
-    if not 2000 <= year <= timezone.localdate().year + 1:
+def _year_or_404(year: int, years: range) -> int:
+    """A year the document cannot have (before the cluster started, too far ahead) has no page."""
+    if year not in years:
         raise Http404
     return year
 
@@ -129,7 +131,7 @@ def _saved(
 @login_required
 def plan_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     cluster = get_cluster_by_slug_for_user(request.user, slug)
-    _year_or_404(year)
+    _year_or_404(year, plan_years(cluster))
     plan = AnnualPlan.objects.filter(cluster=cluster, year=year).first()
     kpis = list(KpiDefinition.objects.filter(active=True))
     writable = can_write_cluster_documents(request.user, cluster) and (plan is None or plan.is_editable)
@@ -155,8 +157,7 @@ def plan_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 @login_required
 def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     cluster = get_cluster_by_slug_for_user(request.user, slug)
-    if _year_or_404(year) > timezone.localdate().year:
-        raise Http404
+    _year_or_404(year, report_years(cluster))
     report = AnnualReport.objects.filter(cluster=cluster, year=year).first()
     kpis = list(KpiDefinition.objects.filter(active=True))
     writable = can_write_cluster_documents(request.user, cluster) and (report is None or report.is_editable)

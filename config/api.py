@@ -8,7 +8,7 @@ from django.contrib.auth import authenticate, user_logged_in
 from django.urls import include, path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from knox.models import get_token_model
 from knox.settings import knox_settings
 from knox.views import LogoutAllView, LogoutView
@@ -122,5 +122,5 @@ urlpatterns = [
     path("api/v1/briefing/", BriefingView.as_view(), name="api-briefing"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

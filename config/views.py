@@ -1,10 +1,13 @@
-"""Project-level views: the home page and the health check."""
+"""Project-level views: the home page, the health check, and the error pages."""
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views import defaults
+from rest_framework import exceptions as api_exceptions
 
 from clusterpacts.models import Cluster
 from core.roles import is_reader
@@ -22,6 +25,16 @@ def home(request: HttpRequest) -> HttpResponse:
     if clusters:
         return redirect("insights:clusters")
     return render(request, "home.html", {"clusters": []})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico; send them to the static icon.
+
+    The URL is built per request, not when the URLconf loads: with the manifest storage of production
+    the hashed name exists only after `collectstatic`, and `migrate` (which loads the URLconf for its
+    checks) runs before it. Temporary, because the hashed name changes with the icon.
+    """
+    return redirect(static("img/favicon.svg"))
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -46,3 +59,35 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks["broker"] = "error"
     healthy = all(value in {"ok", "eager"} for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+# --- error pages (issue 12, item 9) --------------------------------------------------------------
+# The portal answers with its own styled pages (templates/403.html, 404.html, 500.html); an address
+# under /api/ keeps answering JSON, as DRF does for the errors it raises itself, also for a URL that
+# no route matches. Neither says anything about the cause.
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _api_error(error: type[api_exceptions.APIException], status: int) -> JsonResponse:
+    return JsonResponse({"detail": str(error.default_detail)}, status=status)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(api_exceptions.NotFound, 404)
+    return defaults.page_not_found(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(api_exceptions.PermissionDenied, 403)
+    return defaults.permission_denied(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(api_exceptions.APIException, 500)
+    return defaults.server_error(request)

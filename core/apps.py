@@ -7,3 +7,10 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from django.core.signals import request_finished
+
+        from core.logging import forget_request_id
+
+        request_finished.connect(forget_request_id, dispatch_uid="core.logging.forget_request_id")

@@ -41,7 +41,10 @@ from clusterpacts.models.documents import (
     check_transition,
     default_report_due_on,
     document_constraints,
+    first_document_year,
+    plan_years,
     report_overdue,
+    report_years,
 )
 from clusterpacts.models.kpis import (
     KpiDefinition,
@@ -89,10 +92,13 @@ __all__ = [
     "display_date",
     "document_constraints",
     "figure_constraints",
+    "first_document_year",
     "format_enterprise_number",
     "membership_active_on",
     "normalize_enterprise_number",
     "periods_overlap",
+    "plan_years",
     "report_overdue",
+    "report_years",
     "validate_enterprise_number",
 ]

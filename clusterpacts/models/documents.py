@@ -105,6 +105,24 @@ class WorkflowDocument(models.Model):
             raise ValidationError(gettext("This document was accepted and can no longer be changed."))
 
 
+FIRST_YEAR = 2000  # the earliest year the portal holds (the check constraints' lower bound)
+
+
+def first_document_year(cluster: Cluster) -> int:
+    """A cluster plans and reports from the year it started (any year the portal holds, if not recorded)."""
+    return cluster.started_on.year if cluster.started_on else FIRST_YEAR
+
+
+def plan_years(cluster: Cluster, *, today: date | None = None) -> range:
+    """The years a cluster may have an annual plan for: from its start year to next year."""
+    return range(first_document_year(cluster), (today or timezone.localdate()).year + 2)
+
+
+def report_years(cluster: Cluster, *, today: date | None = None) -> range:
+    """The working years a cluster may report on: from its start year to this year."""
+    return range(first_document_year(cluster), (today or timezone.localdate()).year + 1)
+
+
 def document_constraints(prefix: str, *, unique: StrOrPromise) -> list[BaseConstraint]:
     """One plan (or report) per cluster and year, and a year the portal can hold."""
     return [
@@ -133,6 +151,28 @@ class AnnualPlan(WorkflowDocument):
 
     def clean(self) -> None:
         self.check_not_accepted()
+        if not self.year or self.cluster_id is None:
+            return
+        years = plan_years(self.cluster)
+        if self.year < years.start:
+            raise ValidationError(
+                {
+                    "year": gettext(
+                        "%(cluster)s started in %(start)s: an annual plan for %(year)s cannot be created; "
+                        "the first is for %(start)s."
+                    )
+                    % {"cluster": self.cluster.name, "start": years.start, "year": self.year}
+                }
+            )
+        if self.year >= years.stop:
+            raise ValidationError(
+                {
+                    "year": gettext(
+                        "An annual plan is drafted at most one year ahead: %(last)s at the latest, not %(year)s."
+                    )
+                    % {"last": years.stop - 1, "year": self.year}
+                }
+            )
 
 
 class AnnualReport(WorkflowDocument):
@@ -168,6 +208,16 @@ class AnnualReport(WorkflowDocument):
             raise ValidationError({"year": gettext("Enter a working year between 2000 and 2100.")})
         if self.year and self.due_on is None:
             self.due_on = default_report_due_on(self.year)
+        if self.year and self.cluster_id is not None and self.year < first_document_year(self.cluster):
+            raise ValidationError(
+                {
+                    "year": gettext(
+                        "%(cluster)s started in %(start)s: a report for working year %(year)s cannot be "
+                        "created; the first working year is %(start)s."
+                    )
+                    % {"cluster": self.cluster.name, "start": first_document_year(self.cluster), "year": self.year}
+                }
+            )
         if self.year and self.year > timezone.localdate().year:
             raise ValidationError(
                 {

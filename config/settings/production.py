@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool, env_int, env_list
+from .base import MIDDLEWARE, env_bool, env_int, env_list, logging_config
 
 for required in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"):
     if not os.environ.get(required):
@@ -14,16 +14,41 @@ for required in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"):
 DEBUG = False
 CLUSTERPACTS_ALLOW_DEMO_DATA = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+
+# --- HTTPS and browser security (issue 12, item 6) ---------------------------------------------
+# `manage.py check --deploy` is silent with these and the documented environment (docs/DEPLOYMENT.md).
+# nginx terminates TLS and sets X-Forwarded-Proto; only a proxy that overwrites it may sit in front.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+# A load balancer probes /healthz over plain http on the private network: answer it, don't redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# The `preload` directive only allows the domain's owner to submit it to the browsers' built-in
+# lists (hstspreload.org); nothing is listed until someone does. An operator who turns it off has
+# chosen so, and the check that asks for it is silenced.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# --- end HTTPS and browser security ------------------------------------------------------------
+
+# whitenoise right after SecurityMiddleware (its documented place), before anything that needs a session.
+_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+MIDDLEWARE = [*MIDDLEWARE[: _security + 1], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[_security + 1 :]]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# JSON lines on stdout unless the operator asks for text (LOG_FORMAT, see base.py).
+LOGGING = logging_config(os.environ.get("LOG_FORMAT", "json"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
