@@ -284,6 +284,7 @@ AXES_CLIENT_IP_CALLABLE = "core.logins.client_ip"
 AXES_LOCKOUT_CALLABLE = "core.logins.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False  # no start-up banner in the logs (production logs are JSON lines on stdout)
 
 # Domain settings (documented in the README).
 CLUSTERPACTS_REPORT_DUE_MONTH = env_int("CLUSTERPACTS_REPORT_DUE_MONTH", 3)
