@@ -82,7 +82,8 @@ def row_counts() -> dict[str, int]:
     counts = {}
     with connection.cursor() as cursor:
         for table in table_names():
-            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
+            # The table names come from the database's own catalogue, quoted.
+            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
             counts[table] = cursor.fetchone()[0]
     return counts
 
@@ -125,8 +126,8 @@ def backup(folder: Path) -> dict[str, Any]:
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
         dump = folder / DUMP_NAME
-        result = subprocess.run(
-            ["pg_dump", "--format=custom", f"--snapshot={snapshot}", f"--file={dump}"],
+        result = subprocess.run(  # noqa: S603 -- fixed arguments; pg_dump found on PATH like psql
+            ["pg_dump", "--format=custom", f"--snapshot={snapshot}", f"--file={dump}"],  # noqa: S607
             env=env,
             capture_output=True,
             text=True,
@@ -199,7 +200,8 @@ def restore(folder: Path, *, force: bool = False) -> list[str]:
     env = pg_environment()
     command += [f"--dbname={env['PGDATABASE']}", str(folder / DUMP_NAME)]
     connection.close()  # no open transaction of ours in the way of the restore
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    # Fixed arguments plus the operator's folder; pg_restore found on PATH like psql.
+    result = subprocess.run(command, env=env, capture_output=True, text=True)  # noqa: S603
     if result.returncode != 0:
         raise CommandError(f"pg_restore failed, nothing was restored: {result.stderr.strip()}")
 

@@ -77,11 +77,14 @@ def databases() -> Iterator[tuple[str, str]]:
             _admin(server, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def manage(*args: str, database_url: str, media_root: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+def manage(
+    *args: str, database_url: str, media_root: Path, check: bool = True, settings: str = "development"
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        # The development settings as `make backup` uses them; the test settings pin MEDIA_ROOT.
-        "DJANGO_SETTINGS_MODULE": "config.settings.development",
+        # The development settings as `make backup` uses them (the test settings pin MEDIA_ROOT); the
+        # test settings' fast password hasher only for loading the demo data, which touches no file.
+        "DJANGO_SETTINGS_MODULE": f"config.settings.{settings}",
         "DATABASE_URL": database_url,
         "MEDIA_ROOT": str(media_root),
         "DEMO_PASSWORD": "backup-test-password",
@@ -138,8 +141,8 @@ def test_backup_then_restore_gives_identical_rows_and_files(databases, tmp_path)
     source_media.mkdir()
     target_media.mkdir()
 
-    manage("migrate", "--noinput", database_url=source_url, media_root=source_media)
-    manage("seed_demo", database_url=source_url, media_root=source_media)
+    manage("migrate", "--noinput", database_url=source_url, media_root=source_media, settings="test")
+    manage("seed_demo", database_url=source_url, media_root=source_media, settings="test")
     pdf = tmp_path / "evidence.pdf"
     pdf.write_bytes(pdf_bytes())
     manage("shell", "-c", ADD_ATTACHMENT.format(path=str(pdf)), database_url=source_url, media_root=source_media)
