@@ -12,7 +12,7 @@ DEMO_PASSWORD ?= $(shell test -f .demo-password || $(PYTHON) -c "import secrets,
 export DEMO_PASSWORD
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench migrate seed scan worker clean
+.PHONY: help run test lint format bench migrate seed scan worker backup restore clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -62,6 +62,13 @@ scan: $(VENV)/.installed-run ## raise and resolve flags as of today (AS_OF=YYYY-
 
 worker: $(VENV)/.installed-run ## a Celery worker with beat (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
 	$(BIN)/celery -A config worker --beat --loglevel=INFO
+
+backup: $(VENV)/.installed-run ## PostgreSQL dump + media + manifest into backups/<UTC time>/ (BACKUP_DIR=... for another parent)
+	$(PY) manage.py backup
+
+restore: $(VENV)/.installed-run ## FROM=backups/<time>: into an empty DATABASE_URL and MEDIA_ROOT, then verify (FORCE=1 to replace)
+	@test -n "$(FROM)" || { echo "Usage: make restore FROM=backups/<timestamp> [FORCE=1]"; exit 2; }
+	$(PY) manage.py restore "$(FROM)" $(if $(FORCE),--force)
 
 bench: $(VENV)/.installed-dev ## benchmarks (ROWS=1000000 for the full export claim)
 	$(PY) bench/export_memory.py
