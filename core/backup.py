@@ -3,7 +3,7 @@
 A backup is one folder holding `database.dump` (`pg_dump --format=custom`), `media.tar.gz` (every
 file under MEDIA_ROOT) and `manifest.json` (when, which database, the row count of every table, and
 the sha256 of every media file). The row counts are taken in the very snapshot pg_dump dumps, so a
-restore can be checked against them exactly. See docs/BACKUPS.md.
+restore can be checked against them exactly. See docs/DEPLOYMENT.md (Backups).
 
 The connection settings come from `django.db.connections["default"]` (that is, DATABASE_URL) and
 reach pg_dump and pg_restore through PG* environment variables: the password never appears on a
@@ -34,7 +34,7 @@ MANIFEST_FORMAT = 1
 POSTGRES_ONLY = (
     "Backups are for PostgreSQL (DATABASE_URL=postgres://...); the database here is SQLite ({name}). "
     "For the embedded SQLite database, stop the portal and copy the database file and MEDIA_ROOT "
-    "(see docs/BACKUPS.md)."
+    "(see docs/DEPLOYMENT.md (Backups))."
 )
 
 

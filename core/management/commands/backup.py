@@ -13,7 +13,7 @@ from core import backup
 class Command(BaseCommand):
     help = (
         "Back up the PostgreSQL database in DATABASE_URL and the files in MEDIA_ROOT into a new folder "
-        "(default: $BACKUP_DIR/<UTC timestamp>, BACKUP_DIR defaulting to backups/). See docs/BACKUPS.md."
+        "(default: $BACKUP_DIR/<UTC timestamp>, BACKUP_DIR defaulting to backups/). See docs/DEPLOYMENT.md (Backups)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = (
         "Restore a backup folder into the PostgreSQL database in DATABASE_URL and into MEDIA_ROOT, then "
         "check every table's row count and every file's sha256 against the manifest. Refuses a database "
-        "that has tables, or media files that would be overwritten, unless --force. See docs/BACKUPS.md."
+        "that has tables, or media files that would be overwritten, unless --force. See docs/DEPLOYMENT.md (Backups)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
