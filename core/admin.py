@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.forms import BaseInlineFormSet
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 from core.forms import errors_to_form
 from core.models import OutboxMessage
 from core.services import PROTECTED, delete_all, delete_service_for, entity_save
+from core.versions import VERSION_FIELD, check_version, version_of
 
 
 def _refused(model_admin: admin.ModelAdmin, request: HttpRequest, error: ValidationError) -> None:
@@ -50,11 +52,44 @@ def delete_selected(model_admin: admin.ModelAdmin, request: HttpRequest, queryse
         return None
 
 
+class VersionedForm(forms.ModelForm):
+    """A change form that carries the version of the object it was opened at, and refuses to save
+    over a change made since (`core.versions.check_version`): two officers never overwrite each other."""
+
+    _version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[VERSION_FIELD].initial = version_of(self.instance)
+
+    def clean(self) -> Any:
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            # The row as it is now, locked until the save commits (the admin saves in one transaction).
+            current = type(self.instance)._base_manager.select_for_update().filter(pk=self.instance.pk).first()
+            check_version(current, self.data.get(self.add_prefix(VERSION_FIELD)))
+        return cleaned
+
+
 class ServiceAdmin(SimpleHistoryAdmin):
-    """A model admin whose writes go through the app's service (`save_object`)."""
+    """A model admin whose writes go through the app's service (`save_object`), from a change form
+    that carries its version (`VersionedForm`)."""
 
     list_per_page = 50
     actions = [delete_selected]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        base: Any = kwargs.get("form") or self.form
+        if not issubclass(base, VersionedForm):
+            kwargs["form"] = type(f"Versioned{base.__name__}", (VersionedForm, base), {})
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if fieldsets and VERSION_FIELD not in flatten_fieldsets(fieldsets):
+            name, options = fieldsets[-1]
+            fieldsets[-1] = (name, {**options, "fields": [*options["fields"], VERSION_FIELD]})
+        return fieldsets
 
     def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
         obj._history_user = request.user  # type: ignore[attr-defined]

@@ -4,7 +4,8 @@
   outside a cluster manager's scope is a 404, never a row in a list and never a choice.
 - Writes go through the same services as the admin and the portal; a broken rule is a 400 naming
   the field, with the same message, and nothing is saved.
-- Detail responses carry an ETag; a PUT or PATCH with a stale If-Match gets 412 and changes nothing.
+- Detail responses carry an ETag; a PUT, PATCH or DELETE must send it back as If-Match: without it
+  the answer is 428, with a stale one 412, and nothing changes (no lost update).
 """
 
 from __future__ import annotations
@@ -67,6 +68,16 @@ class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = "The object changed since you read it (If-Match does not match its ETag); reload it."
     default_code = "precondition_failed"
+
+
+class PreconditionRequired(exceptions.APIException):
+    """A write without If-Match could overwrite a change the client never saw: it is refused."""
+
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = (
+        "Send the ETag of a GET of this object as If-Match, so that a change made since is not overwritten."
+    )
+    default_code = "precondition_required"
 
 
 # Dates the portal records lie within these years. The rules add up to 10 years to a date (terms, the
@@ -226,9 +237,10 @@ class ScopedViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _check_if_match(self, request: Request, instance: Any) -> None:
+        # Called once the object is found in scope and the role may write it: 404 and 403 come first.
         header = request.headers.get("If-Match")
         if not header:
-            return
+            raise PreconditionRequired()
         current = etag_of(self.get_serializer(instance).data)
         accepted = {tag.strip().removeprefix("W/") for tag in header.split(",")}
         if "*" not in accepted and current not in accepted:

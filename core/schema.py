@@ -8,7 +8,7 @@ from django.utils import translation
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import get_view_model
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 
@@ -30,6 +30,9 @@ ERRORS = {
     "404": OpenApiResponse(ErrorSerializer, description="Not found, or outside your scope."),
     "409": OpenApiResponse(ErrorSerializer, description="A concurrent change conflicted; try again."),
     "412": OpenApiResponse(ErrorSerializer, description="If-Match does not match the current ETag."),
+    "428": OpenApiResponse(
+        ErrorSerializer, description="If-Match is missing: send the ETag of a GET of this object as If-Match."
+    ),
     "429": OpenApiResponse(ErrorSerializer, description="Too many requests; wait and retry."),
 }
 # Where an operation answers a code for a reason of its own.
@@ -46,7 +49,22 @@ DELETE_ERRORS = {
 }
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The ETag of a GET of this object: a write without it gets 428, with a stale one 412.",
+)
+
+
 class ProjectAutoSchema(AutoSchema):
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if self.method.upper() in ("PUT", "PATCH", "DELETE"):
+            parameters.append(IF_MATCH)
+        return parameters
+
     def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         method = self.method.upper()
@@ -63,7 +81,7 @@ class ProjectAutoSchema(AutoSchema):
         if self._is_detail_or_action():
             codes.append("404")
         if method in ("PUT", "PATCH", "DELETE"):
-            codes.append("412")
+            codes += ["412", "428"]
         if getattr(self.view, "authentication_classes", None) == []:
             codes = [code for code in codes if code in ("400", "429")]
         for code in codes:

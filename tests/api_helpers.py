@@ -344,6 +344,28 @@ def resource_named(name: str) -> Resource:
 # --- clients ----------------------------------------------------------------------------------
 
 
+class ApiClient(Client):
+    """A test client that writes as a careful API client does: a PUT, PATCH or DELETE without an
+    If-Match first GETs the object and sends its ETag back (the API answers 428 to a write without
+    one). A test of If-Match itself passes the header, or uses a plain `Client`."""
+
+    def _with_if_match(self, path: str, headers: dict[str, Any]) -> dict[str, Any]:
+        if "HTTP_IF_MATCH" in headers or "If-Match" in (headers.get("headers") or {}):
+            return headers
+        extra = {key: value for key, value in headers.items() if key.startswith("HTTP_")}
+        etag = self.get(path, **extra).headers.get("ETag")
+        return {**headers, "HTTP_IF_MATCH": etag} if etag else headers
+
+    def put(self, path: str, *args: Any, **extra: Any) -> Any:  # type: ignore[override]
+        return super().put(path, *args, **self._with_if_match(path, extra))
+
+    def patch(self, path: str, *args: Any, **extra: Any) -> Any:  # type: ignore[override]
+        return super().patch(path, *args, **self._with_if_match(path, extra))
+
+    def delete(self, path: str, *args: Any, **extra: Any) -> Any:  # type: ignore[override]
+        return super().delete(path, *args, **self._with_if_match(path, extra))
+
+
 def token_for(username: str, password: str = PASSWORD) -> str:
     """A token from the API's own endpoint, as a client script would get one."""
     response = Client().post(
@@ -356,11 +378,11 @@ def token_for(username: str, password: str = PASSWORD) -> str:
 
 
 def token_client(username: str) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Token {token_for(username)}", HTTP_ACCEPT_LANGUAGE="en")
+    return ApiClient(HTTP_AUTHORIZATION=f"Token {token_for(username)}", HTTP_ACCEPT_LANGUAGE="en")
 
 
 def session_client(user: Any) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = ApiClient(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 

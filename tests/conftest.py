@@ -1,6 +1,13 @@
 import pytest
 
 from tests import factories
+from tests.api_helpers import ApiClient
+
+
+@pytest.fixture
+def client():
+    """pytest-django's client, writing to the API with the object's current ETag as If-Match."""
+    return ApiClient()
 
 
 @pytest.fixture

@@ -19,13 +19,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from tests.api_helpers import ApiClient
 from tests.clusterpacts.admin_forms import add_inline_rows, admin_post_data, inline_prefix
 
 API = "/api/v1"
 
 
 def client_for(user: Any) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = ApiClient(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 

@@ -28,6 +28,7 @@ from evaluations.models import Evaluation
 from funding import services as fs
 from funding.models import Allocation, BudgetYear, Flag, SupportAgreement
 from tests import factories
+from tests.api_helpers import ApiClient
 from tests.funding.helpers import YEARLY
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ AuthToken = get_token_model()
 
 
 def as_user(user: Any) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = ApiClient(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 
@@ -290,11 +291,43 @@ def test_a_delete_with_a_stale_if_match_is_refused_and_with_the_current_one_dele
     assert not Organisation.objects.filter(pk=organisation.pk).exists()
 
 
-def test_a_write_without_if_match_is_still_accepted(officer, acme):
-    response = send(as_user(officer), "patch", f"/api/v1/organisations/{acme.pk}/", {"name": "Acme BV"})
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_a_write_without_if_match_is_refused_with_428_and_changes_nothing(officer, acme, method):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")  # a plain client: it sends no If-Match
+    client.force_login(officer)
+    history_before = acme.history.count()
+    body = {"name": "Acme NV", "kind": "company", "enterprise_number": acme.enterprise_number}
 
-    assert response.status_code == 200
-    assert response.headers["ETag"].startswith('"')
+    response = send(client, method, f"/api/v1/organisations/{acme.pk}/", body)
+
+    assert response.status_code == 428, response.content
+    assert "If-Match" in response.json()["detail"]
+    acme.refresh_from_db()
+    assert (acme.name, acme.kind) == ("Acme", "sme")
+    assert acme.history.count() == history_before
+
+
+def test_a_delete_without_if_match_is_refused_with_428_and_deletes_nothing(officer, cluster):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(officer)
+    organisation = factories.OrganisationFactory(name="Lonely")
+
+    response = client.delete(f"/api/v1/organisations/{organisation.pk}/")
+
+    assert response.status_code == 428, response.content
+    assert "If-Match" in response.json()["detail"]
+    assert Organisation.objects.filter(pk=organisation.pk).exists()
+
+
+def test_a_write_without_if_match_outside_scope_is_still_a_404(manager, other_cluster):
+    """The object is looked up in scope before the precondition: a 428 would tell that it exists."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(manager)
+    report = factories.AnnualReportFactory(cluster=other_cluster, year=2020)
+
+    response = send(client, "patch", f"/api/v1/annual-reports/{report.pk}/", {"narrative": "Mine now"})
+
+    assert response.status_code == 404
 
 
 # --- tokens --------------------------------------------------------------------------------------
@@ -309,7 +342,7 @@ def obtain(username: str, password: str = PASSWORD) -> Any:
 
 
 def with_token(token: str) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT_LANGUAGE="en")
+    return ApiClient(HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.fixture(autouse=True)

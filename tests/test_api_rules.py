@@ -38,6 +38,7 @@ from evaluations.models import Evaluation, Lesson, Stage
 from funding import services as fs
 from funding.models import Allocation, BudgetYear, SupportAgreement, display_eur
 from tests import factories
+from tests.api_helpers import ApiClient
 from tests.funding.helpers import YEARLY, make_chain, row_counts
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,7 @@ def lang(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def api(officer, lang) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en") if lang == "en" else Client()
+    client = ApiClient(HTTP_ACCEPT_LANGUAGE="en") if lang == "en" else ApiClient()
     client.force_login(officer)
     return client
 
@@ -589,7 +590,7 @@ PLAN_MODELS = (AnnualPlan, ReportEvent, KpiTarget)
 
 @pytest.fixture
 def manager_api(manager, lang) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en") if lang == "en" else Client()
+    client = ApiClient(HTTP_ACCEPT_LANGUAGE="en") if lang == "en" else ApiClient()
     client.force_login(manager)
     return client
 
@@ -822,7 +823,7 @@ def test_changing_a_target_entered_without_a_plan_is_a_400_and_changes_nothing(o
     target = KpiTarget.objects.create(
         cluster=cluster, kpi=KpiDefinition.objects.get(code="CPI1"), year=2020, value=Decimal(5)
     )
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = ApiClient(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(officer)
     response = send(client, "patch", f"/api/v1/kpi-targets/{target.pk}/", {"value": "7"})
     assert response.status_code == 400

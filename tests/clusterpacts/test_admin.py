@@ -115,7 +115,7 @@ def test_accepted_report_page_shows_no_editable_fields(officer_client, accepted_
     page = officer_client.get(change_url(accepted_report))
 
     form = page.context["adminform"].form
-    assert not set(form.fields) - {"transition", "step_comment"}
+    assert not set(form.fields) - {"transition", "step_comment", "_version"}
     assert [value for value, _label in form.fields["transition"].widget.choices] == [""]
     for inline in page.context["inline_admin_formsets"]:
         assert not inline.has_add_permission

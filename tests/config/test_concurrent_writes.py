@@ -115,10 +115,14 @@ def portal(database_url):
         server.wait(timeout=10)
 
 
-def _call(url: str, method: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
+def _call(
+    url: str, method: str, token: str | None = None, body: dict | None = None, if_match: str | None = None
+) -> tuple[int, dict]:
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Token {token}"
+    if if_match:
+        headers["If-Match"] = if_match
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
     try:
@@ -126,6 +130,12 @@ def _call(url: str, method: str, token: str | None = None, body: dict | None = N
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         return error.code, {}
+
+
+def _etag(url: str, token: str) -> str:
+    request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - our own local server
+        return response.headers["ETag"]
 
 
 def test_concurrent_api_writes_all_succeed_and_none_is_lost(portal):
@@ -143,7 +153,10 @@ def test_concurrent_api_writes_all_succeed_and_none_is_lost(portal):
             created, body = _call(f"{url}/api/v1/lessons/", "POST", token, lesson)
             statuses.append(created)
             if created == 201:
-                changed, _ = _call(f"{url}/api/v1/lessons/{body['id']}/", "PATCH", token, {"follow_up": "done"})
+                # As a careful client writes: the ETag of a GET as If-Match (without it: 428).
+                lesson_url = f"{url}/api/v1/lessons/{body['id']}/"
+                etag = _etag(lesson_url, token)
+                changed, _ = _call(lesson_url, "PATCH", token, {"follow_up": "done"}, if_match=etag)
                 statuses.append(changed)
         return statuses
 

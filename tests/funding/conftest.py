@@ -12,6 +12,7 @@ from django.utils import translation
 from clusterpacts.models import Cluster
 from funding.models import SupportAgreement
 from funding.services import agreement_create
+from tests.api_helpers import ApiClient
 from tests.funding.helpers import YEARLY, make_chain
 
 # Three full terms from 1 January 2017: the cap (2026-12-31) leaves one more year for a fourth.
@@ -35,12 +36,12 @@ def english() -> Iterator[None]:
 @pytest.fixture
 def client() -> Client:
     # The admin picks its language from the request (LocaleMiddleware); ask for the source text.
-    return Client(HTTP_ACCEPT_LANGUAGE="en")
+    return ApiClient(HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.fixture
 def dutch_client() -> Client:
-    return Client(HTTP_ACCEPT_LANGUAGE="nl")
+    return ApiClient(HTTP_ACCEPT_LANGUAGE="nl")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import translation
 
+from core.versions import version_of
 from funding.models import Allocation, BudgetYear
 from funding.services import allocation_save, budget_year_save
 from tests.factories import BudgetYearFactory
@@ -349,6 +350,7 @@ def budget_year_form(budget_year: BudgetYear, rows: list[dict], *, envelope: Dec
         "year": str(budget_year.year),
         "envelope": str(envelope if envelope is not None else budget_year.envelope),
         "notes": "",
+        "_version": version_of(BudgetYear.objects.get(pk=budget_year.pk)),  # the page as opened now
         "allocations-TOTAL_FORMS": str(len(rows)),
         "allocations-INITIAL_FORMS": str(initial),
         "allocations-MIN_NUM_FORMS": "0",
