@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.http import Http404
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -66,7 +66,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The object changed since you read it (If-Match does not match its ETag); reload it."
+    default_detail = gettext_lazy(
+        "The object changed since you read it (If-Match does not match its ETag); reload it."
+    )
     default_code = "precondition_failed"
 
 
@@ -74,7 +76,7 @@ class PreconditionRequired(exceptions.APIException):
     """A write without If-Match could overwrite a change the client never saw: it is refused."""
 
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
-    default_detail = (
+    default_detail = gettext_lazy(
         "Send the ETag of a GET of this object as If-Match, so that a change made since is not overwritten."
     )
     default_code = "precondition_required"
