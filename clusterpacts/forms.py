@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from clusterpacts.models import KpiDefinition
 from clusterpacts.services import figure_key
 from core.forms import errors_to_form
+from core.versions import VERSION_FIELD
 
 __all__ = ["errors_to_form"]
 
@@ -49,6 +50,7 @@ class FiguresForm(forms.Form):
 
     def __init__(self, *args: Any, kpis: list[KpiDefinition], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields[VERSION_FIELD] = version_field()
         self.fields[self.text_field] = forms.CharField(
             label=self.text_label, required=False, widget=forms.Textarea(attrs={"rows": 8})
         )
@@ -102,7 +104,17 @@ def max_upload_size() -> str:
     return f"{number_format(round(megabytes, 1), decimal_pos=0 if megabytes == int(megabytes) else 1)} MB"
 
 
+def version_field() -> forms.CharField:
+    """The version of the plan or report the page was opened at (`core.versions`): a save from a stale
+    page is refused instead of overwriting a change made meanwhile."""
+    return forms.CharField(required=False, widget=forms.HiddenInput)
+
+
 class ReviewForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[VERSION_FIELD] = version_field()
+
     comment = forms.CharField(
         label=_("Comment for the cluster"),
         required=False,

@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,8 +37,11 @@ from clusterpacts.models import (
     AnnualReport,
     Cluster,
     KpiDefinition,
+    KpiTarget,
+    KpiValue,
     ReportAttachment,
     Workflow,
+    check_transition,
     plan_years,
     report_years,
 )
@@ -45,6 +49,7 @@ from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by
 from clusterpacts.selectors import YearFigures
 from core.roles import is_officer
 from core.uploads import pdf_download
+from core.versions import VERSION_FIELD, check_version, version_of
 
 
 def officer_required(view: Any) -> Any:
@@ -105,24 +110,53 @@ REPORT_SAVED = (
 )
 
 
+def _figures_of(document: AnnualPlan | AnnualReport | None) -> list[KpiTarget] | list[KpiValue]:
+    """The figures that belong with a plan or report, for its version: a changed figure is a change."""
+    if document is None:
+        return []
+    if isinstance(document, AnnualPlan):
+        return list(KpiTarget.objects.filter(plan=document).order_by("pk"))
+    return list(KpiValue.objects.filter(report=document).order_by("pk"))
+
+
+def document_version(document: AnnualPlan | AnnualReport | None) -> str:
+    return version_of(document, _figures_of(document))
+
+
 def _saved(
-    request: HttpRequest, form: FiguresForm, writable: bool, save: Callable[..., object], done: tuple[Any, Any]
+    request: HttpRequest,
+    form: FiguresForm,
+    writable: bool,
+    save: Callable[..., object],
+    done: tuple[Any, Any],
+    stored: Callable[[], AnnualPlan | AnnualReport | None],
 ) -> bool:
-    """A plan or report page's POST: 403 unless `writable`; then the form, and one call of the page's
-    service with what the form read. True once saved (`done` says so), else False with the service's
-    messages on the form (a refused figure on its KPI's field)."""
+    """A plan or report page's POST: 403 unless `writable`; then the form, the version the page was
+    opened at against the document as `stored()` reads it now (under a lock), and one call of the page's
+    service with what the form read. True once saved (`done` says so), else False with the refusal on
+    the form (a refused figure on its KPI's field)."""
     if not writable:
         raise PermissionDenied
     submit = "submit" in request.POST
     if not form.is_valid():
         return False
     try:
-        save(**form.service_arguments(), submit=submit, by=request.user)
+        with transaction.atomic():
+            current = stored()
+            check_version(current, form.cleaned_data[VERSION_FIELD], related=_figures_of(current))
+            save(**form.service_arguments(), submit=submit, by=request.user)
     except ValidationError as error:
         errors_to_form(form, error, form.error_fields)
         return False
     messages.success(request, done[submit])
     return True
+
+
+def _locked(
+    model: type[AnnualPlan] | type[AnnualReport], cluster: Cluster, year: int
+) -> AnnualPlan | AnnualReport | None:
+    """The cluster's plan or report of `year` as stored now, locked until the save is done."""
+    return model.objects.select_for_update().filter(cluster=cluster, year=year).first()
 
 
 # --- annual plan ---------------------------------------------------------------------------------
@@ -138,10 +172,12 @@ def plan_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     figures = selectors.figures_by_kpi(cluster=cluster, year=year, with_values=False)
     initial: dict[str, Any] = {"planned_actions": plan.planned_actions if plan else ""}
     initial.update({kpi_field_name(k): _plain(figures.target.get(k.pk)) for k in kpis})
+    initial[VERSION_FIELD] = document_version(plan)
 
     form = PlanForm(request.POST or None, kpis=kpis, initial=initial)
     save = partial(services.annual_plan_save, cluster=cluster, year=year)
-    if request.method == "POST" and _saved(request, form, writable, save, PLAN_SAVED):
+    as_stored = partial(_locked, AnnualPlan, cluster, year)
+    if request.method == "POST" and _saved(request, form, writable, save, PLAN_SAVED, as_stored):
         return redirect("clusterpacts:plan", slug=cluster.slug, year=year)
     rows = figure_rows(form, figures, kpis)
     return render(
@@ -169,9 +205,12 @@ def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
         # Membership-derived KPIs are pre-filled from the membership data until a value is saved.
         initial[kpi_field_name(kpi)] = _plain(stored.value if stored else derived.get(kpi.code))
 
+    initial[VERSION_FIELD] = document_version(report)
+
     form = ReportForm(request.POST or None, request.FILES or None, kpis=kpis, initial=initial)
     save = partial(services.annual_report_save, cluster=cluster, year=year)
-    if request.method == "POST" and _saved(request, form, writable, save, REPORT_SAVED):
+    as_stored = partial(_locked, AnnualReport, cluster, year)
+    if request.method == "POST" and _saved(request, form, writable, save, REPORT_SAVED, as_stored):
         return redirect("clusterpacts:report", slug=cluster.slug, year=year)
     return render(
         request,
@@ -228,7 +267,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def review_report(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_for_user(AnnualReport, request.user, pk)
     kpis = list(KpiDefinition.objects.filter(active=True))
-    form = ReviewForm(request.POST or None)
+    form = ReviewForm(request.POST or None, initial={VERSION_FIELD: document_version(report)})
     if request.method == "POST" and form.is_valid():
         decision = request.POST.get("decision")
         to = {"accept": Workflow.ACCEPTED, "return": Workflow.RETURNED}.get(decision or "")
@@ -236,9 +275,15 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, gettext("Choose to accept or to return the report."))
         else:
             try:
-                services.document_transition(
-                    document=report, to=to, by=request.user, comment=form.cleaned_data["comment"]
-                )
+                with transaction.atomic():
+                    # The officer decides on the report as it was when the page opened, not on a later change.
+                    stored = _locked(AnnualReport, report.cluster, report.year)
+                    if stored is not None:  # a move the workflow refuses anyway is refused for that reason
+                        check_transition(stored.status, to, form.cleaned_data["comment"])
+                    check_version(stored, form.cleaned_data[VERSION_FIELD], related=_figures_of(stored))
+                    services.document_transition(
+                        document=report, to=to, by=request.user, comment=form.cleaned_data["comment"]
+                    )
             except ValidationError as error:
                 errors_to_form(form, error, {"review_comment": "comment", "status": None})
             else:
