@@ -9,8 +9,13 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from celery.signals import task_postrun, task_prerun
         from django.core.signals import request_finished
 
+        from core.audit import task_ended, task_started
         from core.logging import forget_request_id
 
         request_finished.connect(forget_request_id, dispatch_uid="core.logging.forget_request_id")
+        # Every Celery task signs its changes with the system user (core.audit).
+        task_prerun.connect(task_started, dispatch_uid="core.audit.task_started", weak=False)
+        task_postrun.connect(task_ended, dispatch_uid="core.audit.task_ended", weak=False)

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from core.audit import acting_as, system_user
 from funding.services import flags_scan
 
 
@@ -24,7 +25,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_of = iso_date(options["as_of"]) if options["as_of"] else timezone.localdate()
-        result = flags_scan(as_of=as_of)
+        with acting_as(system_user()):  # its changes are signed by the system user
+            result = flags_scan(as_of=as_of)
         self.stdout.write(
             f"Scan as of {as_of.isoformat()}: {len(result.raised)} raised, {len(result.resolved)} resolved."
         )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from core.audit import acting_as, system_user
 from funding.demo import DemoSeeder, demo_usernames
 
 
@@ -27,7 +28,8 @@ class Command(BaseCommand):
             password = "".join(secrets.choice(alphabet) for _ in range(14))
             generated = True
         self.stdout.write("Demo data:")
-        DemoSeeder(password=password, log=self.stdout.write).run()
+        with acting_as(system_user()):  # its changes are signed by the system user
+            DemoSeeder(password=password, log=self.stdout.write).run()
         self.stdout.write("")
         self.stdout.write("Demo logins (user / password):")
         shown = password if (password and not users_exist) or generated or os.environ.get("DEMO_PASSWORD") else None
