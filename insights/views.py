@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from datetime import date, timedelta
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_safe
 from clusterpacts.models import MISSING, AnnualReport, Cluster, ClusterPact, Commitment, KpiDefinition, Workflow
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user
 from clusterpacts.selectors import report_slots
-from core.roles import User, is_reader
+from core.roles import User, is_officer, is_reader
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
 from funding.selectors import (
@@ -477,3 +477,47 @@ def _achievement_bars(kpi: KpiDefinition, year: int, rows: list[ClusterSeries], 
         reference=100,
         unit=" %",
     )
+
+
+@require_safe
+@login_required
+def audit_export(request: HttpRequest) -> HttpResponseBase:
+    """Officers only: every history row of the domain models from `from` to `to` (days, both included),
+    oldest first, as CSV: when, who, model, object id, object, change, changed fields."""
+    import csv
+
+    from django.http import StreamingHttpResponse
+
+    from core.audit import AUDIT_COLUMNS, audit_rows
+    from insights.exports import safe_cell
+
+    if not is_officer(request.user):
+        raise PermissionDenied
+    today = timezone.localdate()
+    try:
+        last = date.fromisoformat(request.GET["to"]) if request.GET.get("to") else today
+        first = date.fromisoformat(request.GET["from"]) if request.GET.get("from") else last - timedelta(days=30)
+    except ValueError:
+        return HttpResponse(
+            gettext("Give the period as from=YYYY-MM-DD&to=YYYY-MM-DD."), status=400, content_type="text/plain"
+        )
+    if first > last:
+        return HttpResponse(gettext("The period ends before it starts."), status=400, content_type="text/plain")
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    def lines() -> Iterator[str]:
+        writer = csv.writer(Echo())
+        yield "\ufeff"  # a BOM, so Excel opens the UTF-8 file with the right accents
+        yield writer.writerow(AUDIT_COLUMNS)
+        for row in audit_rows(start=start, end=end):
+            yield writer.writerow(["" if cell is None else safe_cell(cell) for cell in row.cells()])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-{first.isoformat()}-{last.isoformat()}.csv"'
+    return response
