@@ -70,7 +70,7 @@ SEEDED = {
     "BudgetYear": 11,
     "Allocation": 91,
     "ClusterManager": 7,
-    "User": 9,
+    "User": 10,  # the nine demo logins and `system`, who signs the loader's changes (core.audit)
 }
 CAP_2017, CAP_2018 = date(2026, 12, 31), date(2027, 12, 31)
 RENEWAL_DUE = {"renewal_due": date(2026, 12, 31), "evaluation_missing": date(2027, 1, 1)}
@@ -93,6 +93,11 @@ def seeded(django_db_setup, django_db_blocker):
         yield {"first": first, "second": second, "output": output}
         call_command("flush", interactive=False, verbosity=0)
         reload_migrated_data()
+
+
+def test_every_change_of_the_demo_loader_is_signed_by_the_system_user(seeded):
+    for model in (Cluster, AnnualReport, KpiValue, Evaluation, SupportAgreement, Allocation):
+        assert set(model.history.values_list("history_user__username", flat=True)) == {"system"}, model
 
 
 def test_running_it_twice_gives_the_same_counts(seeded):
