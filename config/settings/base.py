@@ -340,8 +340,10 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Styles allow inline because the admin, Swagger UI and the charts set style attributes, which a
 # nonce cannot cover; a style cannot run code.
 INSTALLED_APPS += ["csp"]
-# Before axes, which wants to be last.
-MIDDLEWARE.insert(MIDDLEWARE.index("axes.middleware.AxesMiddleware"), "csp.middleware.CSPMiddleware")
+# Early, right after SecurityMiddleware: every response gets the policy, also one that a middleware further in
+# answers itself (a 400 for a host that is not allowed, a CSRF refusal).
+_security_at = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+MIDDLEWARE.insert(_security_at + 1, "csp.middleware.CSPMiddleware")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

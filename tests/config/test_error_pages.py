@@ -97,3 +97,23 @@ def test_an_api_500_answers_json_without_the_cause():
     assert response["Content-Type"] == "application/json"
     assert SECRET not in response.content.decode()
     assert set(response.json()) == {"detail"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "title"), [("nl", "Het formulier is verlopen"), ("en", "The form has expired")])
+def test_a_form_without_its_csrf_token_gets_the_portal_page_and_changes_nothing(officer, language, title):
+    from clusterpacts.models import Cluster
+
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(officer)
+    before = Cluster.objects.count()
+    response = client.post("/admin/clusterpacts/cluster/add/", {"name": "Forged", "slug": "forged"})
+    assert_portal_page(response, status=403, title=title, language=language)
+    assert Cluster.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_a_bad_request_gets_the_portal_page(settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    response = Client(HTTP_HOST="evil.example", HTTP_ACCEPT_LANGUAGE="en").get("/accounts/login/")
+    assert_portal_page(response, status=400, title="Bad request", language="en")
