@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import authenticate, user_logged_in
 from django.urls import include, path
 from django.utils.translation import gettext as _
+from django_otp import user_has_device
 from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from knox.models import get_token_model
@@ -23,6 +24,7 @@ from rest_framework.views import APIView
 
 from clusterpacts import api as clusterpacts_api
 from core.logins import lockout_message
+from core.two_factor import device_matching, record_failure, second_factor_required
 from evaluations import api as evaluations_api
 from funding import api as funding_api
 from insights.api import BriefingView
@@ -45,8 +47,16 @@ class AuthRateThrottle(ScopedRateThrottle):
 
 
 class TokenRequestSerializer(serializers.Serializer):
+    """Credentials, and the second factor (`otp`) when the user must pass it."""
+
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="A current code from the authenticator app, or an unused backup code. Required for a user "
+        "who must pass the second factor (an officer when TWO_FACTOR_REQUIRED is on, anyone with a device).",
+    )
 
 
 class LoginLockedOut(exceptions.APIException):
@@ -71,9 +81,7 @@ class TokenObtainView(APIView):
     serializer_class = TokenRequestSerializer
 
     @extend_schema(
-        request=inline_serializer(
-            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
-        ),
+        request=inline_serializer("TokenRequest", TokenRequestSerializer().get_fields()),
         responses={
             200: inline_serializer(
                 "TokenResponse", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
@@ -86,6 +94,7 @@ class TokenObtainView(APIView):
         credentials.is_valid(raise_exception=True)
         # Through authenticate(request=...), so axes counts the failure and refuses a locked-out user or
         # address before the password is checked; it flags the request it was given.
+        otp = credentials.validated_data.pop("otp", "")
         user = authenticate(request=request, **credentials.validated_data)
         if getattr(request, "axes_locked_out", False):
             raise LoginLockedOut(lockout_message(request._request))
@@ -94,9 +103,28 @@ class TokenObtainView(APIView):
                 {api_settings.NON_FIELD_ERRORS_KEY: [_("Unable to log in with provided credentials.")]},
                 code="authorization",
             )
+        if second_factor_required(user):
+            self._check_second_factor(request, user, otp)
         instance, token = get_token_model().objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response({"token": token, "expiry": instance.expiry})
+
+    @staticmethod
+    def _check_second_factor(request: Request, user: Any, otp: str) -> None:
+        """A token only for a user who passed the second factor: 400 naming `otp` otherwise."""
+        if not user_has_device(user, confirmed=True):
+            message = _("Set up two-factor login in the portal first; then send a code in the otp field.")
+            raise exceptions.ValidationError({"otp": [message]}, code="two_factor_setup")
+        if not otp.strip():
+            raise exceptions.ValidationError(
+                {"otp": [_("This account needs a two-factor code: send it in the otp field.")]}, code="required"
+            )
+        if device_matching(user, otp) is None:
+            if record_failure(request._request, user):
+                raise LoginLockedOut(lockout_message(request._request))
+            raise exceptions.ValidationError(
+                {"otp": [_("This code is not right, or it was used before.")]}, code="invalid"
+            )
 
 
 class RevokeView(LogoutView):

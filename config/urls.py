@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from config import api, views
+from core import two_factor_views
 
 admin.site.site_header = _("Clusterpact portal — VLAIO")
 admin.site.site_title = _("Clusterpact portal")
@@ -14,6 +15,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("accounts/two-factor/setup/", two_factor_views.setup, name="two_factor_setup"),
+    path("accounts/two-factor/verify/", two_factor_views.verify, name="two_factor_verify"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -13,6 +13,7 @@ for required in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"):
 
 DEBUG = False
 CLUSTERPACTS_ALLOW_DEMO_DATA = False
+TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", default=True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 
 # --- HTTPS and browser security (issue 12, item 6) ---------------------------------------------
