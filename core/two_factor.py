@@ -92,10 +92,13 @@ class TwoFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        path = request.path
-        if user.is_authenticated and not _is_exempt(path) and not user.is_verified():  # type: ignore[attr-defined]  # set by OTPMiddleware
-            has_device = user_has_device(user, confirmed=True)
-            if has_device or policy_requires(user, path):
+        if user.is_authenticated:
+            verified = user.is_verified()  # type: ignore[attr-defined]  # set by OTPMiddleware
+            has_device = verified or user_has_device(user, confirmed=True)
+            # For the header's "Set up two-factor login" link (base.html), without asking again.
+            request.two_factor_device = has_device  # type: ignore[attr-defined]
+            path = request.path
+            if not verified and not _is_exempt(path) and (has_device or policy_requires(user, path)):
                 if path.startswith("/api/v1/"):
                     message = _("Confirm your login with a two-factor code first.")
                     return JsonResponse({"detail": message}, status=403)

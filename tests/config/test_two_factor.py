@@ -157,6 +157,14 @@ def test_a_manager_without_a_device_logs_in_without_a_second_factor(required, ma
     assert reverse("two_factor_setup") in response.text  # the link to set it up
 
 
+def test_the_setup_link_is_gone_once_a_device_is_set_up(required, officer):
+    device = confirmed_device(officer)
+    client = english_client()
+    log_in(client, officer.username)
+    client.post(reverse("two_factor_verify"), {"code": code_for(device)})
+    assert reverse("two_factor_setup") not in client.get("/insights/").text
+
+
 def test_a_manager_with_a_device_is_asked_for_it(manager, cluster):
     confirmed_device(manager)
     client = english_client()
