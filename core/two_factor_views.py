@@ -68,6 +68,9 @@ def setup(request: HttpRequest) -> HttpResponse:
             StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
             django_otp.login(request, device)
             return render(request, "registration/two_factor_codes.html", {"codes": codes, "next": _next_url(request)})
+        if record_failure(request, user):
+            logout(request)
+            return lockout_response(request)
         form.add_error("code", _("This code is not right. Check your app's clock and try the current code."))
     qr = segno.make(device.config_url, error="m")
     context = {

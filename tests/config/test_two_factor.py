@@ -149,6 +149,24 @@ def test_wrong_codes_count_towards_the_lockout(required, officer):
     assert log_in(english_client(), officer.username).status_code == 429
 
 
+def test_a_staff_user_without_a_device_is_sent_to_setup_in_the_admin_only(required, manager, cluster):
+    manager.is_staff = True
+    manager.save()
+    client = english_client()
+    log_in(client, manager.username)
+    assert client.get(f"/clusters/{cluster.slug}/").status_code == 200
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response.url.startswith(reverse("two_factor_setup"))
+
+
+def test_wrong_codes_at_setup_count_towards_the_lockout(required, officer):
+    required.AXES_FAILURE_LIMIT = 1
+    client = english_client()
+    log_in(client, officer.username)
+    client.get(reverse("two_factor_setup"))
+    assert client.post(reverse("two_factor_setup"), {"code": "000000x"}).status_code == 429
+
+
 def test_a_manager_without_a_device_logs_in_without_a_second_factor(required, manager, cluster):
     client = english_client()
     response = log_in(client, manager.username, follow=True)
@@ -231,3 +249,11 @@ def test_the_verify_page_is_in_the_portals_look_and_dutch_by_default(required, o
     assert response.status_code == 200
     assert "<h1>Tweestapsverificatie</h1>" in response.text
     assert 'class="mainnav"' in response.text  # base.html
+
+
+def test_wrong_codes_at_the_token_endpoint_count_towards_the_lockout(required, officer):
+    required.AXES_FAILURE_LIMIT = 1
+    confirmed_device(officer)
+    response = obtain(officer.username, otp="000000x")
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.json()["detail"]
