@@ -37,7 +37,8 @@ from clusterpacts.models import (
     normalize_enterprise_number,
     periods_overlap,
 )
-from core.admin import NO_MEDIA_LINKS, ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet, download_link, raise_on_form
+from core.admin import NO_MEDIA_LINKS, ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet, download_link
+from core.forms import errors_to_form
 
 # --- clusters and members ------------------------------------------------------------------------
 
@@ -179,7 +180,7 @@ class PactForm(forms.ModelForm):
             try:
                 services.pact_check_signable(pact=pact, cluster=cluster, signed_on=data.get("signed_on"))
             except ValidationError as error:
-                raise_on_form(self, error)
+                errors_to_form(self, error)
         return data
 
 

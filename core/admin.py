@@ -31,7 +31,6 @@ from simple_history.admin import SimpleHistoryAdmin
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-from core.forms import errors_to_form
 from core.models import OutboxMessage
 from core.services import PROTECTED, delete_all, delete_service_for, entity_save
 from core.versions import VERSION_FIELD, check_version, version_of
@@ -158,11 +157,6 @@ class ServiceInlineFormSet(BaseInlineFormSet):
             self.save_object(obj, form)
             form.save_m2m()
         return obj
-
-
-def raise_on_form(form: Any, error: ValidationError) -> None:
-    """Attach a domain error to the right field of a form (or to the form as a whole)."""
-    errors_to_form(form, error)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet, raise_on_form
+from core.admin import ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet
+from core.forms import errors_to_form
 from funding import services
 from funding.models import Allocation, BudgetYear, Flag, SupportAgreement, display_eur
 from funding.selectors import agreement_term
@@ -33,7 +34,7 @@ class SupportAgreementForm(forms.ModelForm):
             try:
                 services.agreement_check(agreement=construct_instance(self, self.instance))
             except ValidationError as error:
-                raise_on_form(self, error)
+                errors_to_form(self, error)
         return data
 
 
@@ -97,7 +98,7 @@ class AllocationForm(forms.ModelForm):
             try:
                 Allocation.check_partners(data["purpose"], data["partners"])
             except ValidationError as error:
-                raise_on_form(self, error)
+                errors_to_form(self, error)
         return data
 
 
