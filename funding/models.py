@@ -35,6 +35,11 @@ def latest_end_for(start: date, chain_start: date) -> date:
     return min(term_end_limit(start), cap_date_for(chain_start))
 
 
+def ends_the_chain(end_date: date, cap: date) -> bool:
+    """An agreement that runs to the cap date is the chain's final term: nothing may extend it."""
+    return end_date >= cap
+
+
 def cap_date_for(chain_start: date) -> date:
     """The 10-year cap: first start of the chain + 10 years - 1 day.
 
@@ -121,7 +126,8 @@ class SupportAgreement(models.Model):
 
     @property
     def is_final_term(self) -> bool:
-        return self.end_date is not None and self.end_date == self.cap_date
+        cap = self.cap_date
+        return self.end_date is not None and cap is not None and ends_the_chain(self.end_date, cap)
 
     def clean(self) -> None:
         """Facts of this row alone. The rules that read other rows (term under the cap, overlap, extension,

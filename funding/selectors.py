@@ -17,7 +17,15 @@ from django.db.models import QuerySet
 from clusterpacts.models import Cluster
 from core.roles import User, is_reader
 from evaluations.models import Evaluation
-from funding.models import ONE_DAY, Allocation, BudgetYear, SupportAgreement, cap_date_for, latest_end_for
+from funding.models import (
+    ONE_DAY,
+    Allocation,
+    BudgetYear,
+    SupportAgreement,
+    cap_date_for,
+    ends_the_chain,
+    latest_end_for,
+)
 
 DAYS_PER_YEAR = Decimal("365.25")
 
@@ -43,7 +51,7 @@ class AgreementTerm:
 def agreement_term(agreement: SupportAgreement) -> AgreementTerm:
     """The term of a saved agreement (its chain start is set); no query."""
     cap = cap_date_for(agreement.chain_start)
-    final = agreement.end_date >= cap
+    final = ends_the_chain(agreement.end_date, cap)
     return AgreementTerm(
         agreement=agreement,
         cap_date=cap,
