@@ -43,7 +43,7 @@ test: $(VENV)/.installed-dev ## set up and run the whole test suite (SQLite, or 
 lint: $(VENV)/.installed-dev ## ruff, mypy, migrations in step, Django's system checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy core clusterpacts evaluations funding insights config
+	$(BIN)/mypy core clusterpacts evaluations funding insights workbook config
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 

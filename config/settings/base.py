@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "evaluations",
     "funding",
     "insights",
+    "workbook",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ MAY_IMPORT = {
     "evaluations": {"core", "clusterpacts"},
     "funding": {"core", "clusterpacts", "evaluations"},
     "insights": {"core", "clusterpacts", "evaluations", "funding"},
+    "workbook": {"core", "clusterpacts", "evaluations", "funding"},
 }
 
 
