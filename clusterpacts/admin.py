@@ -338,12 +338,22 @@ class AttachmentInline(FigureInline):
         return download_link(reverse("clusterpacts:attachment", args=[obj.pk]), _("PDF")) if obj.pk else "—"
 
 
-class EventInline(admin.TabularInline):
+class EventActor:
+    @admin.display(description=_("by"))
+    def actor(self, event: ReportEvent) -> str:
+        """The user who took the step, or else the name recorded for a step from before the portal."""
+        return event.actor_name or "—"
+
+
+class EventInline(EventActor, admin.TabularInline):
     model = ReportEvent
-    fields = ["at", "from_status", "to_status", "by", "comment"]
+    fields = ["at", "from_status", "to_status", "actor", "comment"]
     readonly_fields = fields  # type: ignore[assignment]  # every field, shown, never edited
     extra = 0
     can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReportEvent]:
+        return super().get_queryset(request).select_related("by")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -410,8 +420,8 @@ class KpiValueAdmin(FigureAdmin):
 
 
 @admin.register(ReportEvent)
-class ReportEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "report", "plan", "from_status", "to_status", "by"]
+class ReportEventAdmin(EventActor, ReadOnlyAdmin):
+    list_display = ["at", "report", "plan", "from_status", "to_status", "actor"]
     list_filter = ["to_status"]
     list_select_related = ["report__cluster", "plan__cluster", "by"]
     date_hierarchy = "at"

@@ -66,7 +66,7 @@ def transition_mail_send(*, event: ReportEvent) -> int:
     if not recipients:
         return 0
     with translation.override(settings.LANGUAGE_CODE):
-        by = (event.by.get_full_name() or event.by.get_username()) if event.by else "—"
+        by = event.actor_name or "—"
         context = {
             "event": event,
             "document": document,

@@ -43,6 +43,7 @@ from clusterpacts.models import (
     ReportEvent,
     Workflow,
     check_figures_editable,
+    check_step_date,
     check_transition,
     display_date,
 )
@@ -150,11 +151,18 @@ def document_transition(
     document: Document,
     to: str,
     by: User | None = None,
+    by_name: str = "",
     comment: str = "",
     at: datetime | None = None,
     notify: bool = True,
 ) -> Document:
     """draft -> submitted -> accepted | returned, returned -> submitted; returning needs a comment.
+
+    `at` is when the step happened (default now): its day may not be in the future, before the
+    document's previous step or before the document's window opens (`check_step_date`). A step on the
+    day of the previous one but at an earlier hour is stored at the previous step's time, so that the
+    steps replay in the order they were taken. `by_name` names who took a step that has no user here
+    (a step from before the portal); the user, when given, is who the step shows.
 
     After the commit, the people concerned hear of it by e-mail (`notify=False` for data loads):
     officers when a document is submitted, the cluster's managers when it is accepted or returned.
@@ -163,13 +171,22 @@ def document_transition(
     locked = type(document).objects.select_for_update().get(pk=document.pk)
     check_transition(locked.status, to, comment)
     at = at or timezone.now()
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    previous = locked.events.order_by("-at", "-id").values_list("at", flat=True).first()
+    check_step_date(locked, at, previous_at=previous)
+    if previous is not None and at < previous:  # the same day (check_step_date), an earlier hour
+        at = previous
     # Who moved it, as the step records them: a signed-in user (never the anonymous one), or nobody (a data load).
     actor = by if isinstance(by, get_user_model()) else None
-    event = ReportEvent(from_status=locked.status, to_status=to, at=at, by=actor, comment=comment)
+    event = ReportEvent(
+        from_status=locked.status, to_status=to, at=at, by=actor, by_name=by_name.strip(), comment=comment
+    )
     if isinstance(document, AnnualReport):
         event.report = locked
     else:
         event.plan = locked
+    event.full_clean(exclude=["report", "plan", "by"])
     locked.status = to
     if to == Workflow.SUBMITTED:
         locked.submitted_at = at

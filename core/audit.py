@@ -11,6 +11,10 @@ object's `_history_user`, which the admin sets). That context is filled in three
   puts the system user there while they run; every task gets it through Celery's `task_prerun` /
   `task_postrun` signals (connected in `core.apps`), the commands wrap their work in it.
 
+Why a change was made: inside `change_reason(text)` every history row written gets `text` as its
+`history_change_reason` (the workbook import says which import wrote it), through simple_history's
+`pre_create_historical_record` signal (`record_change_reason`, connected once in `core.apps`).
+
 The system user (`SYSTEM_USERNAME`) is found or created by `system_user()`: inactive, no group, an
 unusable password, so it can never log in nor see anything; it only signs what the machine did.
 
@@ -25,6 +29,7 @@ import heapq
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -86,6 +91,31 @@ def task_ended(**_: Any) -> None:
     stack = _saved.__dict__.get("stack")
     if stack:
         _set_context(stack.pop())
+
+
+# The reason given by the innermost `change_reason` around the running code (None: no reason).
+_reason: ContextVar[str | None] = ContextVar("core.audit.change_reason", default=None)
+
+
+@contextmanager
+def change_reason(text: str) -> Iterator[None]:
+    """Every history row written inside gets `text` as its change reason (cut to the field's length);
+    a nested one gives its own reason, and the outer one's comes back after it."""
+    token = _reason.set(text)
+    try:
+        yield
+    finally:
+        _reason.reset(token)
+
+
+def record_change_reason(*, history_instance: Any, history_change_reason: str | None = None, **_: Any) -> None:
+    """simple_history's `pre_create_historical_record`: give the row the reason of the running
+    `change_reason`, unless the object carries a reason of its own (`_change_reason`)."""
+    text = _reason.get()
+    if text is None or history_change_reason:
+        return
+    field = history_instance._meta.get_field("history_change_reason")
+    history_instance.history_change_reason = text[: field.max_length] if field.max_length else text
 
 
 # --- the audit log ---------------------------------------------------------------------------------

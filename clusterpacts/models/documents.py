@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-from clusterpacts.models.clusters import Cluster
+from clusterpacts.models.clusters import Cluster, display_date
 from core.roles import User, is_reader, managed_cluster_ids
 from core.scoping import ScopedQuerySet
 from core.uploads import check_pdf as check_uploaded_pdf
@@ -63,6 +63,38 @@ def check_transition(current: str, target: str, comment: str = "") -> None:
         )
 
 
+def check_step_date(document: WorkflowDocument, at: datetime, *, previous_at: datetime | None) -> None:
+    """Raise ValidationError (on "at") unless a workflow step of `document` may be dated `at`.
+
+    The rule is about the step's day (the local date of `at`): not in the future (today is fine,
+    whatever the hour), not before the document's previous step (`previous_at`; the same day is
+    fine), and not before the document's window opens (`WorkflowDocument.steps_from`).
+    """
+    day, today = timezone.localdate(at), timezone.localdate()
+    if day > today:
+        raise ValidationError(
+            {
+                "at": gettext("A workflow step cannot be dated in the future: %(day)s is after today (%(today)s).")
+                % {"day": display_date(day), "today": display_date(today)}
+            },
+            code="step_in_future",
+        )
+    if previous_at is not None and day < timezone.localdate(previous_at):
+        raise ValidationError(
+            {
+                "at": gettext(
+                    "This step cannot be dated %(day)s: the document's previous step was on %(previous)s. "
+                    "Give that day or a later one."
+                )
+                % {"day": display_date(day), "previous": display_date(timezone.localdate(previous_at))}
+            },
+            code="step_before_previous",
+        )
+    opens = document.steps_from
+    if day < opens:
+        raise ValidationError({"at": document.window_refusal(day, opens)}, code="step_before_window")
+
+
 MISSING = "missing"  # a working year whose report (or plan) was never started
 NOT_SUBMITTED = frozenset({MISSING, Workflow.DRAFT, Workflow.RETURNED})
 
@@ -95,6 +127,14 @@ class WorkflowDocument(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE_STATES
+
+    @property
+    def steps_from(self) -> date:
+        """The first day a workflow step of this document may be dated on."""
+        raise NotImplementedError
+
+    def window_refusal(self, day: date, opens: date) -> str:
+        raise NotImplementedError
 
     def check_not_accepted(self) -> None:
         """An accepted document can no longer change: compare with what is stored."""
@@ -149,6 +189,17 @@ class AnnualPlan(WorkflowDocument):
     def __str__(self) -> str:
         return gettext("Annual plan %(year)s — %(cluster)s") % {"year": self.year, "cluster": self.cluster}
 
+    @property
+    def steps_from(self) -> date:
+        """A plan for year Y is drafted and reviewed from 1 January of Y - 1."""
+        return date(self.year - 1, 1, 1)
+
+    def window_refusal(self, day: date, opens: date) -> str:
+        return gettext(
+            "An annual plan for %(year)s is submitted and reviewed from %(opens)s on; this step cannot be "
+            "dated %(day)s."
+        ) % {"year": self.year, "opens": display_date(opens), "day": display_date(day)}
+
     def clean(self) -> None:
         self.check_not_accepted()
         if not self.year or self.cluster_id is None:
@@ -202,6 +253,17 @@ class AnnualReport(WorkflowDocument):
     def __str__(self) -> str:
         return gettext("Annual report %(year)s — %(cluster)s") % {"year": self.year, "cluster": self.cluster}
 
+    @property
+    def steps_from(self) -> date:
+        """A report on working year Y is submitted and reviewed from 1 January of Y."""
+        return date(self.year, 1, 1)
+
+    def window_refusal(self, day: date, opens: date) -> str:
+        return gettext(
+            "A report on working year %(year)s is submitted and reviewed from %(opens)s on; this step cannot be "
+            "dated %(day)s."
+        ) % {"year": self.year, "opens": display_date(opens), "day": display_date(day)}
+
     def clean(self) -> None:
         self.check_not_accepted()
         if self.year and not 2000 <= self.year <= 2100:
@@ -248,6 +310,8 @@ class ReportEvent(models.Model):
     to_status = models.CharField(_("to"), max_length=10, choices=Workflow.choices)
     at = models.DateTimeField(_("at"), default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    # Who took a step from before the portal, with no account here (the workbook's history).
+    by_name = models.CharField(_("recorded by (name)"), max_length=150, blank=True)
     comment = models.TextField(_("comment"), blank=True)
 
     objects = ReportEventQuerySet.as_manager()
@@ -265,6 +329,14 @@ class ReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report or self.plan}: {self.from_status} → {self.to_status}"
+
+    @property
+    def actor_name(self) -> str:
+        """Who took the step, as people read it: the user's full name (or username), else the name
+        recorded without an account; "" when neither is known."""
+        if self.by is not None:
+            return self.by.get_full_name() or self.by.get_username()
+        return self.by_name
 
 
 def attachment_path(instance: ReportAttachment, filename: str) -> str:
