@@ -61,10 +61,8 @@ def parse_decimal(value: Any) -> Decimal:
         thousands = "." if text.rfind(",") > text.rfind(".") else ","
         text = text.replace(thousands, "").replace(",", ".")
     elif "," in text:
-        if text.count(",") > 1:
-            text = text.replace(",", "")  # 1,234,567
-        else:
-            text = text.replace(",", ".")  # 12,5: the Dutch decimal comma
+        # 1,234,567 groups thousands; 12,5 has the Dutch decimal comma.
+        text = text.replace(",", "") if text.count(",") > 1 else text.replace(",", ".")
     elif text.count(".") > 1:
         text = text.replace(".", "")  # 8.000.000
     try:
@@ -129,7 +127,8 @@ def parse_choice(value: Any, names: dict[str, str]) -> str:
     if code is None:
         options = sorted(set(names.values()))
         raise CellError(
-            gettext("“%(value)s” is not one of: %(options)s.") % {"value": _shown(value), "options": ", ".join(options)}
+            gettext("“%(value)s” is not one of: %(options)s.")
+            % {"value": _shown(value), "options": ", ".join(options)}
         )
     return code
 

@@ -48,10 +48,23 @@ def _amount(value: Decimal | None) -> Decimal | int | None:
 
 
 def clusters() -> Rows:
-    for row in Cluster.objects.order_by("slug").values_list(
-        "slug", "name", "kind", "domain", "legal_entity", "enterprise_number", "website",
-        "recognised_on", "started_on", "active", "description",
-    ).iterator(CHUNK):
+    for row in (
+        Cluster.objects.order_by("slug")
+        .values_list(
+            "slug",
+            "name",
+            "kind",
+            "domain",
+            "legal_entity",
+            "enterprise_number",
+            "website",
+            "recognised_on",
+            "started_on",
+            "active",
+            "description",
+        )
+        .iterator(CHUNK)
+    ):
         row = list(row)
         row[5] = _number(row[5])
         yield row
@@ -75,14 +88,22 @@ def memberships() -> Rows:
 
 def pacts() -> Rows:
     query = ClusterPact.objects.order_by("cluster__slug", "version")
-    yield from (list(row) for row in query.values_list(
-        "cluster__slug", "version", "status", "signed_on", "programme_summary", "notes").iterator(CHUNK))
+    yield from (
+        list(row)
+        for row in query.values_list(
+            "cluster__slug", "version", "status", "signed_on", "programme_summary", "notes"
+        ).iterator(CHUNK)
+    )
 
 
 def commitments() -> Rows:
     query = Commitment.objects.order_by("pact__cluster__slug", "pact__version", "id")
-    yield from (list(row) for row in query.values_list(
-        "pact__cluster__slug", "pact__version", "party", "description", "status", "due_on").iterator(CHUNK))
+    yield from (
+        list(row)
+        for row in query.values_list(
+            "pact__cluster__slug", "pact__version", "party", "description", "status", "due_on"
+        ).iterator(CHUNK)
+    )
 
 
 def plans() -> Rows:
@@ -91,7 +112,9 @@ def plans() -> Rows:
 
 
 def targets() -> Rows:
-    query = KpiTarget.objects.filter(plan__isnull=False).order_by("cluster__slug", "year", "kpi__position", "kpi__code")
+    query = KpiTarget.objects.filter(plan__isnull=False).order_by(
+        "cluster__slug", "year", "kpi__position", "kpi__code"
+    )
     for slug, year, code, value in query.values_list("cluster__slug", "year", "kpi__code", "value").iterator(CHUNK):
         yield [slug, year, code, _amount(value)]
 
@@ -112,8 +135,15 @@ def workflow() -> Rows:
         query = (
             ReportEvent.objects.filter(**{f"{document}__isnull": False})
             .order_by(f"{document}__cluster__slug", f"{document}__year", "at", "id")
-            .values_list(f"{document}__cluster__slug", f"{document}__year", "to_status", "at", "by__username",
-                         "by_name", "comment")
+            .values_list(
+                f"{document}__cluster__slug",
+                f"{document}__year",
+                "to_status",
+                "at",
+                "by__username",
+                "by_name",
+                "comment",
+            )
         )
         current, step = None, 0
         for slug, year, status, at, username, by_name, comment in query.iterator(CHUNK):
@@ -124,29 +154,74 @@ def workflow() -> Rows:
 
 def evaluations() -> Rows:
     query = Evaluation.objects.order_by("cluster__slug", "kind", "period_start")
-    yield from (list(row) for row in query.values_list(
-        "cluster__slug", "kind", "period_start", "period_end", "title", "evaluator", "stage", "registered_on",
-        "planned_on", "started_on", "reporting_on", "completed_on", "conclusion", "summary").iterator(CHUNK))
+    yield from (
+        list(row)
+        for row in query.values_list(
+            "cluster__slug",
+            "kind",
+            "period_start",
+            "period_end",
+            "title",
+            "evaluator",
+            "stage",
+            "registered_on",
+            "planned_on",
+            "started_on",
+            "reporting_on",
+            "completed_on",
+            "conclusion",
+            "summary",
+        ).iterator(CHUNK)
+    )
 
 
 def findings() -> Rows:
-    query = Finding.objects.order_by("evaluation__cluster__slug", "evaluation__kind", "evaluation__period_start", "criterion")
-    yield from (list(row) for row in query.values_list(
-        "evaluation__cluster__slug", "evaluation__kind", "evaluation__period_start", "criterion", "assessment", "text"
-    ).iterator(CHUNK))
+    query = Finding.objects.order_by(
+        "evaluation__cluster__slug", "evaluation__kind", "evaluation__period_start", "criterion"
+    )
+    yield from (
+        list(row)
+        for row in query.values_list(
+            "evaluation__cluster__slug",
+            "evaluation__kind",
+            "evaluation__period_start",
+            "criterion",
+            "assessment",
+            "text",
+        ).iterator(CHUNK)
+    )
 
 
 def lessons() -> Rows:
-    query = Lesson.objects.order_by("evaluation__cluster__slug", "evaluation__kind", "evaluation__period_start", "kind", "id")
-    yield from (list(row) for row in query.values_list(
-        "evaluation__cluster__slug", "evaluation__kind", "evaluation__period_start", "kind", "text", "follow_up",
-        "status", "carried_into__version").iterator(CHUNK))
+    query = Lesson.objects.order_by(
+        "evaluation__cluster__slug", "evaluation__kind", "evaluation__period_start", "kind", "id"
+    )
+    yield from (
+        list(row)
+        for row in query.values_list(
+            "evaluation__cluster__slug",
+            "evaluation__kind",
+            "evaluation__period_start",
+            "kind",
+            "text",
+            "follow_up",
+            "status",
+            "carried_into__version",
+        ).iterator(CHUNK)
+    )
 
 
 def agreements() -> Rows:
     query = SupportAgreement.objects.order_by("cluster__slug", "start_date", "reference")
     for row in query.values_list(
-        "reference", "cluster__slug", "start_date", "end_date", "amount", "signed_on", "predecessor__reference", "notes"
+        "reference",
+        "cluster__slug",
+        "start_date",
+        "end_date",
+        "amount",
+        "signed_on",
+        "predecessor__reference",
+        "notes",
     ).iterator(CHUNK):
         row = list(row)
         row[4] = _amount(row[4])
@@ -162,11 +237,21 @@ def allocations() -> Rows:
     partners: dict[int, list[str]] = {}
     for pk, slug in Allocation.partners.through.objects.values_list("allocation_id", "cluster__slug"):
         partners.setdefault(pk, []).append(slug)
-    query = Allocation.objects.order_by("budget_year__year", "purpose", F("cluster__slug").asc(nulls_first=True), "description", "id")
+    query = Allocation.objects.order_by(
+        "budget_year__year", "purpose", F("cluster__slug").asc(nulls_first=True), "description", "id"
+    )
     for pk, year, purpose, slug, amount, description, decided_on in query.values_list(
         "pk", "budget_year__year", "purpose", "cluster__slug", "amount", "description", "decided_on"
     ).iterator(CHUNK):
-        yield [year, purpose, slug or "", ", ".join(sorted(partners.get(pk, []))), _amount(amount), description, decided_on]
+        yield [
+            year,
+            purpose,
+            slug or "",
+            ", ".join(sorted(partners.get(pk, []))),
+            _amount(amount),
+            description,
+            decided_on,
+        ]
 
 
 READERS: dict[str, Callable[[], Rows]] = {
@@ -266,4 +351,3 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
-

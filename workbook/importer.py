@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as clock
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -157,7 +157,9 @@ class Importer:
         runs = self.sheets()
         if not runs and not self.result.errors:
             expected = ", ".join(sheet.title() for sheet in fmt.SHEETS)
-            self.file_error(gettext("The file holds none of the workbook's sheets (%(sheets)s).") % {"sheets": expected})
+            self.file_error(
+                gettext("The file holds none of the workbook's sheets (%(sheets)s).") % {"sheets": expected}
+            )
         if self.result.errors:
             return
         signer = self.user or system_user()
@@ -182,12 +184,22 @@ class Importer:
                 if self.is_blank(title):
                     continue
                 expected = ", ".join(s.title() for s in fmt.SHEETS)
-                self.error(title, 0, "", gettext("Unknown sheet “%(title)s”: the sheets are %(sheets)s.") % {
-                    "title": title, "sheets": expected})
+                self.error(
+                    title,
+                    0,
+                    "",
+                    gettext("Unknown sheet “%(title)s”: the sheets are %(sheets)s.")
+                    % {"title": title, "sheets": expected},
+                )
                 continue
             if sheet.name in found:
-                self.error(title, 0, "", gettext("Sheet “%(title)s” is the same as sheet “%(other)s”: keep one.") % {
-                    "title": title, "other": found[sheet.name].title})
+                self.error(
+                    title,
+                    0,
+                    "",
+                    gettext("Sheet “%(title)s” is the same as sheet “%(other)s”: keep one.")
+                    % {"title": title, "other": found[sheet.name].title},
+                )
                 continue
             run = self.headers(sheet, title)
             if run is not None:
@@ -196,10 +208,7 @@ class Importer:
 
     def is_blank(self, title: str) -> bool:
         """A sheet with nothing in it (Excel's "Sheet1") is ignored, not refused."""
-        for _number, cells in self.source.rows(title):
-            if any(not _empty(cell) for cell in cells):
-                return False
-        return True
+        return all(all(_empty(cell) for cell in cells) for _number, cells in self.source.rows(title))
 
     def headers(self, sheet: fmt.Sheet, title: str) -> SheetRun | None:
         header_cells: list[Any] = []
@@ -215,8 +224,13 @@ class Importer:
             written = str(cell.text if isinstance(cell, Unreadable) else cell).strip()
             if column is None:
                 names = ", ".join(c.header() for c in sheet.columns)
-                self.error(title, 1, written, gettext("Unknown column “%(column)s”: the columns of this sheet are %(columns)s.") % {
-                    "column": written, "columns": names})
+                self.error(
+                    title,
+                    1,
+                    written,
+                    gettext("Unknown column “%(column)s”: the columns of this sheet are %(columns)s.")
+                    % {"column": written, "columns": names},
+                )
                 ok = False
             elif column.name in headers:
                 self.error(title, 1, written, gettext("Column “%(column)s” appears twice.") % {"column": written})
@@ -225,9 +239,13 @@ class Importer:
                 headers[column.name] = written
         for column in sheet.key_columns:
             if column.name not in headers:
-                self.error(title, 1, column.header(), gettext(
-                    "The sheet has no column “%(column)s”: every row needs it, to find what the row is about.") % {
-                    "column": column.header()})
+                self.error(
+                    title,
+                    1,
+                    column.header(),
+                    gettext("The sheet has no column “%(column)s”: every row needs it, to find what the row is about.")
+                    % {"column": column.header()},
+                )
                 ok = False
         return SheetRun(sheet, title, headers) if ok else None
 
@@ -265,7 +283,8 @@ class Importer:
             for column in run.sheet.key_columns:
                 if column.name not in errors and parsed.get(column.name) is None:
                     errors.setdefault(column.name, []).append(
-                        gettext("Fill in “%(column)s”: it is part of what identifies the row.") % {"column": run.header(column.name)}
+                        gettext("Fill in “%(column)s”: it is part of what identifies the row.")
+                        % {"column": run.header(column.name)}
                     )
             for name in run.headers:
                 parsed.setdefault(name, None)
@@ -291,8 +310,15 @@ class Importer:
         if key is not None:
             self.refused[(run.sheet.name, key)] = number
 
-    def apply(self, run: SheetRun, row: Row, action: Callable[[Row], str], *, key: Any = None,
-              columns: dict[str, str] | None = None) -> str | None:
+    def apply(
+        self,
+        run: SheetRun,
+        row: Row,
+        action: Callable[[Row], str],
+        *,
+        key: Any = None,
+        columns: dict[str, str] | None = None,
+    ) -> str | None:
         """Take one row in a savepoint; a refusal undoes it and is reported on the row's columns."""
         try:
             with transaction.atomic():
@@ -304,7 +330,9 @@ class Importer:
             self.refuse(run, row.number, _by_column(error, columns or {}), key)
             return None
         except IntegrityError as error:  # a constraint the services did not foresee: still the row's fault
-            self.refuse(run, row.number, {"": [gettext("The database refused the row: %(error)s") % {"error": error}]}, key)
+            self.refuse(
+                run, row.number, {"": [gettext("The database refused the row: %(error)s") % {"error": error}]}, key
+            )
             return None
         setattr(run.counts, outcome, getattr(run.counts, outcome) + 1)
         return outcome
@@ -322,11 +350,20 @@ class Importer:
         if found is None:
             where = self.refused.get(("clusters", text))
             if where:
-                raise Refused.on(column, gettext("Cluster “%(cluster)s” was refused on the sheet of clusters (row %(row)s).") % {
-                    "cluster": text, "row": where})
-            raise Refused.on(column, gettext(
-                "Unknown cluster “%(cluster)s”: give the slug or the enterprise number of a cluster in the portal or "
-                "on the sheet of clusters.") % {"cluster": text})
+                raise Refused.on(
+                    column,
+                    gettext("Cluster “%(cluster)s” was refused on the sheet of clusters (row %(row)s).")
+                    % {"cluster": text, "row": where},
+                )
+            raise Refused.on(
+                column,
+                gettext(
+                    "Unknown cluster “%(cluster)s”: give the slug or the enterprise number of a cluster in the portal "
+                    "or "
+                    "on the sheet of clusters."
+                )
+                % {"cluster": text},
+            )
         return found
 
     def remember_cluster(self, cluster: Cluster) -> None:
@@ -340,23 +377,35 @@ class Importer:
         if found is None:
             where = self.refused.get(("organisations", number))
             if where:
-                raise Refused.on(column, gettext(
-                    "Organisation %(number)s was refused on the sheet of organisations (row %(row)s).") % {
-                    "number": reference, "row": where})
-            raise Refused.on(column, gettext(
-                "Unknown organisation “%(number)s”: give the enterprise number of an organisation in the portal "
-                "or on the sheet of organisations.") % {"number": reference})
+                raise Refused.on(
+                    column,
+                    gettext("Organisation %(number)s was refused on the sheet of organisations (row %(row)s).")
+                    % {"number": reference, "row": where},
+                )
+            raise Refused.on(
+                column,
+                gettext(
+                    "Unknown organisation “%(number)s”: give the enterprise number of an organisation in the portal "
+                    "or on the sheet of organisations."
+                )
+                % {"number": reference},
+            )
         self.organisations[number] = found
         return found
 
     def kpi(self, code: Any) -> KpiDefinition:
         found = self.kpis.get(str(code).strip().lower())
         if found is None:
-            raise Refused.on("kpi", gettext("Unknown KPI code “%(code)s”: the catalogue has %(codes)s.") % {
-                "code": code, "codes": ", ".join(kpi.code for kpi in self.kpis.values())})
+            raise Refused.on(
+                "kpi",
+                gettext("Unknown KPI code “%(code)s”: the catalogue has %(codes)s.")
+                % {"code": code, "codes": ", ".join(kpi.code for kpi in self.kpis.values())},
+            )
         return found
 
-    def document(self, model: type[AnnualPlan] | type[AnnualReport], cluster: Cluster, year: int) -> AnnualPlan | AnnualReport:
+    def document(
+        self, model: type[AnnualPlan] | type[AnnualReport], cluster: Cluster, year: int
+    ) -> AnnualPlan | AnnualReport:
         key = (model, cluster.pk, year)
         if key not in self.documents:
             # One query per cluster: its plans (or reports) of every year.
@@ -367,9 +416,11 @@ class Importer:
         if found is None:
             sheet = "plans" if model is AnnualPlan else "reports"
             title = fmt.SHEETS_BY_NAME[sheet].title()
-            raise Refused.on("year", gettext(
-                "%(cluster)s has no %(document)s for %(year)s: add it on the sheet “%(sheet)s”.") % {
-                "cluster": cluster.name, "document": model._meta.verbose_name, "year": year, "sheet": title})
+            raise Refused.on(
+                "year",
+                gettext("%(cluster)s has no %(document)s for %(year)s: add it on the sheet “%(sheet)s”.")
+                % {"cluster": cluster.name, "document": model._meta.verbose_name, "year": year, "sheet": title},
+            )
         return found
 
     def evaluation(self, row: Row) -> Evaluation:
@@ -378,18 +429,26 @@ class Importer:
             cluster=cluster, kind=row["evaluation_kind"], period_start=row["period_start"]
         ).first()
         if found is None:
-            raise Refused.on("period_start", gettext(
-                "%(cluster)s has no %(kind)s for the period from %(start)s: add it on the sheet “%(sheet)s”.") % {
-                "cluster": cluster.name, "kind": Evaluation.Kind(row["evaluation_kind"]).label,
-                "start": row["period_start"].isoformat(), "sheet": fmt.SHEETS_BY_NAME["evaluations"].title()})
+            raise Refused.on(
+                "period_start",
+                gettext("%(cluster)s has no %(kind)s for the period from %(start)s: add it on the sheet “%(sheet)s”.")
+                % {
+                    "cluster": cluster.name,
+                    "kind": Evaluation.Kind(row["evaluation_kind"]).label,
+                    "start": row["period_start"].isoformat(),
+                    "sheet": fmt.SHEETS_BY_NAME["evaluations"].title(),
+                },
+            )
         return found
 
     def pact(self, cluster: Cluster, version: int, column: str) -> ClusterPact:
         found = ClusterPact.objects.filter(cluster=cluster, version=version).first()
         if found is None:
-            raise Refused.on(column, gettext(
-                "%(cluster)s has no pact version %(version)s: add it on the sheet “%(sheet)s”.") % {
-                "cluster": cluster.name, "version": version, "sheet": fmt.SHEETS_BY_NAME["pacts"].title()})
+            raise Refused.on(
+                column,
+                gettext("%(cluster)s has no pact version %(version)s: add it on the sheet “%(sheet)s”.")
+                % {"cluster": cluster.name, "version": version, "sheet": fmt.SHEETS_BY_NAME["pacts"].title()},
+            )
         return found
 
     # --- the sheets ------------------------------------------------------------------------------
@@ -399,11 +458,13 @@ class Importer:
 
     def take_clusters(self, run: SheetRun) -> None:
         for row in self.unique(run, self.rows(run), lambda r: r["slug"].lower()):
+
             def save(row: Row) -> str:
                 cluster = Cluster.objects.filter(slug=row["slug"]).first() or Cluster(slug=row["slug"])
                 outcome = _put(cluster, row, {c: c for c in run.headers if c != "slug"}, save=entity_save_call)
                 self.remember_cluster(cluster)
                 return outcome
+
             self.apply(run, row, save, key=row["slug"])
 
     def take_organisations(self, run: SheetRun) -> None:
@@ -411,27 +472,40 @@ class Importer:
             return normalize_enterprise_number(str(row["enterprise_number"]))
 
         for row in self.unique(run, self.rows(run), key):
+
             def save(row: Row) -> str:
                 number = key(row)
                 organisation = Organisation.objects.filter(enterprise_number=number).first() or Organisation(
-                    enterprise_number=number)
-                outcome = _put(organisation, row, {c: c for c in run.headers if c != "enterprise_number"}, save=entity_save_call)
+                    enterprise_number=number
+                )
+                outcome = _put(
+                    organisation, row, {c: c for c in run.headers if c != "enterprise_number"}, save=entity_save_call
+                )
                 self.organisations[number] = organisation
                 return outcome
+
             self.apply(run, row, save, key=key(row))
 
     def take_memberships(self, run: SheetRun) -> None:
         def key(row: Row) -> tuple[str, str, date]:
-            return (str(row["cluster"]).lower(), normalize_enterprise_number(str(row["organisation"])), row["joined_on"])
+            return (
+                str(row["cluster"]).lower(),
+                normalize_enterprise_number(str(row["organisation"])),
+                row["joined_on"],
+            )
 
         for row in self.unique(run, self.rows(run), key):
+
             def save(row: Row) -> str:
                 cluster, organisation = self.cluster(row["cluster"]), self.organisation(row["organisation"])
                 membership = Membership.objects.filter(
                     cluster=cluster, organisation=organisation, joined_on=row["joined_on"]
                 ).first() or Membership(cluster=cluster, organisation=organisation, joined_on=row["joined_on"])
                 fields = {c: c for c in ("left_on", "paying") if c in run.headers}
-                return _put(membership, row, fields, save=lambda m, changes: cp.membership_save(membership=m, **changes))
+                return _put(
+                    membership, row, fields, save=lambda m, changes: cp.membership_save(membership=m, **changes)
+                )
+
             self.apply(run, row, save)
 
     def take_pacts(self, run: SheetRun) -> None:
@@ -448,14 +522,28 @@ class Importer:
                 cluster = self.cluster(row["cluster"])
             except Refused:
                 continue
-            held = ClusterPact.objects.filter(cluster=cluster, version=row["version"]).values_list("status", flat=True).first()
+            held = (
+                ClusterPact.objects.filter(cluster=cluster, version=row["version"])
+                .values_list("status", flat=True)
+                .first()
+            )
             if held is not None and held != row["status"]:
                 run.counts.refused += 1
-                self.error(run.title, row.number, run.header("status"), gettext(
-                    "Version %(version)s ends up %(held)s, not %(status)s: a version is superseded when a later one "
-                    "is signed, and only the latest signed version is signed.") % {
-                    "version": row["version"], "held": ClusterPact.Status(held).label,
-                    "status": ClusterPact.Status(row["status"]).label})
+                self.error(
+                    run.title,
+                    row.number,
+                    run.header("status"),
+                    gettext(
+                        "Version %(version)s ends up %(held)s, not %(status)s: a version is superseded when a later "
+                        "one "
+                        "is signed, and only the latest signed version is signed."
+                    )
+                    % {
+                        "version": row["version"],
+                        "held": ClusterPact.Status(held).label,
+                        "status": ClusterPact.Status(row["status"]).label,
+                    },
+                )
 
     def save_pact(self, row: Row) -> str:
         cluster = self.cluster(row["cluster"])
@@ -466,9 +554,14 @@ class Importer:
         if pact is None:
             following = (ClusterPact.objects.filter(cluster=cluster).aggregate(v=models.Max("version"))["v"] or 0) + 1
             if version != following:
-                raise Refused.on("version", gettext(
-                    "The next version of %(cluster)s's pact is %(next)s, not %(version)s: versions follow each other.") % {
-                    "cluster": cluster.name, "next": following, "version": version})
+                raise Refused.on(
+                    "version",
+                    gettext(
+                        "The next version of %(cluster)s's pact is %(next)s, not %(version)s: "
+                        "versions follow each other."
+                    )
+                    % {"cluster": cluster.name, "next": following, "version": version},
+                )
             pact = cp.pact_create(cluster=cluster, **content)
             outcome = CREATED
         elif any(getattr(pact, name) != value for name, value in content.items()):
@@ -479,7 +572,10 @@ class Importer:
             cp.pact_sign(pact=pact, signed_on=row["signed_on"])
             return outcome if outcome == CREATED else UPDATED
         if pact.status != ClusterPact.Status.DRAFT and status == ClusterPact.Status.DRAFT:
-            raise Refused.on("status", gettext("Version %(version)s is signed: it cannot become a draft again.") % {"version": version})
+            raise Refused.on(
+                "status",
+                gettext("Version %(version)s is signed: it cannot become a draft again.") % {"version": version},
+            )
         if row.has("signed_on") and row["signed_on"] != pact.signed_on and pact.status != ClusterPact.Status.DRAFT:
             entity_save(instance=pact, signed_on=row["signed_on"])  # the model refuses an empty or future day
             return outcome if outcome == CREATED else UPDATED
@@ -490,11 +586,17 @@ class Importer:
             return (str(row["cluster"]).lower(), row["version"], row["party"], row["commitment"])
 
         for row in self.unique(run, self.rows(run), key):
+
             def save(row: Row) -> str:
                 pact = self.pact(self.cluster(row["cluster"]), row["version"], "version")
-                commitment = Commitment.objects.filter(pact=pact, party=row["party"], description=row["commitment"]).first()
+                commitment = Commitment.objects.filter(
+                    pact=pact, party=row["party"], description=row["commitment"]
+                ).first()
                 commitment = commitment or Commitment(pact=pact, party=row["party"], description=row["commitment"])
-                return _put(commitment, row, {c: c for c in ("status", "due_on") if c in run.headers}, save=entity_save_call)
+                return _put(
+                    commitment, row, {c: c for c in ("status", "due_on") if c in run.headers}, save=entity_save_call
+                )
+
             self.apply(run, row, save)
 
     def take_documents(self, run: SheetRun, model: type[AnnualPlan] | type[AnnualReport], text: str) -> None:
@@ -503,6 +605,7 @@ class Importer:
 
         content = [c for c in (text, "due_on") if c in run.headers]
         for row in self.unique(run, self.rows(run), key):
+
             def save(row: Row) -> str:
                 cluster = self.cluster(row["cluster"])
                 document = model.objects.filter(cluster=cluster, year=row["year"]).first()
@@ -510,10 +613,15 @@ class Importer:
                     document = model(cluster=cluster, year=row["year"])
                     outcome = _put(document, row, {c: c for c in content}, save=entity_save_call)
                 else:
-                    outcome = _put(document, row, {c: c for c in content},
-                                   save=lambda d, changes: cp.document_update(document=d, **changes))
+                    outcome = _put(
+                        document,
+                        row,
+                        {c: c for c in content},
+                        save=lambda d, changes: cp.document_update(document=d, **changes),
+                    )
                 self.documents[(model, cluster.pk, document.year)] = document
                 return outcome
+
             self.apply(run, row, save, columns={"year": "year", "__all__": ""})
 
     def take_plans(self, run: SheetRun) -> None:
@@ -550,13 +658,16 @@ class Importer:
             return
         try:
             with transaction.atomic():
-                outcomes = cp.kpi_figures_put([put for _row, put in chunk], history_user=self.user or system_user(),
-                                              change_reason=self.reason)
+                outcomes = cp.kpi_figures_put(
+                    [put for _row, put in chunk], history_user=self.user or system_user(), change_reason=self.reason
+                )
         except IntegrityError as error:
-            for row, _put_ in chunk:
-                self.refuse(run, row.number, {"": [gettext("The database refused the row: %(error)s") % {"error": error}]})
+            for row, _figure in chunk:
+                self.refuse(
+                    run, row.number, {"": [gettext("The database refused the row: %(error)s") % {"error": error}]}
+                )
             return
-        for (row, _put_), outcome in zip(chunk, outcomes, strict=True):
+        for (row, _figure), outcome in zip(chunk, outcomes, strict=True):
             if isinstance(outcome, ValidationError):
                 self.refuse(run, row.number, {"value": outcome.messages})
             else:
@@ -570,13 +681,17 @@ class Importer:
 
     def take_workflow(self, run: SheetRun) -> None:
         groups: dict[tuple[str, str, int], list[Row]] = defaultdict(list)
-        for row in self.unique(run, self.rows(run), lambda r: (r["document"], str(r["cluster"]).lower(), r["year"], r["step"])):
+        for row in self.unique(
+            run, self.rows(run), lambda r: (r["document"], str(r["cluster"]).lower(), r["year"], r["step"])
+        ):
             groups[(row["document"], str(row["cluster"]).lower(), row["year"])].append(row)
         for (kind, _cluster, year), rows in groups.items():
             rows.sort(key=lambda r: r["step"])
             self.take_steps(run, AnnualPlan if kind == "plan" else AnnualReport, year, rows)
 
-    def take_steps(self, run: SheetRun, model: type[AnnualPlan] | type[AnnualReport], year: int, rows: list[Row]) -> None:
+    def take_steps(
+        self, run: SheetRun, model: type[AnnualPlan] | type[AnnualReport], year: int, rows: list[Row]
+    ) -> None:
         """One document's steps: those held are compared (a day, name or comment may be corrected), the
         ones after them are taken through `document_transition`, in order. Steps are never removed."""
         try:
@@ -585,21 +700,43 @@ class Importer:
             for row in rows:
                 self.refuse(run, row.number, refused.errors)
             return
-        held = list(ReportEvent.objects.filter(**{"plan" if model is AnnualPlan else "report": document}).order_by("at", "id"))
+        held = list(
+            ReportEvent.objects.filter(**{"plan" if model is AnnualPlan else "report": document}).order_by("at", "id")
+        )
         for expected, row in enumerate(rows, start=1):
             if row["step"] != expected:
-                for later in rows[expected - 1:]:
-                    self.refuse(run, later.number, {"step": [gettext(
-                        "Steps are numbered 1, 2, 3… per document: step %(step)s is missing.") % {"step": expected}]})
+                for later in rows[expected - 1 :]:
+                    self.refuse(
+                        run,
+                        later.number,
+                        {
+                            "step": [
+                                gettext("Steps are numbered 1, 2, 3… per document: step %(step)s is missing.")
+                                % {"step": expected}
+                            ]
+                        },
+                    )
                 return
         if len(rows) < len(held):
             for row in rows:
-                self.refuse(run, row.number, {"step": [gettext(
-                    "The portal holds %(held)s steps of this document and the file %(file)s: steps are never removed; "
-                    "give every step.") % {"held": len(held), "file": len(rows)}]})
+                self.refuse(
+                    run,
+                    row.number,
+                    {
+                        "step": [
+                            gettext(
+                                "The portal holds %(held)s steps of this document and the file %(file)s: "
+                                "steps are never removed; "
+                                "give every step."
+                            )
+                            % {"held": len(held), "file": len(rows)}
+                        ]
+                    },
+                )
             return
         previous: datetime | None = None
         for index, row in enumerate(rows):
+
             def save(row: Row, index: int = index, previous: datetime | None = previous) -> str:
                 if row["status"] is None:
                     raise Refused.on("status", gettext("Fill in the status the step moved the document to."))
@@ -608,29 +745,57 @@ class Importer:
                 at = _noon(row["on"])
                 by, by_name = self.person(row["by"])
                 if index < len(held):
-                    return self.correct_step(document, held[index], row, at=at, by=by, by_name=by_name, previous=previous)
+                    return self.correct_step(
+                        document, held[index], row, at=at, by=by, by_name=by_name, previous=previous
+                    )
                 cp.document_transition(
-                    document=document, to=row["status"], at=at, by=by, by_name=by_name, comment=row["comment"] or "",
+                    document=cast(Any, document),  # a plan or a report: the service takes either
+                    to=row["status"],
+                    at=at,
+                    by=by,
+                    by_name=by_name,
+                    comment=row["comment"] or "",
                     notify=False,
                 )
                 return CREATED
+
             outcome = self.apply(run, row, save, columns={"at": "on", "status": "status", "review_comment": "comment"})
             if outcome is None:
-                for later in rows[index + 1:]:
-                    self.refuse(run, later.number, {"step": [gettext("An earlier step of this document was refused.")]})
+                for later in rows[index + 1 :]:
+                    self.refuse(
+                        run, later.number, {"step": [gettext("An earlier step of this document was refused.")]}
+                    )
                 return
-            held_now = ReportEvent.objects.filter(**{"plan" if model is AnnualPlan else "report": document}).order_by("at", "id")
+            held_now = ReportEvent.objects.filter(**{"plan" if model is AnnualPlan else "report": document}).order_by(
+                "at", "id"
+            )
             previous = list(held_now)[index].at
 
-    def correct_step(self, document: AnnualPlan | AnnualReport, event: ReportEvent, row: Row, *, at: datetime,
-                     by: Any, by_name: str, previous: datetime | None) -> str:
+    def correct_step(
+        self,
+        document: AnnualPlan | AnnualReport,
+        event: ReportEvent,
+        row: Row,
+        *,
+        at: datetime,
+        by: Any,
+        by_name: str,
+        previous: datetime | None,
+    ) -> str:
         if event.to_status != row["status"]:
-            raise Refused.on("status", gettext(
-                "Step %(step)s is “%(held)s” in the portal: a step that was taken cannot become another.") % {
-                "step": row["step"], "held": event.get_to_status_display()})
+            raise Refused.on(
+                "status",
+                gettext("Step %(step)s is “%(held)s” in the portal: a step that was taken cannot become another.")
+                % {"step": row["step"], "held": event.get_to_status_display()},
+            )
         same_day = timezone.localdate(event.at) == row["on"]
         comment = row["comment"] or ""
-        if same_day and event.by_id == (by.pk if by else None) and (event.by_name or "") == by_name and event.comment == comment:
+        if (
+            same_day
+            and event.by_id == (by.pk if by else None)
+            and (event.by_name or "") == by_name
+            and event.comment == comment
+        ):
             return UNCHANGED
         if not same_day:
             from clusterpacts.models import check_step_date
@@ -657,12 +822,18 @@ class Importer:
             return (str(row["cluster"]).lower(), row["kind"], row["period_start"])
 
         for row in self.unique(run, self.rows(run), key):
+
             def save(row: Row) -> str:
                 cluster = self.cluster(row["cluster"])
-                evaluation = Evaluation.objects.filter(cluster=cluster, kind=row["kind"], period_start=row["period_start"]).first()
-                evaluation = evaluation or Evaluation(cluster=cluster, kind=row["kind"], period_start=row["period_start"])
+                evaluation = Evaluation.objects.filter(
+                    cluster=cluster, kind=row["kind"], period_start=row["period_start"]
+                ).first()
+                evaluation = evaluation or Evaluation(
+                    cluster=cluster, kind=row["kind"], period_start=row["period_start"]
+                )
                 fields = {c: c for c in run.headers if c not in ("cluster", "kind", "period_start")}
                 return _put(evaluation, row, fields, save=entity_save_call)
+
             self.apply(run, row, save)
 
     def take_findings(self, run: SheetRun) -> None:
@@ -670,19 +841,28 @@ class Importer:
             return (str(row["cluster"]).lower(), row["evaluation_kind"], row["period_start"], row["criterion"])
 
         for row in self.unique(run, self.rows(run), key):
+
             def save(row: Row) -> str:
                 evaluation = self.evaluation(row)
                 finding = Finding.objects.filter(evaluation=evaluation, criterion=row["criterion"]).first()
                 finding = finding or Finding(evaluation=evaluation, criterion=row["criterion"])
                 fields = {c: {"finding": "text"}.get(c, c) for c in ("assessment", "finding") if c in run.headers}
                 return _put(finding, row, fields, save=entity_save_call)
+
             self.apply(run, row, save, columns={"text": "finding"})
 
     def take_lessons(self, run: SheetRun) -> None:
         def key(row: Row) -> tuple[Any, ...]:
-            return (str(row["cluster"]).lower(), row["evaluation_kind"], row["period_start"], row["kind"], row["lesson"])
+            return (
+                str(row["cluster"]).lower(),
+                row["evaluation_kind"],
+                row["period_start"],
+                row["kind"],
+                row["lesson"],
+            )
 
         for row in self.unique(run, self.rows(run), key):
+
             def save(row: Row) -> str:
                 evaluation = self.evaluation(row)
                 lesson = Lesson.objects.filter(evaluation=evaluation, kind=row["kind"], text=row["lesson"]).first()
@@ -690,9 +870,12 @@ class Importer:
                 values = dict(row.cells)
                 if row.has("carried_into"):
                     version = row["carried_into"]
-                    values["carried_into"] = self.pact(evaluation.cluster, version, "carried_into") if version else None
+                    values["carried_into"] = (
+                        self.pact(evaluation.cluster, version, "carried_into") if version else None
+                    )
                 fields = {c: c for c in ("follow_up", "status", "carried_into") if c in run.headers}
                 return _put(lesson, Row(row.number, values), fields, save=entity_save_call)
+
             self.apply(run, row, save)
 
     def take_agreements(self, run: SheetRun) -> None:
@@ -714,6 +897,7 @@ class Importer:
         for row in rows:
             visit(row)
         for row in ordered:
+
             def save(row: Row) -> str:
                 agreement = SupportAgreement.objects.filter(reference=row["reference"]).first()
                 agreement = agreement or SupportAgreement(reference=row["reference"])
@@ -725,8 +909,13 @@ class Importer:
                 if row.has("predecessor"):
                     values["predecessor"] = self.agreement(row["predecessor"]) if row["predecessor"] else None
                 fields = {c: c for c in run.headers if c != "reference"}
-                return _put(agreement, Row(row.number, values), fields,
-                            save=lambda a, changes: agreement_save(agreement=a, **changes))
+                return _put(
+                    agreement,
+                    Row(row.number, values),
+                    fields,
+                    save=lambda a, changes: agreement_save(agreement=a, **changes),
+                )
+
             self.apply(run, row, save, key=row["reference"])
 
     def agreement(self, reference: str) -> SupportAgreement:
@@ -734,9 +923,13 @@ class Importer:
         if found is None:
             where = self.refused.get(("agreements", reference))
             message = (
-                gettext("Agreement %(reference)s was refused on this sheet (row %(row)s).") % {"reference": reference, "row": where}
+                gettext("Agreement %(reference)s was refused on this sheet (row %(row)s).")
+                % {"reference": reference, "row": where}
                 if where
-                else gettext("Unknown agreement “%(reference)s”: give the reference of an agreement in the portal or on this sheet.")
+                else gettext(
+                    "Unknown agreement “%(reference)s”: give the reference of an agreement in the portal "
+                    "or on this sheet."
+                )
                 % {"reference": reference}
             )
             raise Refused.on("predecessor", message)
@@ -744,10 +937,14 @@ class Importer:
 
     def take_budget_years(self, run: SheetRun) -> None:
         for row in self.unique(run, self.rows(run), lambda r: r["year"]):
+
             def save(row: Row) -> str:
                 budget_year = BudgetYear.objects.filter(year=row["year"]).first() or BudgetYear(year=row["year"])
                 fields = {c: c for c in ("envelope", "notes") if c in run.headers}
-                return _put(budget_year, row, fields, save=lambda b, changes: budget_year_save(budget_year=b, **changes))
+                return _put(
+                    budget_year, row, fields, save=lambda b, changes: budget_year_save(budget_year=b, **changes)
+                )
+
             self.apply(run, row, save)
 
     def take_allocations(self, run: SheetRun) -> None:
@@ -757,16 +954,22 @@ class Importer:
             return (row["year"], row["purpose"], row["description"] or "")
 
         for row in self.unique(run, self.rows(run), key):
+
             def save(row: Row) -> str:
                 budget_year = BudgetYear.objects.filter(year=row["year"]).first()
                 if budget_year is None:
-                    raise Refused.on("year", gettext("There is no budget year %(year)s: add it on the sheet “%(sheet)s”.") % {
-                        "year": row["year"], "sheet": fmt.SHEETS_BY_NAME["budget_years"].title()})
+                    raise Refused.on(
+                        "year",
+                        gettext("There is no budget year %(year)s: add it on the sheet “%(sheet)s”.")
+                        % {"year": row["year"], "sheet": fmt.SHEETS_BY_NAME["budget_years"].title()},
+                    )
                 cluster = self.cluster(row["cluster"]) if row["cluster"] else None
                 held = Allocation.objects.filter(budget_year=budget_year, purpose=row["purpose"])
                 if row["purpose"] == Allocation.Purpose.COMPETITIVENESS:
                     if cluster is None:
-                        raise Refused.on("cluster", gettext("A competitiveness-programme allocation names exactly one cluster."))
+                        raise Refused.on(
+                            "cluster", gettext("A competitiveness-programme allocation names exactly one cluster.")
+                        )
                     allocation = held.filter(cluster=cluster).first()
                 else:
                     allocation = held.filter(description=row["description"] or "").first()
@@ -776,7 +979,15 @@ class Importer:
                 partners = None
                 if row.has("partners"):
                     partners = [self.cluster(name, "partners") for name in _split(row["partners"])]
-                held_partners = {p.pk for p in allocation.partners.all()} if allocation.pk else set()
+                held_partners = (
+                    set(
+                        Allocation.partners.through.objects.filter(allocation=allocation.pk).values_list(
+                            "cluster_id", flat=True
+                        )
+                    )
+                    if allocation.pk
+                    else set()
+                )
                 partners_change = partners is not None and {p.pk for p in partners} != held_partners
 
                 def store(a: Allocation, changes: dict[str, Any]) -> None:
@@ -784,6 +995,7 @@ class Importer:
 
                 outcome = _put(allocation, Row(row.number, values), fields, save=store, force=partners_change)
                 return outcome
+
             self.apply(run, row, save)
 
     # --- helpers -----------------------------------------------------------------------------------
@@ -804,8 +1016,14 @@ def entity_save_call(instance: models.Model, changes: dict[str, Any]) -> None:
     entity_save(instance=instance, **changes)
 
 
-def _put(instance: models.Model, row: Row, fields: dict[str, str], *,
-         save: Callable[[Any, dict[str, Any]], Any], force: bool = False) -> str:
+def _put(
+    instance: models.Model,
+    row: Row,
+    fields: dict[str, str],
+    *,
+    save: Callable[[Any, dict[str, Any]], Any],
+    force: bool = False,
+) -> str:
     """Give `instance` the row's cells (column -> model field) and save it through `save` when it is new or
     something differs from what is held; "created", "updated" or "unchanged"."""
     changes: dict[str, Any] = {}
@@ -816,7 +1034,9 @@ def _put(instance: models.Model, row: Row, fields: dict[str, str], *,
             changes[name] = value
     if instance.pk is None:
         # A new row takes the model's default for what the file leaves empty (e.g. "active").
-        changes = {name: value for name, value in changes.items() if value is not None or not _has_default(instance, name)}
+        changes = {
+            name: value for name, value in changes.items() if value is not None or not _has_default(instance, name)
+        }
         save(instance, changes)
         return CREATED
     if not changes and not force:
@@ -847,7 +1067,7 @@ def _differs(model_field: Any, held: Any, value: Any) -> bool:
 
 
 def _has_default(instance: models.Model, name: str) -> bool:
-    return instance._meta.get_field(name).has_default()
+    return cast(models.Field[Any, Any], instance._meta.get_field(name)).has_default()
 
 
 def _by_column(error: ValidationError, columns: dict[str, str]) -> dict[str, list[str]]:
@@ -879,7 +1099,11 @@ def _noon(day: date) -> datetime:
 
 def _restamp(document: AnnualPlan | AnnualReport) -> None:
     """After a step's day was corrected: the document's submitted and reviewed times follow its steps."""
-    events = list(ReportEvent.objects.filter(**{"plan" if isinstance(document, AnnualPlan) else "report": document}).order_by("at", "id"))
+    events = list(
+        ReportEvent.objects.filter(**{"plan" if isinstance(document, AnnualPlan) else "report": document}).order_by(
+            "at", "id"
+        )
+    )
     submitted = [e for e in events if e.to_status == "submitted"]
     reviewed = [e for e in events if e.to_status in ("accepted", "returned")]
     type(document).objects.filter(pk=document.pk).update(

@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument("--language", default=None, help="language of the sheet and column names: nl or en (default: nl)")
+        parser.add_argument(
+            "--language", default=None, help="language of the sheet and column names: nl or en (default: nl)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with translation.override(options["language"] or "nl"):

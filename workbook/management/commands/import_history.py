@@ -1,4 +1,4 @@
-"""`python manage.py import_history FILE [--dry-run]`: take a programme's history from the workbook (docs/IMPORT.md)."""
+"""`python manage.py import_history FILE [--dry-run]`: a programme's history from the workbook (docs/IMPORT.md)."""
 
 from __future__ import annotations
 
@@ -35,9 +35,7 @@ class Command(BaseCommand):
             result = self.run(options, user)
             self.report(result)
         if not result.ok:
-            raise CommandError(
-                gettext("%(count)s refusal(s): nothing was saved.") % {"count": len(result.errors)}
-            )
+            raise CommandError(gettext("%(count)s refusal(s): nothing was saved.") % {"count": len(result.errors)})
 
     def run(self, options: dict[str, Any], user: Any) -> ImportResult:
         bar: tqdm[Any] | None = None
@@ -59,7 +57,11 @@ class Command(BaseCommand):
 
         try:
             return import_workbook(
-                options["file"], filename=options["file"].name, user=user, dry_run=options["dry_run"], progress=progress
+                options["file"],
+                filename=options["file"].name,
+                user=user,
+                dry_run=options["dry_run"],
+                progress=progress,
             )
         finally:
             if bar is not None:
@@ -87,8 +89,15 @@ class Command(BaseCommand):
         rows = sum(counts.total for counts in result.counts.values())
         rate = rows / result.seconds if result.seconds else 0
         timing = gettext("%(rows)s rows in %(seconds).1f s (%(rate)d rows/s).") % {
-            "rows": rows, "seconds": result.seconds, "rate": rate}
+            "rows": rows,
+            "seconds": result.seconds,
+            "rate": rate,
+        }
         if result.applied:
-            write(self.style.SUCCESS(gettext("Imported: %(changed)s rows created or updated. ") % {"changed": result.changed} + timing))
+            write(
+                self.style.SUCCESS(
+                    gettext("Imported: %(changed)s rows created or updated. ") % {"changed": result.changed} + timing
+                )
+            )
         elif result.ok and result.dry_run:
             write(gettext("Dry run: the file can be imported; nothing was saved. ") + timing)
