@@ -1067,7 +1067,7 @@ def _differs(model_field: Any, held: Any, value: Any) -> bool:
 
 
 def _has_default(instance: models.Model, name: str) -> bool:
-    return cast(models.Field[Any, Any], instance._meta.get_field(name)).has_default()
+    return cast("models.Field[Any, Any]", instance._meta.get_field(name)).has_default()
 
 
 def _by_column(error: ValidationError, columns: dict[str, str]) -> dict[str, list[str]]:
