@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_safe
 
 from clusterpacts.views import officer_required
@@ -33,7 +34,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             run = services.import_run_create(upload=form.cleaned_data["file"], by=request.user)
-            transaction.on_commit(partial(check_import.delay, run.pk))
+            transaction.on_commit(partial(check_import.delay, run.pk, get_language()))
         return redirect("workbook:run", run.pk)
     runs = ImportRun.objects.select_related("uploaded_by")[:RECENT_RUNS]
     return render(request, "workbook/import_start.html", {"form": form, "runs": runs})
@@ -47,7 +48,7 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             with transaction.atomic():
                 services.import_run_confirm(run=run, by=request.user)
-                transaction.on_commit(partial(apply_import.delay, run.pk))
+                transaction.on_commit(partial(apply_import.delay, run.pk, get_language()))
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         return redirect("workbook:run", run.pk)

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections, transaction
 from django.urls import reverse
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from clusterpacts.models import Cluster
@@ -272,6 +273,20 @@ def test_an_import_refused_because_the_data_changed_since_the_check_fails_and_sa
 
 
 # --- the tasks --------------------------------------------------------------------------------------
+
+
+def test_the_check_words_its_refusals_in_the_officers_language(
+    client, officer, monkeypatch, django_capture_on_commit_callbacks
+):
+    def refusing(source: Any, *, filename: str, dry_run: bool, **kwargs: Any) -> ImportResult:
+        return ImportResult(filename=filename, dry_run=dry_run, errors=[RowError("", 0, "", gettext("Refused"))])
+
+    monkeypatch.setattr(services, "import_workbook", refusing)
+    for language in ("nl", "en"):
+        login(client, officer, language=language)
+        _send(client, django_capture_on_commit_callbacks, "history.xlsx", workbook_bytes(ONE_CLUSTER))
+    messages = [run.preview_result.errors[0].message for run in ImportRun.objects.order_by("pk")]
+    assert messages == ["Geweigerd", "Refused"]
 
 
 def test_the_tasks_are_safe_to_run_twice(officer_client, django_capture_on_commit_callbacks):
