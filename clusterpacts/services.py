@@ -12,7 +12,8 @@ models are deleted by `entity_delete`, which refuses while other records still r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -24,6 +25,7 @@ from django.core.files import File
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from clusterpacts import notifications
 from clusterpacts.models import (
@@ -448,3 +450,85 @@ def annual_report_save(
     if submit:
         document_submit(document=report, by=by)
     return report
+
+
+# --- many figures at once: the history import ------------------------------------------------------
+
+FIGURE_CREATED, FIGURE_UPDATED, FIGURE_UNCHANGED = "created", "updated", "unchanged"
+
+
+@dataclass(frozen=True)
+class FigurePut:
+    """One figure to hold: `value` for `kpi` in `document` (a plan's target or a report's value)."""
+
+    document: AnnualPlan | AnnualReport
+    kpi: KpiDefinition
+    value: Decimal
+
+
+@transaction.atomic
+def kpi_figures_put(
+    figures: Sequence[FigurePut], *, history_user: User | None = None, change_reason: str | None = None
+) -> list[str | ValidationError]:
+    """Create or change many targets (of plans) or values (of reports) in bulk, as `kpi_target_set` and
+    `kpi_value_set` do one by one, under the same rules: the unit's (`KpiDefinition.check_value`) and the
+    document's (`check_figures_editable`: only a draft or returned document's figures change).
+
+    Returns, per figure and in order, "created", "updated", "unchanged" or the ValidationError that refused
+    it (the others are written: the caller's transaction decides whether they stay). A figure whose value
+    is already held is not written and needs no editable document. Two figures for one document and KPI:
+    the caller refuses them before.
+    """
+    outcomes: list[str | ValidationError] = []
+    if not figures:
+        return outcomes
+    model: type[KpiTarget] | type[KpiValue] = KpiTarget if isinstance(figures[0].document, AnnualPlan) else KpiValue
+    value_field = model._meta.get_field("value")
+    documents = {figure.document.pk: figure.document for figure in figures}
+    held = {
+        (figure.cluster_id, figure.year, figure.kpi_id): figure
+        for figure in model.objects.filter(
+            cluster_id__in={d.cluster_id for d in documents.values()}, year__in={d.year for d in documents.values()}
+        )
+    }
+    editable: dict[int, ValidationError | None] = {}
+    to_create: list[KpiTarget | KpiValue] = []
+    to_update: list[KpiTarget | KpiValue] = []
+    for put in figures:
+        document = put.document
+        try:
+            value_field.clean(put.value, None)  # the field's own rules: digits and decimal places
+            put.kpi.check_value(Decimal(put.value))
+        except ValidationError as error:
+            outcomes.append(error)
+            continue
+        figure = held.get((document.cluster_id, document.year, put.kpi.pk))
+        if figure is not None and figure.value == put.value:
+            outcomes.append(FIGURE_UNCHANGED)
+            continue
+        if document.pk not in editable:
+            try:
+                check_figures_editable(document)
+                editable[document.pk] = None
+            except ValidationError as error:
+                editable[document.pk] = error
+        refusal = editable[document.pk]
+        if refusal is not None:
+            outcomes.append(refusal)
+            continue
+        if figure is None:
+            document_field = "plan" if model is KpiTarget else "report"
+            figure = model(kpi=put.kpi, cluster_id=document.cluster_id, year=document.year, value=put.value)
+            setattr(figure, document_field, document)
+            to_create.append(figure)
+            outcomes.append(FIGURE_CREATED)
+        else:
+            figure.value = put.value
+            to_update.append(figure)
+            outcomes.append(FIGURE_UPDATED)
+    history = {"default_user": history_user, "default_change_reason": change_reason}
+    if to_create:
+        bulk_create_with_history(to_create, model, batch_size=1000, **history)
+    if to_update:
+        bulk_update_with_history(to_update, model, ["value"], batch_size=1000, **history)
+    return outcomes

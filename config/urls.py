@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("clusterpacts.urls")),
     path("", include("evaluations.urls")),
     path("", include("insights.urls")),
+    path("", include("workbook.urls")),
     *api.urlpatterns,
 ]
 

@@ -306,6 +306,7 @@ CLUSTERPACTS_MAX_CHAIN_YEARS = 10
 CLUSTERPACTS_RENEWAL_WINDOW_DAYS = env_int("CLUSTERPACTS_RENEWAL_WINDOW_DAYS", 180)
 CLUSTERPACTS_CAP_WINDOW_DAYS = env_int("CLUSTERPACTS_CAP_WINDOW_DAYS", 365)
 CLUSTERPACTS_ATTACHMENT_MAX_BYTES = env_int("CLUSTERPACTS_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+CLUSTERPACTS_IMPORT_MAX_BYTES = env_int("CLUSTERPACTS_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 
 # --- Logging (issue 12, item 6) ------------------------------------------------------------------
 # Everything goes to stdout (systemd's journal or the container runtime collects it), one line a
