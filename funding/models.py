@@ -11,13 +11,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, Sum
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from clusterpacts.models import Cluster
+from clusterpacts.models import Cluster, display_date
 from core.roles import User, is_reader, managed_cluster_ids
 from core.scoping import RoleScopedQuerySet, ScopedQuerySet
 
@@ -204,6 +204,11 @@ class AllocationQuerySet(models.QuerySet):
             return self.none()
         return self.filter(Q(cluster__in=ids) | Q(partners__in=ids)).distinct()
 
+    def known_on(self, day: date) -> AllocationQuerySet:
+        """The allocations there were at the end of `day`: those decided by then. One without a decision
+        day counts on every day, as unsigned agreements do (`SupportAgreementQuerySet.known_on`)."""
+        return self.filter(Q(decided_on__isnull=True) | Q(decided_on__lte=day))
+
 
 class Allocation(models.Model):
     class Purpose(models.TextChoices):
@@ -277,6 +282,11 @@ class Allocation(models.Model):
             errors["cluster"] = gettext(
                 "Only a competitiveness-programme allocation names a single cluster; use the partner clusters."
             )
+        if self.decided_on and self.decided_on > timezone.localdate():
+            errors["decided_on"] = gettext(
+                "An allocation cannot be decided in the future: %(day)s is after today (%(today)s). "
+                "Record it on the day it is decided."
+            ) % {"day": display_date(self.decided_on), "today": display_date(timezone.localdate())}
         if errors:
             raise ValidationError(errors)
         if self.budget_year_id and self.amount is not None:

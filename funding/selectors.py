@@ -168,12 +168,18 @@ class BudgetYearFigures:
     remaining: Decimal | None
 
 
-def budget_years(*, user: User, from_year: int | None = None) -> list[BudgetYearFigures]:
-    """Every budget year (from `from_year` on): envelope, the reservations and allocations `user` may see."""
+def budget_years(*, user: User, from_year: int | None = None, as_of: date | None = None) -> list[BudgetYearFigures]:
+    """Every budget year (from `from_year` on): envelope, the reservations and allocations `user` may see.
+
+    With `as_of`, only the allocations decided by the end of that day count (`Allocation.objects.known_on`):
+    one decided later is not there yet; one without a decision day counts on every day.
+    """
     years = BudgetYear.objects.for_user(user).order_by("year")
     if from_year is not None:
         years = years.filter(year__gte=from_year)
     visible = Allocation.objects.for_user(user).filter(budget_year__in=years).select_related("cluster")
+    if as_of is not None:
+        visible = visible.known_on(as_of)
     allocations: dict[int, list[Allocation]] = defaultdict(list)
     for allocation in visible:
         allocations[allocation.budget_year_id].append(allocation)

@@ -62,6 +62,7 @@ def _kpis(document: DocxDocument, reports: list[ReportsRow], kpis: list[KpisRow]
     for reported in reports:
         stand = ", ".join(
             f"{report['year']}: {_('not started') if report['status'] == 'missing' else _(report['status'])}"
+            + (f" ({_('overdue')})" if report["overdue"] else "")
             for report in reported["reports"]
         )
         document.add_paragraph(f"{reported['cluster_name']} — {stand}", style="List Bullet")

@@ -161,7 +161,7 @@ def briefing(*, user: User, as_of: date, clusters: QuerySet[Cluster] | None = No
         kpis=_kpis(started, ids, as_of),
         lessons=_lessons(started, ids, as_of),
         renewals=_renewals(started, ids, as_of),
-        budget=budget_years(user=user, from_year=as_of.year),
+        budget=budget_years(user=user, from_year=as_of.year, as_of=as_of),
     )
 
 

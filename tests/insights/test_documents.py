@@ -87,7 +87,8 @@ def test_the_document_tells_only_what_had_happened_by_its_day(record, officer):
     answers, _rows = _answers(date(2019, 6, 1), officer)
 
     stages, reports, lessons, renewals, budget = answers.values()
-    assert reports == ["Catalisti — 2018: not started, 2017: not started"], "the 2019 report: not due yet"
+    # The two ended working years were never reported on: overdue, as the page and the JSON say.
+    assert reports == ["Catalisti — 2018: not started (overdue), 2017: not started (overdue)"], "2019: not due yet"
     assert stages == ["Catalisti — Interim evaluation 1 (2017-2018): completed 05/31/2019"]
     assert lessons == ["Catalisti — good practice: Roadmaps work. (not yet carried into a pact)"]
     assert renewals == ["Catalisti — SO-CAT-1: 12/31/2019; Cap date: 12/31/2026 (running)"]
