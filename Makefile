@@ -12,10 +12,10 @@ DEMO_PASSWORD ?= $(shell test -f .demo-password || $(PYTHON) -c "import secrets,
 export DEMO_PASSWORD
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench migrate seed scan worker backup restore clean
+.PHONY: help run test lint format bench migrate seed demo-workbook scan worker backup restore clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -56,6 +56,12 @@ migrate: $(VENV)/.installed-run ## apply migrations
 
 seed: $(VENV)/.installed-run ## load the demo data (safe to run twice)
 	$(PY) manage.py seed_demo
+
+demo-workbook: $(VENV)/.installed-run ## rebuild workbook/data/demo-history.xlsx from funding/data/demo.toml
+	rm -f .demo-build.sqlite3
+	DATABASE_URL=sqlite:///$(CURDIR)/.demo-build.sqlite3 $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=sqlite:///$(CURDIR)/.demo-build.sqlite3 $(PY) manage.py build_demo_workbook
+	rm -f .demo-build.sqlite3
 
 scan: $(VENV)/.installed-run ## raise and resolve flags as of today (AS_OF=YYYY-MM-DD for another day)
 	$(PY) manage.py scan_flags $(if $(AS_OF),--as-of $(AS_OF))

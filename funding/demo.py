@@ -1,5 +1,8 @@
 """Demo data from the public record: the facts are in data/demo.toml, this module writes them.
 
+`seed_demo` loads the demo history through the importer from the workbook this module builds
+(`build_demo_workbook` writes workbook/data/demo-history.xlsx), then adds the demo users with `seed_users`.
+
 The data file says which figures come from the record (the parliamentary answer in shared/seed and
 DESIGN.md) and marks every other one "illustrative". What it does not list (member organisations,
 KPI targets and values) is drawn from a random generator seeded with the cluster's slug, so every run
@@ -158,9 +161,13 @@ class DemoSeeder:
         self.reported = [kpi for kpi in self.kpis if kpi.source == KpiDefinition.Source.REPORTED]
 
     def run(self) -> None:
+        self.seed_users(self.seed_history())
+
+    def seed_history(self) -> list[Cluster]:
+        """Everything but the users: what the bundled demo workbook holds (`build_demo_workbook`)."""
         clusters = [self.seed_cluster(spec) for spec in CLUSTERS]
         self.seed_budget(clusters)
-        self.seed_users(clusters)
+        return clusters
 
     # --- one cluster ------------------------------------------------------------------------------
 
