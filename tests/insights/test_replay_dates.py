@@ -1,8 +1,8 @@
 """Replay is true, the day before and the day of each event (DESIGN.md: "a reader as of a day sees only
 what had happened by then").
 
-A small history is built through the services with its real, past days (as the workbook import will
-bring it in), then every reader that takes a day is asked on the day before and the day of each event:
+A small history is built through the services with its real, past days, and (the second run of every
+test) exported to the history workbook and imported into an emptied portal (issue 13); then every reader that takes a day is asked on the day before and the day of each event:
 the briefing as JSON (`/api/v1/briefing/?as_of=`), as a page (`/insights/briefing/?as_of=`) and as a
 Word document (`/insights/briefing.docx?as_of=`), and the flags `manage.py scan_flags --as-of DAY`
 raises. (The dashboard and the cluster page take no day: they answer as of today.)
@@ -39,6 +39,7 @@ from evaluations.services import entity_save, evaluation_advance
 from funding.models import Allocation, BudgetYear, Flag
 from funding.services import agreement_create, agreement_extend, allocation_save, budget_year_save
 from tests import factories
+from tests.workbook.files import reimported
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +61,18 @@ def at(day: date, hour: int = 10) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour)))
 
 
-@pytest.fixture
-def history(db) -> Cluster:
+@pytest.fixture(params=["services", "imported"])
+def history(request, db, tmp_path) -> Cluster:
+    """The history built through the services; and the same history exported, the portal emptied and the
+    workbook imported (issue 13: replay is as true for an imported history)."""
+    cluster = _build_history()
+    if request.param == "imported":
+        reimported(tmp_path)
+        cluster = Cluster.objects.get(slug="replay")
+    return cluster
+
+
+def _build_history() -> Cluster:
     cluster = factories.ClusterFactory(name=NAME, slug="replay", started_on=date(2018, 1, 1))
     first = agreement_create(
         cluster=cluster,

@@ -40,3 +40,32 @@ BAD_CLUSTER = {
         ["test-cluster", "Test Cluster", "spearhead", "0403.199.703", "2018-01-01"],
     ]
 }
+
+
+def wipe_history() -> None:
+    """An empty portal: every row the workbook holds is gone (a raw delete: no rule stands in a test's way)."""
+    from clusterpacts import models as cp
+    from evaluations import models as ev
+    from funding import models as fu
+
+    for model in (
+        fu.Flag, cp.ReportEvent, cp.KpiValue, cp.KpiTarget, cp.ReportAttachment, cp.AnnualReport, cp.AnnualPlan,
+        ev.Lesson, ev.Finding, ev.Evaluation, fu.Allocation.partners.through, fu.Allocation, fu.BudgetYear,
+        fu.SupportAgreement, cp.Commitment, cp.ClusterPact, cp.Membership, cp.Organisation, cp.ClusterManager,
+        cp.Cluster,
+    ):  # fmt: skip
+        model.objects.all()._raw_delete(model.objects.db)
+
+
+def reimported(tmp_path: Path) -> None:
+    """Export the portal's history, empty the portal and import the export: the history then stands in the
+    portal with the dates the workbook gave it, as an officer would bring in the years before the portal."""
+    from workbook.exporter import export_workbook
+    from workbook.importer import import_workbook
+
+    path = tmp_path / "history.xlsx"
+    export_workbook(path)
+    wipe_history()
+    result = import_workbook(path)
+    assert result.errors == [], result.errors
+    assert result.applied
