@@ -2,10 +2,11 @@
 what had happened by then").
 
 A small history is built through the services with its real, past days, and (the second run of every
-test) exported to the history workbook and imported into an emptied portal (issue 13); then every reader that takes a day is asked on the day before and the day of each event:
-the briefing as JSON (`/api/v1/briefing/?as_of=`), as a page (`/insights/briefing/?as_of=`) and as a
-Word document (`/insights/briefing.docx?as_of=`), and the flags `manage.py scan_flags --as-of DAY`
-raises. (The dashboard and the cluster page take no day: they answer as of today.)
+test) exported to the history workbook and imported into an emptied portal (issue 13); then every
+reader that takes a day is asked on the day before and the day of each event: the briefing as JSON
+(`/api/v1/briefing/?as_of=`), as a page (`/insights/briefing/?as_of=`) and as a Word document
+(`/insights/briefing.docx?as_of=`), and the flags `manage.py scan_flags --as-of DAY` raises.
+(The dashboard and the cluster page take no day: they answer as of today.)
 
 The history of "Replay Cluster", started 1 January 2018:
 
