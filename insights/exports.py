@@ -20,20 +20,12 @@ from django.db.models import QuerySet
 from clusterpacts.api import KpiValueFilter
 from clusterpacts.models import KpiTarget, KpiValue, Workflow
 from core.api import ScopedFilterSet
+from core.spreadsheets import safe_cell
 from evaluations.api import EvaluationFilter, LessonFilter
 from evaluations.models import Evaluation, Lesson
 from funding.api import AgreementFilter, AllocationFilter
 from funding.models import Allocation, SupportAgreement
 from funding.selectors import agreement_term
-
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in text; numbers and dates pass as they are."""
-    if isinstance(value, str) and value.startswith(DANGEROUS):
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True)

@@ -489,7 +489,7 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
     from django.http import StreamingHttpResponse
 
     from core.audit import AUDIT_COLUMNS, audit_rows
-    from insights.exports import safe_cell
+    from core.spreadsheets import safe_cell
 
     if not is_officer(request.user):
         raise PermissionDenied

@@ -6,6 +6,7 @@ run eagerly, within the request, and the page shows their outcome at once.
 
 from __future__ import annotations
 
+import csv
 from functools import partial
 from io import BytesIO
 
@@ -14,10 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from clusterpacts.views import officer_required
+from core.spreadsheets import safe_cell
 from workbook import services
 from workbook.exporter import template_workbook
 from workbook.forms import XLSX_CONTENT_TYPE, UploadForm
@@ -25,6 +27,7 @@ from workbook.models import ImportRun
 from workbook.tasks import apply_import, check_import
 
 RECENT_RUNS = 20
+SHOWN_REFUSALS = 500  # on the page; the CSV has them all
 
 
 @officer_required
@@ -63,10 +66,29 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
             "preview": preview,
             "outcome": outcome,
             "counts": shown.counts if shown else {},
-            "errors": shown.errors if shown else [],
+            "errors": shown.errors[:SHOWN_REFUSALS] if shown else [],
+            "error_count": len(shown.errors) if shown else 0,
+            "shown_refusals": SHOWN_REFUSALS,
             "crashed": bool(shown and services.result_crashed(shown)),
         },
     )
+
+
+@officer_required
+@require_safe
+def import_refusals(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every refusal of a run as CSV (the page shows the first `SHOWN_REFUSALS`), safe to open in a spreadsheet."""
+    run = get_object_or_404(ImportRun, pk=pk)
+    shown = run.import_result or run.preview_result
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-refusals.csv"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response.write("\ufeff")  # Excel reads the file as UTF-8
+    writer = csv.writer(response)
+    writer.writerow([gettext("Sheet"), gettext("Row"), gettext("Column"), gettext("What to do")])
+    for error in shown.errors if shown else []:
+        writer.writerow([safe_cell(error.sheet), error.row, safe_cell(error.column), safe_cell(error.message)])
+    return response
 
 
 @officer_required

@@ -10,10 +10,11 @@ from openpyxl import load_workbook
 
 from clusterpacts.models import KpiDefinition
 from clusterpacts.services import annual_report_create, kpi_value_set
+from core.spreadsheets import safe_cell
 from evaluations.models import Lesson
 from funding.models import Allocation
 from funding.services import agreement_create
-from insights.exports import DATASETS, safe_cell
+from insights.exports import DATASETS
 from tests import factories
 
 pytestmark = pytest.mark.django_db

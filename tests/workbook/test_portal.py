@@ -70,6 +70,7 @@ def _urls(run: ImportRun) -> list[tuple[str, str]]:
         ("get", reverse("workbook:template")),
         ("get", reverse("workbook:run", args=[run.pk])),
         ("post", reverse("workbook:run", args=[run.pk])),
+        ("get", reverse("workbook:refusals", args=[run.pk])),
     ]
 
 
@@ -221,6 +222,10 @@ def test_a_refused_row_is_listed_with_sheet_row_and_column_and_cannot_be_confirm
     assert "Confirm import" not in page
     assert '<span class="code">enterprise_number</span>' in page
     assert preview.errors[0].message in page
+
+    # The whole list, as a CSV safe to open in a spreadsheet.
+    csv_text = officer_client.get(reverse("workbook:refusals", args=[run.pk])).content.decode("utf-8-sig")
+    assert csv_text.splitlines()[1].startswith("clusters,2,enterprise_number,")
 
     # A forged confirmation is refused too, and changes nothing.
     response = _confirm(officer_client, django_capture_on_commit_callbacks, run)
@@ -391,3 +396,17 @@ def test_officers_see_the_runs_read_only_in_the_admin_without_a_link_to_the_file
     assert client.get(reverse("admin:workbook_importrun_add")).status_code == 403
     assert client.post(reverse("admin:workbook_importrun_delete", args=[run.pk]), {"post": "yes"}).status_code == 403
     assert ImportRun.objects.filter(pk=run.pk).exists()
+
+
+def test_a_long_list_of_refusals_shows_the_first_ones_and_offers_them_all_as_csv(
+    officer_client, django_capture_on_commit_callbacks
+):
+    rows = [["slug", "name", "enterprise_number"]] + [[f"c{n}", f"=cmd|' /C calc'!A{n}", "0123"] for n in range(600)]
+    run = _checked_run(officer_client, django_capture_on_commit_callbacks, {"clusters": rows})
+    assert len(run.preview_result.errors) >= 600
+
+    page = officer_client.get(reverse("workbook:run", args=[run.pk])).text
+    assert page.count('<span class="code">') == 500
+    lines = officer_client.get(reverse("workbook:refusals", args=[run.pk])).content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + len(run.preview_result.errors)
+    assert not any(line.split(",", 3)[3].startswith(("=", "+", "-", "@")) for line in lines[1:])
