@@ -144,6 +144,7 @@ class Importer:
         self.progress = progress or (lambda _sheet, _done, _total: None)
         self.reason = (gettext("imported from %(file)s") % {"file": result.filename})[:100]
         self.clusters: dict[str, Cluster] = {}
+        self.clusters_loaded = False
         self.organisations: dict[str, Organisation] = {}
         self.kpis = {kpi.code.lower(): kpi for kpi in KpiDefinition.objects.all()}
         self.users: dict[str, Any] = {}
@@ -341,12 +342,11 @@ class Importer:
 
     def cluster(self, reference: Any, column: str = "cluster") -> Cluster:
         text = str(reference).strip()
-        if not self.clusters:
+        if not self.clusters_loaded:  # the portal's clusters, once; those of the file are added as they are saved
             for cluster in Cluster.objects.all():
                 self.remember_cluster(cluster)
+            self.clusters_loaded = True
         found = self.clusters.get(text.lower()) or self.clusters.get(normalize_enterprise_number(text))
-        if found is None:
-            found = Cluster.objects.filter(slug=text).first()
         if found is None:
             where = self.refused.get(("clusters", text))
             if where:

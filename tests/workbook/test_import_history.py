@@ -166,6 +166,23 @@ def test_a_dry_run_saves_nothing(tmp_path):
     _nothing_saved()
 
 
+def test_rows_may_refer_to_what_the_portal_holds_by_slug_or_enterprise_number(tmp_path):
+    _import(tmp_path, {"clusters": CLUSTERS, "organisations": ORGANISATIONS})
+    other = factories.valid_enterprise_number(14)
+
+    result = _import(
+        tmp_path,
+        {
+            "clusters": [CLUSTERS[0], ["beta", "Beta", "spearhead", other, "2019-01-01"]],
+            "memberships": [MEMBERSHIPS[0], [N1, "BE " + N2, "2018-01-01"], ["beta", N3, "2019-02-01"]],
+        },
+    )
+
+    assert result.errors == []
+    assert result.counts["memberships"].created == 2
+    assert Membership.objects.filter(cluster__slug="alpha", organisation__enterprise_number=N2).exists()
+
+
 def test_a_csv_folder_is_read_like_the_workbook(tmp_path):
     folder = tmp_path / "csv"
     folder.mkdir()
