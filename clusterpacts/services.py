@@ -39,6 +39,7 @@ from clusterpacts.models import (
     KpiTarget,
     KpiValue,
     Membership,
+    Organisation,
     ReportAttachment,
     ReportEvent,
     Workflow,
@@ -145,6 +146,48 @@ def document_update(*, document: Document, **changes: object) -> Document:
     return entity_save(instance=document, **changes)
 
 
+def document_step(
+    document: AnnualPlan | AnnualReport,
+    *,
+    to: str,
+    at: datetime,
+    by: User | None = None,
+    by_name: str = "",
+    comment: str = "",
+    previous_at: datetime | None,
+) -> ReportEvent:
+    """One workflow step applied to `document` in memory, under every rule of a step (`check_transition`,
+    `check_step_date`): the document gets its new status and times, and the step's record is returned, both
+    unsaved. `document_transition` saves one; `document_histories_put` saves many at once.
+
+    A step on the day of the previous one but at an earlier hour is recorded at the previous step's time,
+    so that the steps replay in the order they were taken.
+    """
+    check_transition(document.status, to, comment)
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    check_step_date(document, at, previous_at=previous_at)
+    if previous_at is not None and at < previous_at:  # the same day (check_step_date), an earlier hour
+        at = previous_at
+    # Who moved it, as the step records them: a signed-in user (never the anonymous one), or nobody (a data load).
+    actor = by if isinstance(by, get_user_model()) else None
+    event = ReportEvent(
+        from_status=document.status, to_status=to, at=at, by=actor, by_name=by_name.strip(), comment=comment
+    )
+    if isinstance(document, AnnualReport):
+        event.report = document
+    else:
+        event.plan = document
+    event.full_clean(exclude=["report", "plan", "by"])
+    document.status = to
+    if to == Workflow.SUBMITTED:
+        document.submitted_at = at
+    else:
+        document.reviewed_at = at
+        document.review_comment = comment
+    return event
+
+
 @transaction.atomic
 def document_transition(
     *,
@@ -169,30 +212,10 @@ def document_transition(
     The e-mail is put in the outbox in this transaction (`core.outbox`), so Redis being down loses none.
     """
     locked = type(document).objects.select_for_update().get(pk=document.pk)
-    check_transition(locked.status, to, comment)
-    at = at or timezone.now()
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at)
     previous = locked.events.order_by("-at", "-id").values_list("at", flat=True).first()
-    check_step_date(locked, at, previous_at=previous)
-    if previous is not None and at < previous:  # the same day (check_step_date), an earlier hour
-        at = previous
-    # Who moved it, as the step records them: a signed-in user (never the anonymous one), or nobody (a data load).
-    actor = by if isinstance(by, get_user_model()) else None
-    event = ReportEvent(
-        from_status=locked.status, to_status=to, at=at, by=actor, by_name=by_name.strip(), comment=comment
+    event = document_step(
+        locked, to=to, at=at or timezone.now(), by=by, by_name=by_name, comment=comment, previous_at=previous
     )
-    if isinstance(document, AnnualReport):
-        event.report = locked
-    else:
-        event.plan = locked
-    event.full_clean(exclude=["report", "plan", "by"])
-    locked.status = to
-    if to == Workflow.SUBMITTED:
-        locked.submitted_at = at
-    else:
-        locked.reviewed_at = at
-        locked.review_comment = comment
     locked.save()
     event.save()
     if notify:
@@ -531,4 +554,199 @@ def kpi_figures_put(
         bulk_create_with_history(to_create, model, batch_size=1000, **history)
     if to_update:
         bulk_update_with_history(to_update, model, ["value"], batch_size=1000, **history)
+    return outcomes
+
+
+@transaction.atomic
+def documents_create(
+    documents: Sequence[AnnualPlan | AnnualReport],
+    *,
+    history_user: User | None = None,
+    change_reason: str | None = None,
+) -> list[ValidationError | None]:
+    """Create many new plans (or many new reports) at once, under the rules `entity_save` applies one by
+    one: the model's fields and `clean()` (first year, years ahead, the report's due day). The (cluster,
+    year) of each is the caller's to keep new and unique; the database's unique constraint holds it too.
+
+    Returns, per document and in order, None (created) or the refusal (the others are created).
+    """
+    outcomes: list[ValidationError | None] = []
+    valid: list[AnnualPlan | AnnualReport] = []
+    for document in documents:
+        try:
+            # The cluster is a row the caller holds: no query to check that it exists.
+            document.full_clean(exclude=["cluster"], validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            outcomes.append(error)
+            continue
+        valid.append(document)
+        outcomes.append(None)
+    if valid:
+        bulk_create_with_history(
+            valid, type(valid[0]), batch_size=1000, default_user=history_user, default_change_reason=change_reason
+        )
+    return outcomes
+
+
+@dataclass(frozen=True)
+class StepPut:
+    """One workflow step to record: the status it moved the document to, when, who, why."""
+
+    to: str
+    at: datetime
+    by: User | None = None
+    by_name: str = ""
+    comment: str = ""
+
+
+WORKFLOW_FIELDS = ["status", "submitted_at", "reviewed_at", "review_comment"]
+
+
+@transaction.atomic
+def document_histories_put(
+    histories: Sequence[tuple[AnnualPlan | AnnualReport, Sequence[StepPut]]],
+    *,
+    history_user: User | None = None,
+    change_reason: str | None = None,
+) -> list[tuple[int, ValidationError] | None]:
+    """Take each document through its steps, after those it holds, as `document_transition` does one by one
+    (without e-mail: a history is loaded, not lived): each step under `document_step`'s rules, in memory,
+    then the steps and the documents saved in bulk (the documents with their history rows).
+
+    Returns, per document and in order, None, or (the index of its refused step, the refusal): a document
+    with a refused step keeps none of its new steps.
+    """
+    outcomes: list[tuple[int, ValidationError] | None] = []
+    by_model: dict[type[AnnualPlan] | type[AnnualReport], list[AnnualPlan | AnnualReport]] = {}
+    for document, _steps in histories:
+        by_model.setdefault(type(document), []).append(document)
+    last: dict[tuple[type, int], datetime] = {}
+    for model, documents in by_model.items():
+        ids = [d.pk for d in documents]
+        field = "plan" if model is AnnualPlan else "report"
+        # The held state, under a lock: a document is moved from what is stored, not from the caller's copy.
+        held = {
+            row[0]: row[1:]
+            for row in model.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by()
+            .values_list("pk", *WORKFLOW_FIELDS)
+        }
+        for document in documents:
+            for name, value in zip(WORKFLOW_FIELDS, held[document.pk], strict=True):
+                setattr(document, name, value)
+        for pk, at in (
+            ReportEvent.objects.filter(**{f"{field}__in": ids})
+            .values_list(field)
+            .annotate(last=models.Max("at"))
+            .values_list(field, "last")
+        ):
+            last[(model, pk)] = at
+    events: list[ReportEvent] = []
+    moved: dict[type, list[AnnualPlan | AnnualReport]] = {}
+    for document, steps in histories:
+        kept = {name: getattr(document, name) for name in WORKFLOW_FIELDS}
+        previous = last.get((type(document), document.pk))
+        taken: list[ReportEvent] = []
+        refused: tuple[int, ValidationError] | None = None
+        for index, step in enumerate(steps):
+            try:
+                event = document_step(
+                    document,
+                    to=step.to,
+                    at=step.at,
+                    by=step.by,
+                    by_name=step.by_name,
+                    comment=step.comment,
+                    previous_at=previous,
+                )
+            except ValidationError as error:
+                refused = (index, error)
+                break
+            taken.append(event)
+            previous = event.at
+        outcomes.append(refused)
+        if refused is not None:
+            for name, value in kept.items():
+                setattr(document, name, value)
+            continue
+        if taken:
+            events.extend(taken)
+            moved.setdefault(type(document), []).append(document)
+    ReportEvent.objects.bulk_create(events, batch_size=1000)
+    for model, documents in moved.items():
+        bulk_update_with_history(
+            documents,
+            model,
+            WORKFLOW_FIELDS,
+            batch_size=1000,
+            default_user=history_user,
+            default_change_reason=change_reason,
+        )
+    return outcomes
+
+
+@transaction.atomic
+def organisations_create(
+    organisations: Sequence[Organisation], *, history_user: User | None = None, change_reason: str | None = None
+) -> list[ValidationError | None]:
+    """Create many new organisations at once: each field under its own rules (the enterprise number's
+    check digits), then one bulk insert. Their enterprise numbers are the caller's to have matched against
+    the portal's (none holds them yet, none twice); the unique constraint holds that too.
+
+    Returns, per organisation and in order, None (created) or the refusal (the others are created)."""
+    outcomes: list[ValidationError | None] = []
+    valid: list[Organisation] = []
+    for organisation in organisations:
+        try:
+            organisation.clean_fields()
+        except ValidationError as error:
+            outcomes.append(error)
+            continue
+        valid.append(organisation)
+        outcomes.append(None)
+    if valid:
+        bulk_create_with_history(
+            valid, Organisation, batch_size=1000, default_user=history_user, default_change_reason=change_reason
+        )
+    return outcomes
+
+
+@transaction.atomic
+def memberships_create(
+    memberships: Sequence[Membership], *, history_user: User | None = None, change_reason: str | None = None
+) -> list[ValidationError | None]:
+    """Create many new memberships at once under the rules `membership_save` applies one by one: the
+    fields, a member leaves on or after joining (`Membership.check_dates`), and no two memberships of one
+    organisation in one cluster overlap (`Membership.check_no_overlap`, against those the portal holds and
+    those created here before).
+
+    Returns, per membership and in order, None (created) or the refusal (the others are created)."""
+    pairs = {(m.organisation_id, m.cluster_id) for m in memberships}
+    clusters = {cluster_id for _organisation, cluster_id in pairs}
+    for cluster_id in sorted(clusters):
+        lock_row(Cluster, cluster_id)  # as membership_save: one writer of a cluster's memberships at a time
+    held: dict[tuple[int, int], list[Membership]] = {}
+    for membership in Membership.objects.filter(
+        cluster_id__in=clusters, organisation_id__in={o for o, _c in pairs}
+    ).order_by():
+        held.setdefault((membership.organisation_id, membership.cluster_id), []).append(membership)
+    outcomes: list[ValidationError | None] = []
+    valid: list[Membership] = []
+    for membership in memberships:
+        others = held.setdefault((membership.organisation_id, membership.cluster_id), [])
+        try:
+            membership.clean_fields(exclude=["organisation", "cluster"])  # rows the caller holds: no query
+            membership.check_dates()
+            membership.check_no_overlap(others)
+        except ValidationError as error:
+            outcomes.append(error)
+            continue
+        others.append(membership)
+        valid.append(membership)
+        outcomes.append(None)
+    if valid:
+        bulk_create_with_history(
+            valid, Membership, batch_size=1000, default_user=history_user, default_change_reason=change_reason
+        )
     return outcomes

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as clock
@@ -52,7 +52,8 @@ from workbook.reader import BadFile, Source, Unreadable, open_source
 from workbook.results import ImportResult, Progress, RowError, SheetCounts
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
-CHUNK = 2000  # KPI figures applied at once
+CHUNK = 2000  # KPI figures (and new plans or reports) applied at once
+STEP_CHUNK = 500  # documents whose workflow steps are taken at once
 
 
 class Refused(Exception):
@@ -468,25 +469,63 @@ class Importer:
             self.apply(run, row, save, key=row["slug"])
 
     def take_organisations(self, run: SheetRun) -> None:
+        """Held organisations are updated row by row; new ones are created in chunks
+        (`clusterpacts.services.organisations_create`)."""
+
         def key(row: Row) -> str:
             return normalize_enterprise_number(str(row["enterprise_number"]))
 
-        for row in self.unique(run, self.rows(run), key):
-
-            def save(row: Row) -> str:
+        fields = [c for c in run.headers if c != "enterprise_number"]
+        for rows in _chunks(self.unique(run, self.rows(run), key), CHUNK):
+            held = {o.enterprise_number: o for o in Organisation.objects.filter(enterprise_number__in=map(key, rows))}
+            new: list[tuple[Row, Organisation]] = []
+            for row in rows:
                 number = key(row)
-                organisation = Organisation.objects.filter(enterprise_number=number).first() or Organisation(
-                    enterprise_number=number
-                )
-                outcome = _put(
-                    organisation, row, {c: c for c in run.headers if c != "enterprise_number"}, save=entity_save_call
-                )
-                self.organisations[number] = organisation
-                return outcome
+                organisation = held.get(number)
+                if organisation is None:
+                    new.append((row, _new(Organisation(enterprise_number=number), row, fields)))
+                    continue
 
-            self.apply(run, row, save, key=key(row))
+                def save(row: Row, organisation: Any = organisation) -> str:
+                    return _put(organisation, row, {c: c for c in fields}, save=entity_save_call)
+
+                if self.apply(run, row, save, key=number) is not None:
+                    self.organisations[number] = organisation
+            self.create_many(run, new, cp.organisations_create, remember=self.remember_organisation, key=key)
+
+    def remember_organisation(self, organisation: Organisation) -> None:
+        self.organisations[organisation.enterprise_number] = organisation
+
+    def create_many(
+        self,
+        run: SheetRun,
+        new: list[tuple[Row, Any]],
+        service: Callable[..., list[ValidationError | None]],
+        *,
+        remember: Callable[[Any], None] | None = None,
+        key: Callable[[Row], Any] | None = None,
+    ) -> None:
+        """Create the chunk's new rows at once through `service` (a bulk service of the owning app)."""
+        if not new:
+            return
+        with transaction.atomic():
+            outcomes = service(
+                [instance for _row, instance in new],
+                history_user=self.user or system_user(),
+                change_reason=self.reason,
+            )
+        for (row, instance), refusal in zip(new, outcomes, strict=True):
+            if refusal is None:
+                run.counts.created += 1
+                if remember is not None:
+                    remember(instance)
+            else:
+                self.refuse(run, row.number, _by_column(refusal, {}), key(row) if key else None)
 
     def take_memberships(self, run: SheetRun) -> None:
+        """Held memberships are updated row by row; new ones are created in chunks
+        (`clusterpacts.services.memberships_create`, which checks the overlap against all of them)."""
+
         def key(row: Row) -> tuple[str, str, date]:
             return (
                 str(row["cluster"]).lower(),
@@ -494,19 +533,45 @@ class Importer:
                 row["joined_on"],
             )
 
-        for row in self.unique(run, self.rows(run), key):
+        fields = [c for c in ("left_on", "paying") if c in run.headers]
+        for rows in _chunks(self.unique(run, self.rows(run), key), CHUNK):
+            self.load_organisations(normalize_enterprise_number(str(row["organisation"])) for row in rows)
+            found: list[tuple[Row, Cluster, Organisation]] = []
+            for row in rows:
+                try:
+                    found.append((row, self.cluster(row["cluster"]), self.organisation(row["organisation"])))
+                except Refused as refused:
+                    self.refuse(run, row.number, refused.errors)
+            held = {
+                (m.cluster_id, m.organisation_id, m.joined_on): m
+                for m in Membership.objects.filter(
+                    cluster_id__in={c.pk for _r, c, _o in found}, organisation_id__in={o.pk for _r, _c, o in found}
+                ).order_by()
+            }
+            new: list[tuple[Row, Membership]] = []
+            for row, cluster, organisation in found:
+                membership = held.get((cluster.pk, organisation.pk, row["joined_on"]))
+                if membership is None:
+                    blank = Membership(cluster=cluster, organisation=organisation, joined_on=row["joined_on"])
+                    new.append((row, _new(blank, row, fields)))
+                    continue
 
-            def save(row: Row) -> str:
-                cluster, organisation = self.cluster(row["cluster"]), self.organisation(row["organisation"])
-                membership = Membership.objects.filter(
-                    cluster=cluster, organisation=organisation, joined_on=row["joined_on"]
-                ).first() or Membership(cluster=cluster, organisation=organisation, joined_on=row["joined_on"])
-                fields = {c: c for c in ("left_on", "paying") if c in run.headers}
-                return _put(
-                    membership, row, fields, save=lambda m, changes: cp.membership_save(membership=m, **changes)
-                )
+                def save(row: Row, membership: Any = membership) -> str:
+                    return _put(
+                        membership,
+                        row,
+                        {c: c for c in fields},
+                        save=lambda target, changes: cp.membership_save(membership=target, **changes),
+                    )
 
-            self.apply(run, row, save)
+                self.apply(run, row, save)
+            self.create_many(run, new, cp.memberships_create)
+
+    def load_organisations(self, numbers: Iterable[str]) -> None:
+        """The chunk's organisations the portal holds, in one query (those of the file are known already)."""
+        wanted = {number for number in numbers if number not in self.organisations}
+        for organisation in Organisation.objects.filter(enterprise_number__in=wanted):
+            self.organisations[organisation.enterprise_number] = organisation
 
     def take_pacts(self, run: SheetRun) -> None:
         rows = sorted(
@@ -600,29 +665,65 @@ class Importer:
             self.apply(run, row, save)
 
     def take_documents(self, run: SheetRun, model: type[AnnualPlan] | type[AnnualReport], text: str) -> None:
+        """A document the portal holds is updated row by row (`document_update`); new ones are created in
+        chunks (`clusterpacts.services.documents_create`, the same rules as one by one)."""
+
         def key(row: Row) -> tuple[str, int]:
             return (str(row["cluster"]).lower(), row["year"])
 
         content = [c for c in (text, "due_on") if c in run.headers]
+        chunk: list[tuple[Row, AnnualPlan | AnnualReport]] = []
         for row in self.unique(run, self.rows(run), key):
-
-            def save(row: Row) -> str:
+            try:
                 cluster = self.cluster(row["cluster"])
-                document = model.objects.filter(cluster=cluster, year=row["year"]).first()
-                if document is None:
-                    document = model(cluster=cluster, year=row["year"])
-                    outcome = _put(document, row, {c: c for c in content}, save=entity_save_call)
-                else:
-                    outcome = _put(
-                        document,
-                        row,
-                        {c: c for c in content},
-                        save=lambda d, changes: cp.document_update(document=d, **changes),
-                    )
-                self.documents[(model, cluster.pk, document.year)] = document
-                return outcome
+                held = self.held_document(model, cluster, row["year"])
+            except Refused as refused:
+                self.refuse(run, row.number, refused.errors)
+                continue
+            if held is None:
+                document = model(cluster=cluster, year=row["year"])
+                for column in content:
+                    setattr(document, column, _field_value(model._meta.get_field(column), row[column]))
+                chunk.append((row, document))
+                if len(chunk) >= CHUNK:
+                    self.create_documents(run, chunk)
+                    chunk = []
+                continue
+
+            def save(row: Row, held: Any = held) -> str:
+                return _put(
+                    held,
+                    row,
+                    {c: c for c in content},
+                    save=lambda d, changes: cp.document_update(document=d, **changes),
+                )
 
             self.apply(run, row, save, columns={"year": "year", "__all__": ""})
+        self.create_documents(run, chunk)
+
+    def create_documents(self, run: SheetRun, chunk: list[tuple[Row, AnnualPlan | AnnualReport]]) -> None:
+        if not chunk:
+            return
+        with transaction.atomic():
+            outcomes = cp.documents_create(
+                [document for _row, document in chunk],
+                history_user=self.user or system_user(),
+                change_reason=self.reason,
+            )
+        for (row, document), refusal in zip(chunk, outcomes, strict=True):
+            if refusal is None:
+                run.counts.created += 1
+                self.documents[(type(document), document.cluster_id, document.year)] = document
+            else:
+                self.refuse(run, row.number, _by_column(refusal, {"__all__": ""}))
+
+    def held_document(
+        self, model: type[AnnualPlan] | type[AnnualReport], cluster: Cluster, year: int
+    ) -> AnnualPlan | AnnualReport | None:
+        try:
+            return self.document(model, cluster, year)
+        except Refused:
+            return None
 
     def take_plans(self, run: SheetRun) -> None:
         self.take_documents(run, AnnualPlan, "planned_actions")
@@ -685,91 +786,114 @@ class Importer:
             run, self.rows(run), lambda r: (r["document"], str(r["cluster"]).lower(), r["year"], r["step"])
         ):
             groups[(row["document"], str(row["cluster"]).lower(), row["year"])].append(row)
-        for (kind, _cluster, year), rows in groups.items():
-            rows.sort(key=lambda r: r["step"])
-            self.take_steps(run, AnnualPlan if kind == "plan" else AnnualReport, year, rows)
+        documents = list(groups.items())
+        for start in range(0, len(documents), STEP_CHUNK):
+            self.take_steps(run, documents[start : start + STEP_CHUNK])
 
-    def take_steps(
-        self, run: SheetRun, model: type[AnnualPlan] | type[AnnualReport], year: int, rows: list[Row]
-    ) -> None:
-        """One document's steps: those held are compared (a day, name or comment may be corrected), the
-        ones after them are taken through `document_transition`, in order. Steps are never removed."""
-        try:
-            document = self.document(model, self.cluster(rows[0]["cluster"]), year)
-        except Refused as refused:
-            for row in rows:
-                self.refuse(run, row.number, refused.errors)
-            return
-        held = list(
-            ReportEvent.objects.filter(**{"plan" if model is AnnualPlan else "report": document}).order_by("at", "id")
-        )
+    def take_steps(self, run: SheetRun, documents: list[tuple[tuple[str, str, int], list[Row]]]) -> None:
+        """The steps of some documents. Those a document holds are compared (a day, name or comment may be
+        corrected, row by row); the ones after them are taken for all the documents at once
+        (`clusterpacts.services.document_histories_put`: every step under `document_step`'s rules, as
+        `document_transition` takes one). Steps are never removed."""
+        found: list[tuple[AnnualPlan | AnnualReport, list[Row]]] = []
+        for (kind, _cluster, year), rows in documents:
+            rows.sort(key=lambda r: r["step"])
+            model = AnnualPlan if kind == "plan" else AnnualReport
+            try:
+                found.append((self.document(model, self.cluster(rows[0]["cluster"]), year), rows))
+            except Refused as refused:
+                for row in rows:
+                    self.refuse(run, row.number, refused.errors)
+        held: dict[tuple[type, int], list[ReportEvent]] = defaultdict(list)
+        for name, model in (("plan", AnnualPlan), ("report", AnnualReport)):
+            ids = [document.pk for document, _rows in found if isinstance(document, model)]
+            if ids:
+                for event in ReportEvent.objects.filter(**{f"{name}__in": ids}).order_by("at", "id"):
+                    held[(model, getattr(event, f"{name}_id"))].append(event)
+        histories: list[tuple[AnnualPlan | AnnualReport, list[Row], list[cp.StepPut]]] = []
+        for document, rows in found:
+            taken = self.held_steps(run, document, rows, held[(type(document), document.pk)])
+            if taken is not None:
+                histories.append((document, rows[len(rows) - len(taken) :], taken))
+        with transaction.atomic():
+            outcomes = cp.document_histories_put(
+                [(document, steps) for document, _rows, steps in histories],
+                history_user=self.user or system_user(),
+                change_reason=self.reason,
+            )
+        for (_document, rows, _steps), refusal in zip(histories, outcomes, strict=True):
+            failed = refusal[0] if refusal is not None else len(rows)
+            run.counts.created += failed
+            if refusal is not None:
+                columns = {"at": "on", "status": "status", "review_comment": "comment"}
+                self.refuse(run, rows[failed].number, _by_column(refusal[1], columns))
+                for later in rows[failed + 1 :]:
+                    self.refuse(
+                        run, later.number, {"step": [gettext("An earlier step of this document was refused.")]}
+                    )
+
+    def held_steps(
+        self, run: SheetRun, document: AnnualPlan | AnnualReport, rows: list[Row], held: list[ReportEvent]
+    ) -> list[cp.StepPut] | None:
+        """Check a document's rows against its held steps (correcting those that differ); the steps after
+        them to take, or None when the document's rows are refused."""
         for expected, row in enumerate(rows, start=1):
             if row["step"] != expected:
                 for later in rows[expected - 1 :]:
-                    self.refuse(
-                        run,
-                        later.number,
-                        {
-                            "step": [
-                                gettext("Steps are numbered 1, 2, 3… per document: step %(step)s is missing.")
-                                % {"step": expected}
-                            ]
-                        },
-                    )
-                return
+                    message = gettext("Steps are numbered 1, 2, 3… per document: step %(step)s is missing.")
+                    self.refuse(run, later.number, {"step": [message % {"step": expected}]})
+                return None
         if len(rows) < len(held):
+            message = gettext(
+                "The portal holds %(held)s steps of this document and the file %(file)s: steps are never removed; "
+                "give every step."
+            ) % {"held": len(held), "file": len(rows)}
             for row in rows:
-                self.refuse(
-                    run,
-                    row.number,
-                    {
-                        "step": [
-                            gettext(
-                                "The portal holds %(held)s steps of this document and the file %(file)s: "
-                                "steps are never removed; "
-                                "give every step."
-                            )
-                            % {"held": len(held), "file": len(rows)}
-                        ]
-                    },
-                )
-            return
+                self.refuse(run, row.number, {"step": [message]})
+            return None
+        taken: list[cp.StepPut] = []
         previous: datetime | None = None
         for index, row in enumerate(rows):
-
-            def save(row: Row, index: int = index, previous: datetime | None = previous) -> str:
-                if row["status"] is None:
-                    raise Refused.on("status", gettext("Fill in the status the step moved the document to."))
-                if row["on"] is None:
-                    raise Refused.on("on", gettext("Fill in the day of the step."))
-                at = _noon(row["on"])
-                by, by_name = self.person(row["by"])
-                if index < len(held):
-                    return self.correct_step(
-                        document, held[index], row, at=at, by=by, by_name=by_name, previous=previous
-                    )
-                cp.document_transition(
-                    document=cast(Any, document),  # a plan or a report: the service takes either
-                    to=row["status"],
-                    at=at,
-                    by=by,
-                    by_name=by_name,
-                    comment=row["comment"] or "",
-                    notify=False,
+            missing = {
+                column: [message]
+                for column, message in (
+                    ("status", gettext("Fill in the status the step moved the document to.")),
+                    ("on", gettext("Fill in the day of the step.")),
                 )
-                return CREATED
-
-            outcome = self.apply(run, row, save, columns={"at": "on", "status": "status", "review_comment": "comment"})
-            if outcome is None:
+                if row[column] is None
+            }
+            if missing:
+                self.refuse(run, row.number, missing)
                 for later in rows[index + 1 :]:
                     self.refuse(
                         run, later.number, {"step": [gettext("An earlier step of this document was refused.")]}
                     )
-                return
-            held_now = ReportEvent.objects.filter(**{"plan" if model is AnnualPlan else "report": document}).order_by(
-                "at", "id"
-            )
-            previous = list(held_now)[index].at
+                return None
+            by, by_name = self.person(row["by"])
+            at = _noon(row["on"])
+            if index >= len(held):
+                taken.append(cp.StepPut(to=row["status"], at=at, by=by, by_name=by_name, comment=row["comment"] or ""))
+                continue
+
+            def correct(
+                row: Row,
+                event: ReportEvent = held[index],
+                previous: datetime | None = previous,
+                by: Any = by,
+                by_name: str = by_name,
+            ) -> str:
+                return self.correct_step(
+                    document, event, row, at=_noon(row["on"]), by=by, by_name=by_name, previous=previous
+                )
+
+            if self.apply(run, row, correct, columns={"at": "on"}) is None:
+                for later in rows[index + 1 :]:
+                    self.refuse(
+                        run, later.number, {"step": [gettext("An earlier step of this document was refused.")]}
+                    )
+                return None
+            previous = held[index].at
+        return taken
 
     def correct_step(
         self,
@@ -1010,6 +1134,27 @@ class Importer:
                 continue
             seen[value] = row.number
             yield row
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _new(instance: Any, row: Row, columns: Iterable[str]) -> Any:
+    """A new row's instance with the row's cells (an empty cell leaves the model's default)."""
+    for column in columns:
+        model_field = instance._meta.get_field(column)
+        value = _field_value(model_field, row[column])
+        if value is not None or not model_field.has_default():
+            setattr(instance, column, value)
+    return instance
 
 
 def entity_save_call(instance: models.Model, changes: dict[str, Any]) -> None:

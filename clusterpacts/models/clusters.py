@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -231,6 +231,13 @@ class Membership(models.Model):
         return f"{self.organisation} @ {self.cluster}"
 
     def clean(self) -> None:
+        self.check_dates()
+        if self.organisation_id and self.cluster_id and self.joined_on:
+            held = Membership.objects.filter(organisation_id=self.organisation_id, cluster_id=self.cluster_id)
+            self.check_no_overlap(held.exclude(pk=self.pk))
+
+    def check_dates(self) -> None:
+        """A member leaves on or after the day it joins."""
         if self.left_on and self.joined_on and self.left_on < self.joined_on:
             raise ValidationError(
                 {
@@ -238,29 +245,34 @@ class Membership(models.Model):
                     % {"left": display_date(self.left_on), "joined": display_date(self.joined_on)}
                 }
             )
-        if self.organisation_id and self.cluster_id and self.joined_on:
-            overlapping = Membership.objects.filter(
-                organisation_id=self.organisation_id, cluster_id=self.cluster_id
-            ).exclude(pk=self.pk)
-            # Two periods overlap when each starts before the other ends (open ends run forever).
-            overlapping = overlapping.filter(Q(left_on__isnull=True) | Q(left_on__gte=self.joined_on))
-            if self.left_on:
-                overlapping = overlapping.filter(joined_on__lte=self.left_on)
-            clash = overlapping.first()
-            if clash:
-                raise ValidationError(
-                    {
-                        "joined_on": gettext(
-                            "%(organisation)s is already a member of %(cluster)s from %(joined)s; "
-                            "memberships of one organisation in one cluster may not overlap."
-                        )
-                        % {
-                            "organisation": self.organisation,
-                            "cluster": self.cluster,
-                            "joined": display_date(clash.joined_on),
-                        }
+
+    def check_no_overlap(self, others: Iterable[Membership]) -> None:
+        """Memberships of one organisation in one cluster may not overlap: refuse (on joined_on) when one of
+        `others` (the organisation's other memberships in the cluster) does. Periods overlap when each
+        starts before the other ends; an open end runs forever."""
+        clash = next(
+            (
+                other
+                for other in sorted(others, key=lambda m: m.joined_on)
+                if other is not self and (other.pk is None or other.pk != self.pk)
+                if periods_overlap(self.joined_on, self.left_on, other.joined_on, other.left_on)
+            ),
+            None,
+        )
+        if clash:
+            raise ValidationError(
+                {
+                    "joined_on": gettext(
+                        "%(organisation)s is already a member of %(cluster)s from %(joined)s; "
+                        "memberships of one organisation in one cluster may not overlap."
+                    )
+                    % {
+                        "organisation": self.organisation,
+                        "cluster": self.cluster,
+                        "joined": display_date(clash.joined_on),
                     }
-                )
+                }
+            )
 
 
 class ClusterManager(models.Model):

@@ -384,6 +384,27 @@ def test_the_agreement_and_budget_rules_hold(tmp_path):
     _nothing_saved()
 
 
+def test_memberships_may_not_overlap_within_the_file_or_with_the_portal(tmp_path):
+    _import(tmp_path, {"clusters": CLUSTERS, "organisations": ORGANISATIONS, "memberships": MEMBERSHIPS})
+    rows = [
+        MEMBERSHIPS[0],
+        ["alpha", N2, "2019-03-01"],  # N2 is a member from 2018-01-01 with no end: overlaps
+        ["alpha", N3, "2017-01-01", "2017-12-31"],  # before N3 joined in 2019: fine
+        ["alpha", N3, "2017-06-01"],  # overlaps the row above, and N3's membership from 2019
+        ["alpha", N3, "2016-05-01", "2016-04-30"],  # leaves before joining
+    ]
+    rows[0] = [*rows[0], "left_on"]
+
+    result = _import(tmp_path, {"memberships": rows})
+
+    assert ("memberships", 2, "joined_on") in _errors(result)
+    assert ("memberships", 4, "joined_on") in _errors(result)
+    assert ("memberships", 5, "left_on") in _errors(result)
+    assert result.counts["memberships"].created == 1
+    assert any("may not overlap" in error.message for error in result.errors)
+    assert Membership.objects.count() == 2
+
+
 def test_an_accepted_reports_values_cannot_be_changed_by_a_later_file(tmp_path):
     _import(tmp_path, HISTORY)
     changed = dict(HISTORY, values=[VALUES[0], ["alpha", 2019, "PRJ1", 99]])
