@@ -76,8 +76,9 @@ restore: $(VENV)/.installed-run ## FROM=backups/<time>: into an empty DATABASE_U
 	@test -n "$(FROM)" || { echo "Usage: make restore FROM=backups/<timestamp> [FORCE=1]"; exit 2; }
 	$(PY) manage.py restore "$(FROM)" $(if $(FORCE),--force)
 
-bench: $(VENV)/.installed-dev ## benchmarks (ROWS=1000000 for the full export claim)
+bench: $(VENV)/.installed-dev ## benchmarks (ROWS=1000000 for the full export claim; VALUES=, BENCH_DATABASE=postgres for the import)
 	$(PY) bench/export_memory.py
+	$(PY) bench/import_history.py --values $(or $(VALUES),100000) --database $(or $(BENCH_DATABASE),sqlite)
 
 clean: ## remove the virtual environment and local database
 	rm -rf $(VENV) db.sqlite3 .test-media .pytest_cache
