@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -54,6 +54,7 @@ from workbook.results import ImportResult, Progress, RowError, SheetCounts
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 CHUNK = 2000  # KPI figures (and new plans or reports) applied at once
 STEP_CHUNK = 500  # documents whose workflow steps are taken at once
+DOCUMENT_CLUSTERS = 64  # clusters whose plans or reports are kept at hand
 
 
 class Refused(Exception):
@@ -149,7 +150,8 @@ class Importer:
         self.organisations: dict[str, Organisation] = {}
         self.kpis = {kpi.code.lower(): kpi for kpi in KpiDefinition.objects.all()}
         self.users: dict[str, Any] = {}
-        self.documents: dict[tuple[type, int, int], AnnualPlan | AnnualReport | None] = {}
+        # The plans or reports of the clusters last used, by year: a bounded cache (a cluster's rows come together).
+        self.documents: OrderedDict[tuple[type, int], dict[int, AnnualPlan | AnnualReport]] = OrderedDict()
         # Keys refused in this file, to say so when a later row refers to them: (sheet, key) -> row.
         self.refused: dict[tuple[str, Any], int] = {}
 
@@ -407,13 +409,14 @@ class Importer:
     def document(
         self, model: type[AnnualPlan] | type[AnnualReport], cluster: Cluster, year: int
     ) -> AnnualPlan | AnnualReport:
-        key = (model, cluster.pk, year)
+        key = (model, cluster.pk)
         if key not in self.documents:
             # One query per cluster: its plans (or reports) of every year.
-            for document in model.objects.filter(cluster=cluster):
-                self.documents[(model, cluster.pk, document.year)] = document
-            self.documents.setdefault(key, None)
-        found = self.documents[key]
+            self.documents[key] = {document.year: document for document in model.objects.filter(cluster=cluster)}
+            if len(self.documents) > DOCUMENT_CLUSTERS:
+                self.documents.popitem(last=False)
+        self.documents.move_to_end(key)
+        found = self.documents[key].get(year)
         if found is None:
             sheet = "plans" if model is AnnualPlan else "reports"
             title = fmt.SHEETS_BY_NAME[sheet].title()
@@ -713,9 +716,14 @@ class Importer:
         for (row, document), refusal in zip(chunk, outcomes, strict=True):
             if refusal is None:
                 run.counts.created += 1
-                self.documents[(type(document), document.cluster_id, document.year)] = document
+                self.remember_document(document)
             else:
                 self.refuse(run, row.number, _by_column(refusal, {"__all__": ""}))
+
+    def remember_document(self, document: AnnualPlan | AnnualReport) -> None:
+        held = self.documents.get((type(document), document.cluster_id))
+        if held is not None:
+            held[document.year] = document
 
     def held_document(
         self, model: type[AnnualPlan] | type[AnnualReport], cluster: Cluster, year: int
@@ -732,10 +740,10 @@ class Importer:
         self.take_documents(run, AnnualReport, "narrative")
 
     def take_figures(self, run: SheetRun, model: type[AnnualPlan] | type[AnnualReport]) -> None:
-        seen: dict[tuple[str, int, str], int] = {}
+        seen: dict[int, int] = {}  # the key's hash -> its first row: a few bytes a row, not the key's text
         chunk: list[tuple[Row, cp.FigurePut]] = []
         for row in self.rows(run):
-            key = (str(row["cluster"]).lower(), row["year"], str(row["kpi"]).lower())
+            key = hash((str(row["cluster"]).lower(), row["year"], str(row["kpi"]).lower()))
             if key in seen:
                 self.refuse(run, row.number, {"kpi": [_duplicate(seen[key])]})
                 continue
@@ -1126,9 +1134,9 @@ class Importer:
 
     def unique(self, run: SheetRun, rows: Iterator[Row], key: Callable[[Row], Any]) -> Iterator[Row]:
         """The rows, less those whose key an earlier row of the sheet already has (refused, naming it)."""
-        seen: dict[Any, int] = {}
+        seen: dict[int, int] = {}  # the key's hash -> its first row: a few bytes a row, not the key's text
         for row in rows:
-            value = key(row)
+            value = hash(key(row))
             if value in seen:
                 self.refuse(run, row.number, {"": [_duplicate(seen[value])]})
                 continue
