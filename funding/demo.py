@@ -4,11 +4,12 @@
 (`build_demo_workbook` writes workbook/data/demo-history.xlsx), then adds the demo users with `seed_users`.
 
 The data file says which figures come from the record (the parliamentary answer in shared/seed and
-DESIGN.md) and marks every other one "illustrative". What it does not list (member organisations,
-KPI targets and values) is drawn from a random generator seeded with the cluster's slug, so every run
-gives the same data. Everything is written through the services, so the demo data obeys every rule
-the portal enforces. Running it twice changes nothing: a cluster, budget year or user that exists is
-left alone.
+DESIGN.md) and marks every other one "(illustratief)"; the texts are Dutch. What it does not list
+(member organisations, KPI targets and values) is drawn from a random generator seeded with the
+cluster's slug, and the days of the yearly plans and reports from one seeded with the slug and
+"days", so every run gives the same data (and a change to the days leaves the figures alone).
+Everything is written through the services, so the demo data obeys every rule the portal enforces.
+Running it twice changes nothing: a cluster, budget year or user that exists is left alone.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ DATA = Path(__file__).resolve().parent / "data" / "demo.toml"
 RECORD: dict[str, Any] = tomllib.loads(DATA.read_text("utf-8"))
 
 ILLUSTRATIVE: str = RECORD["illustrative"]
+PUBLIC: str = RECORD["public"]
+TEXTS: dict[str, str] = RECORD["texts"]
+PLANS: dict[str, Any] = RECORD["plans"]
+REPORTS: dict[str, Any] = RECORD["reports"]
 LAST_WORKING_YEAR: int = RECORD["last_working_year"]
 HORIZON: int = RECORD["horizon"]
 BUDGET: dict[str, Any] = RECORD["budget"]
@@ -63,10 +68,11 @@ class DemoCluster:
     recognised_on: date
     started_on: date
     first_pact_signed_on: date
-    members: dict[int, int]  # members at the end of each year; the record gives some (see `sources`)
+    members: dict[int, int]  # members at the end of each year; the record gives some (`members_public`)
+    members_public: tuple[int, ...]
     sources: tuple[str, ...]
+    targets_met: dict[int, str]  # working years whose targets the record says were met ("met" / "largely")
     project_decisions_2024_meur: Decimal
-    last_report: str  # the status of the report on the last working year
     companies_only: bool = False  # the record counts the members as companies
 
     @classmethod
@@ -74,7 +80,9 @@ class DemoCluster:
         fields = dict(
             row,
             members={int(year): count for year, count in row["members"].items()},
+            members_public=tuple(row["members_public"]),
             sources=tuple(row["sources"]),
+            targets_met={int(year): how for year, how in row["targets_met"].items()},
             project_decisions_2024_meur=Decimal(row["project_decisions_2024_meur"]),
         )
         return cls(**fields)
@@ -86,9 +94,17 @@ class DemoEvaluation:
     title: str
     years: list[int]  # the first and the last year it covers
     stage: str
+    registered_on: date  # the day it was decided and registered, before it started
     dates: list[date]  # the days it went in progress, to reporting and was completed, as far as it got
+    summary: str
+    planned_on: date | None = None  # the planned completion of one not completed yet
     conclusion: str = ""
-    summary: str = ILLUSTRATIVE
+    public: bool = False  # its conclusion, days and summary are from the record
+    round: int = 0  # which set of lessons it yields when completed
+
+    @property
+    def marker(self) -> str:
+        return PUBLIC if self.public else ILLUSTRATIVE
 
 
 CLUSTERS = [DemoCluster.from_record(row) for row in RECORD["cluster"]]
@@ -122,12 +138,68 @@ def agreement_terms(start: date) -> Iterator[tuple[date, date]]:
         start = end + timedelta(days=1)
 
 
-def report_status(spec: DemoCluster, year: int) -> str:
-    if year == LAST_WORKING_YEAR:
-        return spec.last_report
-    if year == RECORD["reports"]["submitted_year"]:
-        return Workflow.SUBMITTED  # public record: those reports were still being processed
-    return Workflow.ACCEPTED
+def pact_signing_days(spec: DemoCluster) -> list[date]:
+    """Version 1 on the record's day; then one each year on 31 January, after the review of that year's
+    plan, from the first 31 January at least half a year after version 1 (a pact signed in December
+    already holds the next year's plan)."""
+    first = spec.first_pact_signed_on
+    later = [date(year, 1, 31) for year in range(first.year + 1, HORIZON + 1)]
+    return [first] + [day for day in later if (day - first).days > 180]
+
+
+def plan_days(spec: DemoCluster, year: int, days: random.Random) -> tuple[date, date]:
+    """When the plan on `year` was submitted (second half of November of the year before; a cluster's
+    first plan two weeks after its recognition when that is later) and accepted (one to three weeks on)."""
+    submitted = date(year - 1, 11, 12) + timedelta(days=days.randint(0, 18))
+    submitted = max(submitted, spec.recognised_on + timedelta(days=14))
+    return submitted, submitted + timedelta(days=days.randint(7, 21))
+
+
+def report_steps(spec: DemoCluster, year: int, days: random.Random) -> list[dict[str, Any]]:
+    """The workflow steps of the report on working year `year`, each with its day.
+
+    Submitted in March of the next year and accepted five to nine weeks later; the reports on 2019 in
+    February 2020 and accepted from May (public record: still being processed on 1 March 2020); the
+    ones in the data file's `reports.steps` as it says. Two days are always drawn, so that an exception
+    changes no other report's days.
+    """
+    submitted = date(year + 1, 3, 1) + timedelta(days=days.randint(0, 27))
+    reviewed = submitted + timedelta(days=days.randint(35, 63))
+    if year == REPORTS["processing_year"]:
+        weeks = (reviewed - submitted).days - 35
+        submitted = REPORTS["processing_submitted_from"] + timedelta(days=(submitted.day - 1) % 22)
+        reviewed = REPORTS["processing_accepted_from"] + timedelta(days=weeks)
+    for special in REPORTS["steps"]:
+        if (special["cluster"], special["year"]) == (spec.slug, year):
+            return special["steps"]
+    return [{"status": Workflow.SUBMITTED, "on": submitted}, {"status": Workflow.ACCEPTED, "on": reviewed}]
+
+
+def report_narrative(spec: DemoCluster, year: int) -> str:
+    """The narrative of the report on `year`: its facts from the record marked as such, the rest illustrative."""
+    texts = REPORTS["narrative"]
+    public, illustrative = [], []
+    count = spec.members[year]
+    member_line = texts["companies" if spec.companies_only else "members"].format(year=year, count=count)
+    (public if year in spec.members_public else illustrative).append(member_line)
+    met = spec.targets_met.get(year)
+    if met:
+        public.append(texts[met])
+    if year == 2024:
+        meur = f"{spec.project_decisions_2024_meur}".replace(".", ",")
+        public.append(texts["decided_2024"].format(meur=meur))
+    age = year - spec.started_on.year
+    illustrative.append(texts["first"] if age == 0 else texts["activities"][(age - 1) % len(texts["activities"])])
+    parts = [texts["opening"].format(name=spec.name, year=year)]
+    if public:
+        parts += [*public, PUBLIC]
+    return " ".join([*parts, *illustrative, ILLUSTRATIVE])
+
+
+def planned_actions(spec: DemoCluster, year: int) -> str:
+    age = year - spec.started_on.year
+    actions = PLANS["first"] if age == 0 else PLANS["actions"][(age - 1) % len(PLANS["actions"])]
+    return f"Jaarplan {year}: {actions} {ILLUSTRATIVE}"
 
 
 def _at(day: date) -> datetime:
@@ -139,6 +211,7 @@ def _allocate(
     purpose: str,
     meur: int | str,
     description: str,
+    decided_on: date,
     *,
     cluster: Cluster | None = None,
     partners: Iterable[Cluster] = (),
@@ -149,6 +222,7 @@ def _allocate(
         cluster=cluster,
         amount=Decimal(meur) * MILLION,
         description=description,
+        decided_on=decided_on,
     )
     allocation_save(allocation=allocation, partners=list(partners))
 
@@ -187,17 +261,22 @@ class DemoSeeder:
                 enterprise_number=valid_enterprise_number(9_000_000 + CLUSTERS.index(spec)),
                 recognised_on=spec.recognised_on,
                 started_on=spec.started_on,
-                description=" ".join(spec.sources)
-                + " Legal entity, enterprise number and member details: illustrative.",
+                description=" ".join([*spec.sources, TEXTS["cluster_details"]]),
             )
         )
         self.seed_members(cluster, spec, rng)
         pacts = self.seed_pacts(cluster, spec)
-        evaluations = [self.seed_evaluation(cluster, planned) for planned in evaluations_for(spec)]
-        self.seed_lessons(evaluations, pacts)
+        planned = evaluations_for(spec)
+        evaluations = [self.seed_evaluation(cluster, each) for each in planned]
+        self.seed_lessons(evaluations, planned, pacts)
         self.seed_agreements(cluster, spec)
+        days = random.Random(f"{spec.slug}:days")  # noqa: S311 - demo days, not security
         for year in range(spec.started_on.year, HORIZON + 1):
-            self.seed_year(cluster, spec, year, rng)
+            self.seed_year(cluster, spec, year, rng, days)
+        # The plan on the next year, waiting for review, from a cluster whose support may run into it.
+        waiting = PLANS["waiting_year"]
+        if cap_date_for(spec.started_on) >= date(waiting, 1, 1):
+            self.seed_plan(cluster, spec, waiting, rng, days, accepted=False)
         self.log(f"  {spec.name}: created")
         return cluster
 
@@ -233,22 +312,20 @@ class DemoSeeder:
         if spec.companies_only and kind == Organisation.Kind.KNOWLEDGE_INSTITUTION:
             kind = Organisation.Kind.COMPANY
         return Organisation(
-            name=f"{spec.name} member {number + 1:03d} (illustrative)",
+            name=TEXTS["member"].format(name=spec.name, number=number + 1),
             kind=kind,
             enterprise_number=valid_enterprise_number((CLUSTERS.index(spec) + 1) * 10_000 + number),
         )
 
     def seed_pacts(self, cluster: Cluster, spec: DemoCluster) -> list[ClusterPact]:
         """Version 1 signed on the public date; a new version each year after the plan review."""
-        first = spec.first_pact_signed_on
-        signing_days = [first] + [date(year, 1, 31) for year in range(first.year + 1, HORIZON + 1)]
+        signing_days = pact_signing_days(spec)
         pacts = []
         for number, signed_on in enumerate(signing_days, start=1):
-            pact = cp.pact_create(
-                cluster=cluster,
-                programme_summary=f"Competitiveness programme of {cluster.name} in {spec.domain}, "
-                f"version {number}. {ILLUSTRATIVE if number > 1 else ''}".strip(),
-            )
+            summary = TEXTS["programme"].format(name=spec.name, domain=spec.domain, version=number)
+            if number > 1:
+                summary = f"{summary} {TEXTS['programme_update'].format(year=signed_on.year)} {ILLUSTRATIVE}"
+            pact = cp.pact_create(cluster=cluster, programme_summary=summary)
             status = Commitment.Status.MET if number < len(signing_days) else Commitment.Status.IN_PROGRESS
             for party, text in RECORD["pact"]["commitments"].items():
                 cp.entity_save(instance=Commitment(pact=pact, party=party, description=text, status=status))
@@ -266,27 +343,38 @@ class DemoSeeder:
                 period_start=date(planned.years[0], 1, 1),
                 period_end=date(planned.years[-1], 12, 31),
                 evaluator=RECORD["evaluations"]["evaluator"],
-                planned_on=planned.dates[-1] if completed else RECORD["evaluations"]["planned_on"],
-                summary=planned.summary,
+                registered_on=planned.registered_on,
+                planned_on=planned.dates[-1] if completed else planned.planned_on,
+                summary=f"{planned.summary} {planned.marker}",
             )
         )
         for reached, on in zip(STAGE_ORDER[1:], planned.dates, strict=False):
             conclusion = planned.conclusion if reached == Stage.COMPLETED else ""
             evaluation = evaluation_advance(evaluation=evaluation, to=reached, on=on, conclusion=conclusion)
         if completed:
-            text = RECORD["evaluations"]["findings"][planned.conclusion]
+            texts = RECORD["evaluations"]["findings"][planned.conclusion]
             for criterion in KpiDefinition.Category.values:
+                text = f"{texts[criterion]} {planned.marker}"
                 finding = Finding(evaluation=evaluation, criterion=criterion, assessment=planned.conclusion, text=text)
                 cp.entity_save(instance=finding)
         return evaluation
 
-    def seed_lessons(self, evaluations: list[Evaluation], pacts: list[ClusterPact]) -> None:
-        """The lessons of every completed evaluation, carried into the first pact signed after it."""
-        for evaluation in evaluations:
+    def seed_lessons(
+        self, evaluations: list[Evaluation], planned: list[DemoEvaluation], pacts: list[ClusterPact]
+    ) -> None:
+        """The lessons of every completed evaluation (by its round), carried into the first pact signed after it."""
+        for evaluation, plan in zip(evaluations, planned, strict=True):
             if evaluation.stage != Stage.COMPLETED:
                 continue
             for lesson in RECORD["lessons"]:
-                saved = cp.entity_save(instance=Lesson(evaluation=evaluation, **lesson))
+                if lesson["round"] != plan.round:
+                    continue
+                fields = {
+                    "kind": lesson["kind"],
+                    "text": f"{lesson['text']} {ILLUSTRATIVE}",
+                    "follow_up": lesson["follow_up"],
+                }
+                saved = cp.entity_save(instance=Lesson(evaluation=evaluation, **fields))
                 done = evaluation.completed_on
                 later = [p for p in pacts if p.signed_on and done and p.signed_on > done]
                 if later:
@@ -307,45 +395,62 @@ class DemoSeeder:
             else:
                 agreement = agreement_extend(predecessor=agreement, **fields)
 
-    def seed_year(self, cluster: Cluster, spec: DemoCluster, year: int, rng: random.Random) -> None:
+    def seed_year(
+        self, cluster: Cluster, spec: DemoCluster, year: int, rng: random.Random, days: random.Random
+    ) -> None:
         """The accepted annual plan of `year` with its KPI targets, and up to the last working year its report."""
-        plan = cp.annual_plan_create(
-            cluster=cluster, year=year, planned_actions=f"Planned actions for {year}. {ILLUSTRATIVE}"
-        )
+        targets = self.seed_plan(cluster, spec, year, rng, days, accepted=True)
+        if year <= LAST_WORKING_YEAR:
+            self.seed_report(cluster, spec, year, targets, rng, days)
+        elif year == REPORTS["draft_year"] and spec.slug in REPORTS["drafts"]:
+            cp.annual_report_create(cluster=cluster, year=year, narrative=REPORTS["draft"].format(year=year))
+
+    def seed_plan(
+        self,
+        cluster: Cluster,
+        spec: DemoCluster,
+        year: int,
+        rng: random.Random,
+        days: random.Random,
+        *,
+        accepted: bool,
+    ) -> dict[str, Decimal]:
+        """The plan on `year` with its KPI targets, submitted, and accepted unless it is still waiting."""
+        plan = cp.annual_plan_create(cluster=cluster, year=year, planned_actions=planned_actions(spec, year))
         targets = {}
         for kpi in self.reported:
             targets[kpi.code] = self.demo_target(kpi, year - spec.started_on.year, rng)
             cp.kpi_target_set(plan=plan, kpi=kpi, value=targets[kpi.code])
-        cp.document_transition(document=plan, to=Workflow.SUBMITTED, at=_at(date(year - 1, 11, 30)), notify=False)
-        cp.document_transition(document=plan, to=Workflow.ACCEPTED, at=_at(date(year - 1, 12, 20)), notify=False)
-        if year <= LAST_WORKING_YEAR:
-            self.seed_report(cluster, spec, year, targets, rng)
+        submitted, reviewed = plan_days(spec, year, days)
+        # The demo's history is loaded, not lived: nobody is e-mailed about it.
+        cp.document_transition(document=plan, to=Workflow.SUBMITTED, at=_at(submitted), notify=False)
+        if accepted:
+            cp.document_transition(document=plan, to=Workflow.ACCEPTED, at=_at(reviewed), notify=False)
+        return targets
 
     def seed_report(
-        self, cluster: Cluster, spec: DemoCluster, year: int, targets: dict[str, Decimal], rng: random.Random
+        self,
+        cluster: Cluster,
+        spec: DemoCluster,
+        year: int,
+        targets: dict[str, Decimal],
+        rng: random.Random,
+        days: random.Random,
     ) -> None:
-        report = cp.annual_report_create(
-            cluster=cluster, year=year, narrative=f"Report on working year {year}. {ILLUSTRATIVE}"
-        )
+        report = cp.annual_report_create(cluster=cluster, year=year, narrative=report_narrative(spec, year))
         for kpi in self.reported:
-            value = self.demo_value(kpi, targets[kpi.code], rng)
+            value = self.demo_value(kpi, targets[kpi.code], rng, spec.targets_met.get(year))
             if kpi.code == "PRJ1" and year == 2024:
                 value = spec.project_decisions_2024_meur * MILLION  # public record
             cp.kpi_value_set(report=report, kpi=kpi, value=value)
-        self.advance_report(report, report_status(spec, year))
+        self.advance_report(report, report_steps(spec, year, days))
 
     @staticmethod
-    def advance_report(report: AnnualReport, status: str) -> None:
-        """Take the report to `status`: submitted on 15 March, reviewed on 28 May of the next year."""
-        if status == Workflow.DRAFT:
-            return
-        # The demo's history is loaded, not lived: nobody is e-mailed about it.
-        next_year = report.year + 1
-        cp.document_transition(document=report, to=Workflow.SUBMITTED, at=_at(date(next_year, 3, 15)), notify=False)
-        if status != Workflow.SUBMITTED:
-            comment = RECORD["reports"]["returned_comment"] if status == Workflow.RETURNED else ""
-            at = _at(date(next_year, 5, 28))
-            cp.document_transition(document=report, to=status, at=at, notify=False, comment=comment)
+    def advance_report(report: AnnualReport, steps: list[dict[str, Any]]) -> None:
+        """Take the report through `steps`, each on its day."""
+        for step in steps:
+            at, comment = _at(step["on"]), step.get("comment", "")
+            cp.document_transition(document=report, to=step["status"], at=at, notify=False, comment=comment)
 
     @staticmethod
     def demo_target(kpi: KpiDefinition, age: int, rng: random.Random) -> Decimal:
@@ -363,8 +468,13 @@ class DemoSeeder:
         return (base * (1 + Decimal(age) / 10)).quantize(Decimal("1"))
 
     @staticmethod
-    def demo_value(kpi: KpiDefinition, target: Decimal, rng: random.Random) -> Decimal:
+    def demo_value(kpi: KpiDefinition, target: Decimal, rng: random.Random, met: str | None = None) -> Decimal:
+        """The value reported against `target`: 82 % to 125 % of it; in a year the record says its targets
+        were met, 100 % to 125 % ("met") or 94 % to 125 % ("largely"), from the same draw."""
         factor = Decimal(rng.randint(82, 125)) / 100
+        floor = {"met": Decimal("1.00"), "largely": Decimal("0.94")}.get(met or "")
+        if floor is not None:
+            factor = floor + (factor - Decimal("0.82")) * (Decimal("1.25") - floor) / Decimal("0.43")
         value = (target * factor).quantize(Decimal("1"))
         if kpi.unit == KpiDefinition.Unit.PERCENT:
             value = min(value, Decimal(100))
@@ -379,20 +489,27 @@ class DemoSeeder:
                 self.seed_budget_year(int(year), Decimal(envelope) * MILLION, clusters)
 
     def seed_budget_year(self, year: int, envelope: Decimal, clusters: list[Cluster]) -> None:
-        """The envelope, a reservation per running cluster, inter-cluster projects and other initiatives."""
+        """The envelope, a reservation per running cluster, inter-cluster projects and other initiatives.
+
+        The reservations are decided in the budget of the year before (a cluster recognised later: on
+        its recognition), the rest during the year (`budget.*_decided`)."""
         public = BUDGET["public"].get(str(year), {})
-        notes = public.get("notes", ILLUSTRATIVE)
+        notes = public.get("notes", BUDGET["notes"])
         budget_year = budget_year_save(budget_year=BudgetYear(year=year, envelope=envelope, notes=notes))
         running = [c for c in clusters if c.started_on and c.started_on.year <= year]
+        in_budget = date.fromisoformat(f"{year - 1}-{BUDGET['reservations_decided']}")
+        text = BUDGET["reservation"] if year <= BUDGET["reservation_public_until"] else BUDGET["reservation_later"]
         for cluster in running:
-            reservation = BUDGET["reservation_meur"], BUDGET["reservation"]
-            _allocate(budget_year, Allocation.Purpose.COMPETITIVENESS, *reservation, cluster=cluster)
+            decided = max(in_budget, cluster.recognised_on or in_budget)
+            meur = BUDGET["reservation_meur"]
+            _allocate(budget_year, Allocation.Purpose.COMPETITIVENESS, meur, text, decided, cluster=cluster)
         if len(running) < 2 or year > HORIZON:
             return
+        decided = date.fromisoformat(f"{year}-{BUDGET['others_decided']}")
         inter_meur = public.get("inter_cluster_meur", BUDGET["inter_cluster_meur"])
-        inter = public.get("inter_cluster", f"{BUDGET['inter_cluster']} {ILLUSTRATIVE}")
-        _allocate(budget_year, Allocation.Purpose.INTER_CLUSTER, inter_meur, inter, partners=running)
-        _allocate(budget_year, Allocation.Purpose.OTHER, BUDGET["other_meur"], f"{BUDGET['other']} {ILLUSTRATIVE}")
+        inter = public.get("inter_cluster", BUDGET["inter_cluster"])
+        _allocate(budget_year, Allocation.Purpose.INTER_CLUSTER, inter_meur, inter, decided, partners=running)
+        _allocate(budget_year, Allocation.Purpose.OTHER, BUDGET["other_meur"], BUDGET["other"], decided)
 
     def seed_users(self, clusters: list[Cluster]) -> None:
         for person in RECORD["users"]:

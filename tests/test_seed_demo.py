@@ -1,4 +1,5 @@
-"""seed_demo: the seven clusters with the public facts, idempotent, refused in production."""
+"""seed_demo: the seven clusters with the public facts, idempotent, refused in production; the history
+tells the minister's story as of 1 March 2020, and today holds only what would really be waiting."""
 
 from collections import Counter
 from datetime import date
@@ -10,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Sum
 
+from clusterpacts import selectors
 from clusterpacts.models import (
     AnnualPlan,
     AnnualReport,
@@ -56,13 +58,13 @@ SEEDED = {
     "Cluster": 7,
     "Organisation": 2104,
     "Membership": 2104,
-    "ClusterPact": 63,
-    "Commitment": 189,
-    "AnnualPlan": 64,
-    "KpiTarget": 960,
-    "AnnualReport": 57,
+    "ClusterPact": 58,  # a yearly version from the first 31 January at least half a year after version 1
+    "Commitment": 174,
+    "AnnualPlan": 67,  # the plans on 2027 of the three clusters whose support may run into 2027
+    "KpiTarget": 1005,
+    "AnnualReport": 58,  # MEDVIA's report on 2026, in draft
     "KpiValue": 855,
-    "ReportEvent": 230,
+    "ReportEvent": 249,  # two reports returned and resubmitted; three plans on 2027 submitted
     "Evaluation": 24,
     "Finding": 51,
     "Lesson": 34,
@@ -74,7 +76,9 @@ SEEDED = {
 }
 CAP_2017, CAP_2018 = date(2026, 12, 31), date(2027, 12, 31)
 RENEWAL_DUE = {"renewal_due": date(2026, 12, 31), "evaluation_missing": date(2027, 1, 1)}
-REPORT_2025_OVERDUE = {"report_overdue": date(2026, 3, 31)}
+TODAY = date(2026, 12, 2)
+ANSWER = date(2020, 3, 1)  # the minister's answer (shared/seed)
+FIRST_FOUR = ["catalisti", "sim", "flux50", "vil"]
 
 
 def _counts():
@@ -107,25 +111,20 @@ def test_running_it_twice_gives_the_same_counts(seeded):
 
 def test_the_demo_data_is_the_same_on_every_run(seeded):
     assert seeded["first"] == SEEDED
-    assert KpiTarget.objects.aggregate(total=Sum("value"))["total"] == Decimal("505965452")
-    assert KpiValue.objects.aggregate(total=Sum("value"))["total"] == Decimal("433741074")
+    assert KpiTarget.objects.aggregate(total=Sum("value"))["total"] == Decimal("540598246")
+    assert KpiValue.objects.aggregate(total=Sum("value"))["total"] == Decimal("437516483")
     assert Membership.objects.filter(left_on__isnull=False).count() == 422
     assert Counter(Organisation.objects.values_list("kind", flat=True)) == {
         "sme": 1294,
         "company": 428,
         "knowledge_institution": 382,
     }
-    assert Counter(AnnualReport.objects.values_list("status", flat=True)) == {
-        "accepted": 45,
-        "submitted": 10,
-        "returned": 1,
-        "draft": 1,
-    }
+    assert Counter(AnnualReport.objects.values_list("status", flat=True)) == {"accepted": 57, "draft": 1}
+    assert Counter(AnnualPlan.objects.values_list("status", flat=True)) == {"accepted": 64, "submitted": 3}
     assert Counter(Evaluation.objects.values_list("stage", flat=True)) == {
         "completed": 17,
-        "in_progress": 4,
-        "reporting": 2,
-        "planned": 1,
+        "reporting": 6,
+        "in_progress": 1,
     }
     assert SupportAgreement.objects.aggregate(total=Sum("amount"))["total"] == Decimal("32000000")
     assert Allocation.objects.aggregate(total=Sum("amount"))["total"] == Decimal("656200000")
@@ -144,8 +143,8 @@ def test_a_scan_of_the_demo_data_raises_its_flags(seeded):
         "flux50": final_term,
         "vil": final_term,
         "flanders-food": RENEWAL_DUE | {"cap_approaching": CAP_2018},
-        "de-blauwe-cluster": RENEWAL_DUE | {"cap_approaching": CAP_2018} | REPORT_2025_OVERDUE,
-        "medvia": RENEWAL_DUE | REPORT_2025_OVERDUE,
+        "de-blauwe-cluster": RENEWAL_DUE | {"cap_approaching": CAP_2018},
+        "medvia": RENEWAL_DUE,
     }
 
 
@@ -184,16 +183,82 @@ def test_budget_2020_and_reservations(seeded):
 
 
 def test_first_interim_evaluations_completed_in_may_2019(seeded):
-    firsts = Evaluation.objects.filter(cluster__slug__in=["catalisti", "sim", "flux50", "vil"], stage="completed")
+    firsts = Evaluation.objects.filter(cluster__slug__in=FIRST_FOUR, stage="completed")
     may_2019 = firsts.filter(completed_on__year=2019, completed_on__month=5)
     assert may_2019.count() == 4
     assert set(may_2019.values_list("conclusion", flat=True)) == {"largely_achieved"}
+    assert set(may_2019.values_list("findings__assessment", flat=True)) == {"largely_achieved"}
+    assert all("openbare bron" in summary for summary in may_2019.values_list("summary", flat=True))
 
 
-def test_2019_reports_are_submitted_and_not_accepted(seeded):
-    reports = AnnualReport.objects.filter(year=2019)
-    assert reports.count() == 6  # MEDVIA started in 2021
-    assert set(reports.values_list("status", flat=True)) == {"submitted"}
+def test_every_evaluation_was_registered_before_it_started(seeded):
+    for evaluation in Evaluation.objects.all():
+        assert evaluation.registered_on, evaluation
+        assert evaluation.registered_on < (evaluation.started_on or evaluation.planned_on), evaluation
+        assert evaluation.registered_on <= TODAY
+
+
+def test_as_of_the_answer_the_record_holds(seeded):
+    """1 March 2020: the first four's first interim evaluation completed (May 2019) and their 2017 and
+    2018 reports accepted; Flanders' FOOD's and De Blauwe Cluster's first working year reported and
+    accepted, their first evaluation registered but not started; every report on 2019 in and still
+    being processed; MEDVIA not started."""
+    stages = {}
+    for evaluation in Evaluation.objects.filter(registered_on__lte=ANSWER).select_related("cluster"):
+        stages.setdefault(evaluation.cluster.slug, []).append(evaluation.stage_on(ANSWER))
+    assert stages == {slug: ["completed"] for slug in FIRST_FOUR} | {
+        "flanders-food": ["planned"],
+        "de-blauwe-cluster": ["planned"],
+    }
+    slots = selectors.report_slots(clusters=Cluster.objects.all(), as_of=ANSWER, years=[2017, 2018, 2019])
+    status = {(slot.cluster_slug, slot.year): slot.status for slot in slots}
+    assert status == (
+        {(slug, year): "accepted" for slug in FIRST_FOUR for year in (2017, 2018)}
+        | {(slug, 2018): "accepted" for slug in ("flanders-food", "de-blauwe-cluster")}
+        | {(slug, 2019): "submitted" for slug in [*FIRST_FOUR, "flanders-food", "de-blauwe-cluster"]}
+    )
+    assert not selectors.overdue_reports(clusters=Cluster.objects.all(), as_of=ANSWER)
+
+
+def test_the_targets_the_record_calls_met_are_met(seeded):
+    """The first working year of Flanders' FOOD and De Blauwe Cluster: every target met; the first four's
+    2017-2018: largely (most values at or above their target)."""
+    targets = {
+        (slug, year, kpi): value
+        for slug, year, kpi, value in KpiTarget.objects.values_list("cluster__slug", "year", "kpi_id", "value")
+    }
+    met, total = Counter(), Counter()
+    for value in KpiValue.objects.filter(year__in=[2017, 2018]).select_related("cluster"):
+        key = value.cluster.slug, value.year
+        total[key] += 1
+        met[key] += value.value >= targets[(*key, value.kpi_id)]
+    assert met[("flanders-food", 2018)] == total[("flanders-food", 2018)] > 0
+    assert met[("de-blauwe-cluster", 2018)] == total[("de-blauwe-cluster", 2018)] > 0
+    for slug in FIRST_FOUR:
+        for year in (2017, 2018):
+            assert met[(slug, year)] >= 2 / 3 * total[(slug, year)], (slug, year)
+
+
+def test_today_only_the_plans_on_2027_wait_for_review(seeded):
+    """Every report up to 2025 accepted (De Blauwe Cluster's on 2025 after a return, MEDVIA's ten days
+    late); the plans on 2027 of the three clusters whose support may run into 2027 submitted in November."""
+    assert not AnnualReport.objects.filter(status__in=["submitted", "returned"]).exists()
+    assert set(AnnualReport.objects.filter(year__lte=2025).values_list("status", flat=True)) == {"accepted"}
+    waiting = AnnualPlan.objects.filter(status="submitted")
+    assert sorted(waiting.values_list("cluster__slug", "year")) == [
+        ("de-blauwe-cluster", 2027),
+        ("flanders-food", 2027),
+        ("medvia", 2027),
+    ]
+    assert not selectors.overdue_reports(clusters=Cluster.objects.all(), as_of=TODAY)
+    blue = AnnualReport.objects.get(cluster__slug="de-blauwe-cluster", year=2025)
+    assert list(blue.events.order_by("at").values_list("to_status", flat=True)) == [
+        "submitted",
+        "returned",
+        "submitted",
+        "accepted",
+    ]
+    assert max(AnnualReport.objects.filter(year=2025).values_list("events__at", flat=True)).date() <= date(2026, 6, 30)
 
 
 def test_2024_project_decisions_are_the_public_figures(seeded):
@@ -205,9 +270,31 @@ def test_2024_project_decisions_are_the_public_figures(seeded):
 
 
 def test_illustrative_figures_are_marked(seeded):
-    assert "illustrative" in BudgetYear.objects.get(year=2023).notes.lower()
-    assert "public record" in BudgetYear.objects.get(year=2020).notes.lower()
-    assert not Organisation.objects.exclude(name__contains="illustrative").exists()
+    assert "(illustratief)" in BudgetYear.objects.get(year=2023).notes
+    assert "(openbare bron)" in BudgetYear.objects.get(year=2020).notes
+    assert not Organisation.objects.exclude(name__contains="(illustratief)").exists()
+
+
+def test_the_texts_are_dutch(seeded):
+    texts = [
+        *AnnualReport.objects.values_list("narrative", flat=True),
+        *AnnualPlan.objects.values_list("planned_actions", flat=True),
+        *Evaluation.objects.values_list("title", flat=True),
+        *Evaluation.objects.values_list("summary", flat=True),
+        *Finding.objects.values_list("text", flat=True),
+        *Lesson.objects.values_list("text", flat=True),
+        *Lesson.objects.values_list("follow_up", flat=True),
+        *Commitment.objects.values_list("description", flat=True),
+        *ClusterPact.objects.values_list("programme_summary", flat=True),
+        *Allocation.objects.values_list("description", flat=True),
+        *BudgetYear.objects.values_list("notes", flat=True),
+        *SupportAgreement.objects.filter(predecessor=None).values_list("notes", flat=True),
+        *Cluster.objects.values_list("description", flat=True),
+        *Cluster.objects.values_list("domain", flat=True),
+    ]
+    english = ("illustrative", "public record", "report on", "planned actions", "evaluation", "programme")
+    assert "" not in texts
+    assert [text for text in texts if any(word in text.lower() for word in english)] == []
 
 
 def test_one_signed_pact_per_cluster_and_users_for_every_role(seeded):

@@ -26,9 +26,9 @@ def demo(django_db_setup, django_db_blocker):
 
 
 def test_the_briefing_and_the_scan_call_the_same_reports_overdue_every_day_of_2026(demo):
-    # 2026 holds the due date of the reports on 2025: MEDVIA's is never submitted; De Blauwe Cluster's is
-    # submitted on 15 March and returned on 28 May (overdue again from then); the others are in time.
-    # (Today's stored status would have called De Blauwe Cluster's overdue from 1 April.)
+    # 2026 holds the due date of the reports on 2025: MEDVIA's is submitted late, on 9 April; De Blauwe
+    # Cluster's is submitted on 27 March, returned on 6 May (overdue again from then) and submitted again
+    # on 22 May; the others are in time. (Today's stored status, all accepted, would call none overdue.)
     overdue_on: dict[date, set[tuple[int, int]]] = {}
     disagreements = []
     day = date(2026, 1, 1)
@@ -42,5 +42,10 @@ def test_the_briefing_and_the_scan_call_the_same_reports_overdue_every_day_of_20
     assert disagreements == []
     medvia, blue = (demo["medvia"], 2025), (demo["de-blauwe-cluster"], 2025)
     assert overdue_on[DUE] == set()
-    assert overdue_on[DAY_AFTER] == overdue_on[date(2026, 5, 27)] == {medvia}
-    assert overdue_on[date(2026, 5, 28)] == overdue_on[date(2026, 12, 31)] == {medvia, blue}
+    assert overdue_on[DAY_AFTER] == overdue_on[date(2026, 4, 8)] == {medvia}
+    assert overdue_on[date(2026, 4, 9)] == overdue_on[date(2026, 5, 5)] == set()
+    assert overdue_on[date(2026, 5, 6)] == overdue_on[date(2026, 5, 21)] == {blue}
+    assert overdue_on[date(2026, 5, 22)] == overdue_on[date(2026, 12, 31)] == set()
+    assert {day for day, overdue in overdue_on.items() if overdue} == {
+        date(2026, 4, 1) + timedelta(days=n) for n in range(8)
+    } | {date(2026, 5, 6) + timedelta(days=n) for n in range(16)}
