@@ -355,3 +355,37 @@ def timeline(title: str, lanes: Sequence[Lane], *, start: date, end: date, today
         tx = x(today)
         chart.reference = Mark(tx, chart.plot_top, tx, chart.plot_bottom, "today", "")
     return chart
+
+
+def spark(title: str, items: Sequence[Column], *, width: int = 132, height: int = 44) -> Chart:
+    """A column per item with its target as a tick, no axes: small enough to draw one per KPI and cluster
+    on a page (the table beside it holds the figures). The first and the last label are written under it."""
+    chart = Chart(title=title, width=width, height=height)
+    chart.plot_left, chart.plot_right, chart.plot_top, chart.plot_bottom = 2, width - 2, 3, height - 13
+    figures = [v for item in items for v in (_number(item.value), _number(item.target)) if v is not None]
+    slot = (chart.plot_right - chart.plot_left) / max(len(items), 1)
+    bar = min(slot * 0.6, 18)
+    centres = [chart.plot_left + slot * (i + 0.5) for i in range(len(items))]
+    if items:
+        ends = {0, len(items) - 1}
+        chart.x_ticks = [Tick(centres[i], items[i].label) for i in sorted(ends)]
+    top = max(figures, default=0.0)
+    if top <= 0:
+        return chart
+    span = chart.plot_bottom - chart.plot_top
+
+    def y(value: float) -> float:
+        return chart.plot_bottom - span * max(0.0, value) / top
+
+    for centre, item in zip(centres, items, strict=True):
+        value = _number(item.value)
+        if value is not None:
+            chart.rects.append(
+                Rect(centre - bar / 2, y(value), bar, chart.plot_bottom - y(value), item.css, item.title)
+            )
+        target = _number(item.target)
+        if target is not None:
+            chart.marks.append(
+                Mark(centre - bar / 2 - 3, y(target), centre + bar / 2 + 3, y(target), "target", item.title)
+            )
+    return chart

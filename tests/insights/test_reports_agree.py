@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clusterpacts.models import AnnualReport, Cluster, Workflow
+from clusterpacts.selectors import report_slots
 from clusterpacts.services import document_transition
 from funding.models import Flag
 from funding.services import flags_scan
@@ -81,7 +82,8 @@ def test_a_report_never_started_is_overdue_in_the_briefing_json_as_for_the_scan(
 
 def test_a_cluster_without_a_start_date_owes_no_report_in_the_briefing_either(db):
     unstarted = factories.ClusterFactory(started_on=None)
-    assert _reports([unstarted], [unstarted.pk], DAY_AFTER) == [
+    slots = report_slots(clusters=Cluster.objects.filter(pk=unstarted.pk), as_of=DAY_AFTER)
+    assert _reports([unstarted], slots, DAY_AFTER) == [
         {"cluster": unstarted.pk, "cluster_name": unstarted.name, "reports": []}
     ]
     assert flagged_overdue(DAY_AFTER) == set()
