@@ -26,7 +26,8 @@ DAY_AFTER = date(2026, 4, 1)
 def briefed_overdue(day: date) -> set[tuple[int, int]]:
     """The briefing's reports section (the rest of the briefing would only slow the walk down)."""
     clusters = list(Cluster.objects.filter(started_on__lte=day).order_by("name"))
-    rows = _reports(clusters, [cluster.pk for cluster in clusters], day)
+    slots = report_slots(clusters=Cluster.objects.filter(pk__in=[c.pk for c in clusters]), as_of=day)
+    rows = _reports(clusters, slots, day)
     return {(row["cluster"], report["year"]) for row in rows for report in row["reports"] if report["overdue"]}
 
 
