@@ -254,7 +254,7 @@ def briefing_page(request: HttpRequest) -> HttpResponse:
             {
                 **row,
                 "years": [point["year"] for point in row["kpis"][0]["years"]] if row["kpis"] else [],
-                "kpis": [{**kpi, "chart": _kpi_spark(kpi)} for kpi in row["kpis"]],
+                "kpis": [{**kpi, "chart": charts.spark_svg(_kpi_spark(kpi))} for kpi in row["kpis"]],
             }
             for row in data["kpis"]
         ],
