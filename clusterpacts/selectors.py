@@ -18,6 +18,7 @@ from clusterpacts.models import (
     AnnualPlan,
     AnnualReport,
     Cluster,
+    ClusterPact,
     KpiTarget,
     KpiValue,
     Membership,
@@ -237,3 +238,28 @@ def figures_by_kpi(*, cluster: Cluster, year: int, with_values: bool = True) -> 
         value=values(year) if with_values else {},
         last_year=values(year - 1),
     )
+
+
+@dataclass(frozen=True)
+class PactVersion:
+    """A pact version signed by a day; `current` for the last one signed by then (the others were
+    superseded by that day)."""
+
+    version: int
+    signed_on: date
+    current: bool
+
+
+def pact_versions_on(*, clusters: QuerySet[Cluster], as_of: date) -> dict[int, list[PactVersion]]:
+    """Each cluster's pact versions signed by the end of `as_of`, oldest first, by cluster id (one query).
+    A version signed later, or never, is not there."""
+    signed: dict[int, list[tuple[int, date]]] = defaultdict(list)
+    pacts = ClusterPact.objects.filter(cluster__in=clusters, signed_on__lte=as_of).order_by("signed_on", "version")
+    for cluster_id, version, signed_on in pacts.values_list("cluster_id", "version", "signed_on"):
+        signed[cluster_id].append((version, signed_on))
+    return {
+        cluster_id: [
+            PactVersion(version, signed_on, current=n == len(rows) - 1) for n, (version, signed_on) in enumerate(rows)
+        ]
+        for cluster_id, rows in signed.items()
+    }

@@ -59,6 +59,11 @@ class EvaluationQuerySet(ScopedQuerySet):
     def interim(self) -> EvaluationQuerySet:
         return self.filter(kind=Evaluation.Kind.INTERIM)
 
+    def known_on(self, day: date) -> EvaluationQuerySet:
+        """The evaluations there were at the end of `day`: registered by then, or, without a registration
+        day, once their period had begun."""
+        return self.filter(Q(registered_on__lte=day) | Q(registered_on__isnull=True, period_start__lte=day))
+
     def completed_between(self, after: date, until: date) -> EvaluationQuerySet:
         """Completed strictly after `after` and no later than `until`."""
         return self.completed().filter(completed_on__gt=after, completed_on__lte=until)
@@ -279,6 +284,18 @@ class Lesson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.text[:60]}"
+
+    def carried_into_on(self, as_of: date) -> ClusterPact | None:
+        """The pact this lesson was carried into as of `as_of`: only once that pact was signed by then."""
+        pact = self.carried_into
+        return pact if pact is not None and pact.signed_on is not None and pact.signed_on <= as_of else None
+
+    def status_on(self, as_of: date) -> str:
+        """The lesson's status as of `as_of`: carried only once its pact was signed; a lesson carried into a
+        pact signed later was still open. (A closed lesson keeps no closing day: it shows as closed.)"""
+        if self.status == self.Status.CARRIED and self.carried_into_on(as_of) is None:
+            return self.Status.OPEN
+        return self.status
 
     def clean(self) -> None:
         if self.status == self.Status.CARRIED and not self.carried_into_id:

@@ -206,8 +206,10 @@ class AllocationQuerySet(models.QuerySet):
 
     def known_on(self, day: date) -> AllocationQuerySet:
         """The allocations there were at the end of `day`: those decided by then. One without a decision
-        day counts on every day, as unsigned agreements do (`SupportAgreementQuerySet.known_on`)."""
-        return self.filter(Q(decided_on__isnull=True) | Q(decided_on__lte=day))
+        day counts from the first day of its budget year: a reservation for 2027 was not known in 2020,
+        but whatever a year spends was decided by the time the year began (or is recorded with its day)."""
+        undated = Q(decided_on__isnull=True, budget_year__year__lte=day.year)
+        return self.filter(undated | Q(decided_on__lte=day))
 
 
 class Allocation(models.Model):

@@ -144,6 +144,64 @@ def _standing(chain: list[SupportAgreement], interim_done: list[date], as_of: da
     )
 
 
+@dataclass(frozen=True)
+class RestsOn:
+    """The completed interim evaluation an extension rests on (`funding.services._check_extension`)."""
+
+    id: int
+    title: str
+    completed_on: date
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """One agreement of a chain as of a day: its term and, for an extension, the interim evaluation it rests
+    on (the last one completed during its predecessor's term, by the day; None for the first agreement)."""
+
+    term: AgreementTerm
+    rests_on: RestsOn | None
+
+    @property
+    def agreement(self) -> SupportAgreement:
+        return self.term.agreement
+
+
+def agreement_chains(*, clusters: QuerySet[Cluster], as_of: date) -> dict[int, list[ChainLink]]:
+    """Each cluster's chain of agreements signed by the end of `as_of` (also those starting later), by
+    start date, by cluster id; a cluster without any has none. Two queries, however many clusters or
+    agreements."""
+    agreements = SupportAgreement.objects.filter(cluster__in=clusters).known_on(as_of).order_by("start_date")
+    completed: dict[int, list[RestsOn]] = defaultdict(list)
+    interim = Evaluation.objects.filter(cluster__in=clusters, completed_on__lte=as_of).interim().completed()
+    for pk, cluster_id, title, kind, completed_on in interim.order_by("completed_on", "pk").values_list(
+        "pk", "cluster_id", "title", "kind", "completed_on"
+    ):
+        completed[cluster_id].append(RestsOn(pk, title or str(Evaluation.Kind(kind).label), completed_on))
+    by_pk = {agreement.pk: agreement for agreement in agreements}
+    chains: dict[int, list[ChainLink]] = defaultdict(list)
+    for agreement in by_pk.values():
+        predecessor = by_pk.get(agreement.predecessor_id) if agreement.predecessor_id else None
+        rests_on = None
+        if predecessor is not None:
+            # The window `_check_extension` requires: after the predecessor started, by the extension's start.
+            window = [
+                e
+                for e in completed[agreement.cluster_id]
+                if predecessor.start_date < e.completed_on <= agreement.start_date
+            ]
+            rests_on = window[-1] if window else None
+        chains[agreement.cluster_id].append(ChainLink(agreement_term(agreement), rests_on))
+    return dict(chains)
+
+
+def next_renewal_on(chain: list[ChainLink]) -> date | None:
+    """The day the chain's next extension would start: the day after its last agreement ends; None when that
+    agreement is the final term (it ends on the cap) or there is no chain."""
+    if not chain or chain[-1].term.final_term:
+        return None
+    return chain[-1].agreement.end_date + ONE_DAY
+
+
 # --- budget: what a user may see of each year ---------------------------------------------------
 
 
@@ -166,13 +224,14 @@ class BudgetYearFigures:
     inter_cluster: Decimal
     other: Decimal | None
     remaining: Decimal | None
+    decided: bool  # the reader sees at least one allocation of the year (decided by `as_of`, if given)
 
 
 def budget_years(*, user: User, from_year: int | None = None, as_of: date | None = None) -> list[BudgetYearFigures]:
     """Every budget year (from `from_year` on): envelope, the reservations and allocations `user` may see.
 
     With `as_of`, only the allocations decided by the end of that day count (`Allocation.objects.known_on`):
-    one decided later is not there yet; one without a decision day counts on every day.
+    one decided later is not there yet; one without a decision day counts from the start of its year.
     """
     years = BudgetYear.objects.for_user(user).order_by("year")
     if from_year is not None:
@@ -208,4 +267,5 @@ def _budget_year(year: BudgetYear, items: list[Allocation], *, sees_all: bool) -
         inter_cluster=total(Allocation.Purpose.INTER_CLUSTER),
         other=total(Allocation.Purpose.OTHER) if sees_all else None,
         remaining=year.envelope - allocated if sees_all else None,
+        decided=bool(items),
     )

@@ -53,6 +53,18 @@ class BriefingReports(ClusterRef):
     reports = BriefingReport(many=True)
 
 
+class BriefingKpiPoint(serializers.Serializer):
+    year = serializers.IntegerField()
+    target = amount(allow_null=True)
+    value = amount(allow_null=True, help_text="Submitted or accepted by as_of.")
+    status = serializers.ChoiceField(
+        choices=["accepted", "pending"],
+        allow_null=True,
+        help_text="accepted (official) or pending (submitted, not accepted) by as_of; null: no value.",
+    )
+    achievement = amount(allow_null=True, help_text="% of target, by direction.")
+
+
 class BriefingKpi(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
@@ -61,6 +73,9 @@ class BriefingKpi(serializers.Serializer):
     value = amount(allow_null=True, help_text="Submitted or accepted by as_of.")
     official = serializers.BooleanField(help_text="The report was accepted by as_of.")
     achievement = amount(allow_null=True, help_text="% of target, by direction.")
+    years = BriefingKpiPoint(
+        many=True, help_text="Every working year from the cluster's start to the last one ended by as_of."
+    )
 
 
 class BriefingKpis(ClusterRef):
@@ -73,6 +88,7 @@ class BriefingLesson(serializers.Serializer):
     text = serializers.CharField()
     follow_up = serializers.CharField(allow_blank=True)
     evaluation = serializers.IntegerField()
+    evaluation_title = serializers.CharField()
     carried_into_version = serializers.IntegerField(allow_null=True)
     carried_into_signed_on = serializers.DateField(allow_null=True)
 
@@ -81,8 +97,37 @@ class BriefingLessons(ClusterRef):
     lessons = BriefingLesson(many=True)
 
 
+class BriefingEvaluationRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    completed_on = serializers.DateField()
+
+
+class BriefingChainLink(serializers.Serializer):
+    reference = serializers.CharField()
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    signed_on = serializers.DateField(allow_null=True)
+    extends = serializers.CharField(allow_null=True, help_text="The reference of the agreement it extends.")
+    rests_on = BriefingEvaluationRef(
+        allow_null=True, help_text="The completed interim evaluation that allowed the extension."
+    )
+
+
+class BriefingPact(serializers.Serializer):
+    version = serializers.IntegerField()
+    signed_on = serializers.DateField()
+    current = serializers.BooleanField(help_text="The last version signed by as_of.")
+
+
 class BriefingRenewal(ClusterRef):
-    agreement = serializers.CharField(allow_null=True)
+    agreement = serializers.CharField(allow_null=True, help_text="The agreement running (or last started) on as_of.")
+    first_start = serializers.DateField(allow_null=True, help_text="The start of the chain's first agreement.")
+    chain = BriefingChainLink(many=True, help_text="The agreements signed by as_of, by start date.")
+    pacts = BriefingPact(many=True, help_text="The pact versions signed by as_of.")
+    next_renewal_on = serializers.DateField(
+        allow_null=True, help_text="The day an extension would start; null in the final term."
+    )
     start_date = serializers.DateField(required=False)
     end_date = serializers.DateField(required=False)
     cap_date = serializers.DateField(required=False)
@@ -104,10 +149,24 @@ class BriefingBudget(serializers.Serializer):
     inter_cluster = amount()
     other = amount(allow_null=True, help_text="Null for a cluster manager: not every allocation is theirs to see.")
     remaining = amount(allow_null=True, help_text="Envelope - every allocation; null for a cluster manager.")
+    decided = serializers.BooleanField(help_text="At least one allocation of the year was decided by as_of.")
+
+
+class BriefingSummaryFigures(serializers.Serializer):
+    clusters = serializers.IntegerField()
+    evaluations_completed = serializers.IntegerField()
+    reports_pending = serializers.IntegerField(help_text="Submitted, not accepted by as_of.")
+    kpi_targets_met = serializers.IntegerField()
+    kpi_targets_measured = serializers.IntegerField(help_text="Targets with an accepted value.")
+    budget_year = serializers.IntegerField(allow_null=True)
+    budget_envelope = amount(allow_null=True)
+    budget_committed = amount(allow_null=True, help_text="Allocated of the year's envelope by as_of (that you see).")
 
 
 class BriefingSerializer(serializers.Serializer):
     as_of = serializers.DateField()
+    summary = serializers.CharField(help_text="One paragraph in the request's language, to open a reply with.")
+    summary_figures = BriefingSummaryFigures()
     evaluations = BriefingEvaluations(many=True)
     reports = BriefingReports(many=True)
     kpis = BriefingKpis(many=True)

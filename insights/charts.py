@@ -14,6 +14,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 # The palette for series that have no meaning of their own (clusters in a comparison): distinguishable
 # by colour-blind readers (Okabe-Ito). Past eight series the colours repeat with a dashed, then dotted line.
@@ -355,3 +357,89 @@ def timeline(title: str, lanes: Sequence[Lane], *, start: date, end: date, today
         tx = x(today)
         chart.reference = Mark(tx, chart.plot_top, tx, chart.plot_bottom, "today", "")
     return chart
+
+
+def spark(title: str, items: Sequence[Column], *, width: int = 132, height: int = 44) -> Chart:
+    """A column per item with its target as a tick, no axes: small enough to draw one per KPI and cluster
+    on a page (the table beside it holds the figures). The first and the last label are written under it."""
+    chart = Chart(title=title, width=width, height=height)
+    chart.plot_left, chart.plot_right, chart.plot_top, chart.plot_bottom = 2, width - 2, 3, height - 13
+    figures = [v for item in items for v in (_number(item.value), _number(item.target)) if v is not None]
+    slot = (chart.plot_right - chart.plot_left) / max(len(items), 1)
+    bar = min(slot * 0.6, 18)
+    centres = [chart.plot_left + slot * (i + 0.5) for i in range(len(items))]
+    if items:
+        ends = {0, len(items) - 1}
+        chart.x_ticks = [Tick(centres[i], items[i].label) for i in sorted(ends)]
+    top = max(figures, default=0.0)
+    if top <= 0:
+        return chart
+    span = chart.plot_bottom - chart.plot_top
+
+    def y(value: float) -> float:
+        return chart.plot_bottom - span * max(0.0, value) / top
+
+    for centre, item in zip(centres, items, strict=True):
+        value = _number(item.value)
+        if value is not None:
+            chart.rects.append(
+                Rect(centre - bar / 2, y(value), bar, chart.plot_bottom - y(value), item.css, item.title)
+            )
+        target = _number(item.target)
+        if target is not None:
+            chart.marks.append(
+                Mark(centre - bar / 2 - 3, y(target), centre + bar / 2 + 3, y(target), "target", item.title)
+            )
+    return chart
+
+
+def _f(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def spark_svg(chart: Chart) -> SafeString:
+    """`spark` drawn as SVG in Python rather than through a template: a briefing draws one per KPI and cluster
+    (a hundred on the demo data), and a template include each cost most of the page's time."""
+    parts = [
+        format_html(
+            '<svg class="chart spark" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}">'
+            "<title>{}</title>",
+            chart.width,
+            chart.height,
+            chart.width,
+            chart.height,
+            chart.title,
+            chart.title,
+        )
+    ]
+    parts += [
+        format_html(
+            '<rect class="{}" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>',
+            r.css,
+            _f(r.x),
+            _f(r.y),
+            _f(r.width),
+            _f(r.height),
+            r.title,
+        )
+        for r in chart.rects
+    ]
+    parts += [
+        format_html('<line class="target" x1="{}" y1="{}" x2="{}" y2="{}"/>', _f(m.x1), _f(m.y1), _f(m.x2), _f(m.y2))
+        for m in chart.marks
+    ]
+    parts.append(
+        format_html(
+            '<line class="baseline" x1="{}" x2="{}" y1="{}" y2="{}"/>',
+            chart.plot_left,
+            chart.plot_right,
+            chart.plot_bottom,
+            chart.plot_bottom,
+        )
+    )
+    parts += [
+        format_html('<text x="{}" y="{}" text-anchor="middle">{}</text>', _f(t.at), chart.height - 2, t.label)
+        for t in chart.x_ticks
+    ]
+    parts.append(mark_safe("</svg>"))
+    return mark_safe("".join(parts))  # noqa: S308 - every part is escaped by format_html

@@ -32,6 +32,7 @@ def briefing_docx(data: Briefing) -> bytes:
     document = Document()
     day = date_format(data["as_of"], "j F Y")
     document.add_heading(_("Cluster pacts: the situation on %(day)s") % {"day": day}, level=0)
+    document.add_paragraph(data["summary"])
     _evaluation_stages(document, data["evaluations"])
     _kpis(document, data["reports"], data["kpis"])
     _lessons(document, data["lessons"])
@@ -67,19 +68,28 @@ def _kpis(document: DocxDocument, reports: list[ReportsRow], kpis: list[KpisRow]
         )
         document.add_paragraph(f"{reported['cluster_name']} — {stand}", style="List Bullet")
     for row in kpis:
+        years = [point["year"] for point in row["kpis"][0]["years"]] if row["kpis"] else []
+        if not years:
+            continue
         document.add_heading(
-            f"{row['cluster_name']} — " + _("KPIs of working year %(year)s") % {"year": row["year"]}, 2
+            f"{row['cluster_name']} — "
+            + _("KPI evolution %(first)s\u2013%(last)s: value / target") % {"first": years[0], "last": years[-1]},
+            2,
         )
-        table = document.add_table(rows=1, cols=4)
-        for cell, title in zip(table.rows[0].cells, [_("KPI"), _("Target"), _("Value"), _("Of target")], strict=True):
+        table = document.add_table(rows=1, cols=len(years) + 2)
+        titles = [_("KPI"), *(str(year) for year in years), _("Of target") + f" {row['year']}"]
+        for cell, title in zip(table.rows[0].cells, titles, strict=True):
             cell.text = title
         for kpi in row["kpis"]:
             cells = table.add_row().cells
             cells[0].text = f"{kpi['code']} {kpi['name']}"
-            cells[1].text = "—" if kpi["target"] is None else _number(kpi["target"])
-            value = "—" if kpi["value"] is None else _number(kpi["value"])
-            cells[2].text = value if kpi["official"] or kpi["value"] is None else f"{value} ({_('pending')})"
-            cells[3].text = "—" if kpi["achievement"] is None else f"{kpi['achievement']} %"
+            for cell, point in zip(cells[1:], kpi["years"], strict=False):
+                value = "—" if point["value"] is None else _number(point["value"])
+                if point["status"] == "pending":
+                    value += f" ({_('pending')})"
+                target = "—" if point["target"] is None else _number(point["target"])
+                cell.text = f"{value} / {target}"
+            cells[-1].text = "—" if kpi["achievement"] is None else f"{kpi['achievement']} %"
 
 
 def _lessons(document: DocxDocument, clusters: list[LessonsRow]) -> None:
@@ -99,28 +109,65 @@ def _lessons(document: DocxDocument, clusters: list[LessonsRow]) -> None:
 
 def _renewals(document: DocxDocument, clusters: list[RenewalRow]) -> None:
     document.add_heading("4. " + _("When are the agreements renewed, and which reach the 10-year cap?"), level=1)
+
+    def short(day: Any) -> str:
+        return date_format(day, "SHORT_DATE_FORMAT")
+
     for row in clusters:
-        if not row.get("agreement"):
+        if row.get("agreement"):
+            state = {
+                "final_term": _("final term: ends on the cap"),
+                "renewal_due": _("renewal due"),
+                "running": _("running"),
+                "ended": _("ended"),
+            }[row["state"]]
+            document.add_paragraph(
+                f"{row['cluster_name']} — {row['agreement']}: "
+                f"{short(row['end_date'])}; {_('Cap date')}: "
+                f"{short(row['cap_date'])} ({state})",
+                style="List Bullet",
+            )
+        if not (row["chain"] or row["pacts"]):
             continue
-        state = {
-            "final_term": _("final term: ends on the cap"),
-            "renewal_due": _("renewal due"),
-            "running": _("running"),
-            "ended": _("ended"),
-        }[row["state"]]
-        document.add_paragraph(
-            f"{row['cluster_name']} — {row['agreement']}: "
-            f"{date_format(row['end_date'], 'SHORT_DATE_FORMAT')}; {_('Cap date')}: "
-            f"{date_format(row['cap_date'], 'SHORT_DATE_FORMAT')} ({state})",
-            style="List Bullet",
-        )
+        links = []
+        for link in row["chain"]:
+            text = f"{link['reference']} {short(link['start_date'])} \u2013 {short(link['end_date'])}"
+            if link["extends"] and link["rests_on"]:
+                text += (
+                    " ("
+                    + _("on the basis of the interim evaluation “%(title)s” completed %(day)s")
+                    % {
+                        "title": link["rests_on"]["title"],
+                        "day": short(link["rests_on"]["completed_on"]),
+                    }
+                    + ")"
+                )
+            links.append(text)
+        parts = []
+        if row["first_start"]:
+            parts.append(_("first start %(day)s") % {"day": short(row["first_start"])})
+        if links:
+            parts.append(_("Agreements") + ": " + "; ".join(links))
+        if row["next_renewal_on"]:
+            parts.append(_("Next extension from") + " " + short(row["next_renewal_on"]))
+        if row["pacts"]:
+            parts.append(
+                _("Pact versions signed")
+                + ": "
+                + ", ".join(
+                    _("version %(version)s (%(day)s)") % {"version": p["version"], "day": short(p["signed_on"])}
+                    for p in row["pacts"]
+                )
+            )
+        document.add_paragraph(f"{row['cluster_name']}: " + ". ".join(parts), style="List Bullet 2")
 
 
 def _budget(document: DocxDocument, years: list[BudgetYearFigures]) -> None:
     document.add_heading("5. " + _("What budget is foreseen for the coming years?"), level=1)
     for year in years:
+        undecided = "" if year.decided else f" ({_('nothing allocated by this day')})"
         document.add_paragraph(
-            f"{year.year}: {_('Envelope')} {_amount(year.envelope)}; {_('Reserved for the clusters')} "
+            f"{year.year}{undecided}: {_('Envelope')} {_amount(year.envelope)}; {_('Reserved for the clusters')} "
             f"{_amount(year.reserved)}; {_('Inter-cluster projects')} {_amount(year.inter_cluster)}; "
             f"{_('Other initiatives')} {_amount(year.other)}; {_('Remaining')} {_amount(year.remaining)}",
             style="List Bullet",

@@ -1,5 +1,10 @@
 """Exports of the main tables as CSV and Excel, streamed, scoped and safe to open in a spreadsheet.
 
+With `as_of` (the briefing's links pass its day), a dated table is replayed as of that day, as the briefing
+is: only the values of reports submitted by then (official only if accepted by then), the evaluations known
+then with the stage they had, the lessons of evaluations completed by then (carried only into a pact signed
+by then), the agreements signed and the allocations decided by then (`Dataset.as_of`).
+
 Rows are read with `.iterator()` and written as they come, so a million rows need no more memory
 than ten: CSV is streamed to the client; Excel is written by openpyxl's write-only workbook to a
 temporary file, then streamed. A text cell that begins with =, +, -, @, a tab or a carriage return
@@ -12,19 +17,21 @@ import csv
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from clusterpacts.api import KpiValueFilter
-from clusterpacts.models import KpiTarget, KpiValue, Workflow
+from clusterpacts.models import KpiTarget, KpiValue, ReportEvent, Workflow
+from clusterpacts.selectors import end_of_day
 from core.api import ScopedFilterSet
 from core.spreadsheets import safe_cell
 from evaluations.api import EvaluationFilter, LessonFilter
-from evaluations.models import Evaluation, Lesson
+from evaluations.models import Evaluation, EvaluationQuerySet, Lesson
 from funding.api import AgreementFilter, AllocationFilter
-from funding.models import Allocation, SupportAgreement
+from funding.models import Allocation, AllocationQuerySet, SupportAgreement, SupportAgreementQuerySet
 from funding.selectors import agreement_term
 
 
@@ -33,8 +40,9 @@ class Dataset:
     name: str
     columns: list[str]
     queryset: Callable[[Any], QuerySet]  # user -> scoped queryset, filtered by the request later
-    row: Callable[[Any], list[Any]]
+    row: Callable[[Any, date | None], list[Any]]  # (object, as_of or None) -> cells
     filterset: type[ScopedFilterSet]  # the API's FilterSet for the same rows: exports filter like the lists do
+    as_of: Callable[[QuerySet, date], QuerySet]  # the rows there were at the end of a day
 
 
 def _kpi_values(user: Any) -> QuerySet:
@@ -45,7 +53,8 @@ def _kpi_values(user: Any) -> QuerySet:
     )
 
 
-def _kpi_value_row(value: KpiValue) -> list[Any]:
+def _kpi_value_row(value: KpiValue, as_of: date | None) -> list[Any]:
+    status = value.report.status if as_of is None else value.status_on  # type: ignore[attr-defined]
     return [
         value.cluster.name,
         value.year,
@@ -54,8 +63,17 @@ def _kpi_value_row(value: KpiValue) -> list[Any]:
         value.kpi.unit,
         value.target,  # type: ignore[attr-defined]  # annotated by kpi_values_with_targets
         value.value,
-        value.report.status == Workflow.ACCEPTED,
+        status == Workflow.ACCEPTED,
     ]
+
+
+def _kpi_values_on(values: QuerySet, day: date) -> QuerySet:
+    """Each value with its report's status at the end of `day` (its last workflow step by then, as
+    `report_status_on` replays it); only those of reports submitted or accepted by then."""
+    last_step = ReportEvent.objects.filter(report=OuterRef("report"), at__lte=end_of_day(day)).order_by("-at", "-id")
+    return values.annotate(status_on=Subquery(last_step.values("to_status")[:1])).filter(
+        status_on__in=(Workflow.SUBMITTED, Workflow.ACCEPTED)
+    )
 
 
 DATASETS: dict[str, Dataset] = {}
@@ -79,11 +97,12 @@ _register(
         kpi_values_with_targets,
         _kpi_value_row,
         KpiValueFilter,
+        _kpi_values_on,
     )
 )
 
 
-def _agreement_row(agreement: SupportAgreement) -> list[Any]:
+def _agreement_row(agreement: SupportAgreement, _as_of: date | None) -> list[Any]:
     term = agreement_term(agreement)
     return [
         agreement.cluster.name,
@@ -119,6 +138,7 @@ _register(
         ),
         _agreement_row,
         AgreementFilter,
+        lambda agreements, day: cast(SupportAgreementQuerySet, agreements).known_on(day),
     )
 )
 _register(
@@ -130,7 +150,7 @@ _register(
             .select_related("budget_year", "cluster")
             .order_by("budget_year__year", "purpose", "id")
         ),
-        lambda a: [
+        lambda a, _as_of: [
             a.budget_year.year,
             a.purpose,
             a.cluster.name if a.cluster_id else "",
@@ -139,8 +159,32 @@ _register(
             a.decided_on,
         ],
         AllocationFilter,
+        lambda allocations, day: cast(AllocationQuerySet, allocations).known_on(day),
     )
 )
+
+
+def _evaluation_row(e: Evaluation, as_of: date | None) -> list[Any]:
+    """As of a day: the stage it had, and only the stage days reached by then."""
+
+    def by_then(day: date | None) -> date | None:
+        return day if as_of is None or (day is not None and day <= as_of) else None
+
+    stage = e.stage if as_of is None else e.stage_on(as_of)
+    return [
+        e.cluster.name,
+        e.kind,
+        e.title,
+        e.period_start,
+        e.period_end,
+        stage,
+        by_then(e.started_on),
+        by_then(e.reporting_on),
+        by_then(e.completed_on),
+        e.conclusion if stage == "completed" else "",
+    ]
+
+
 _register(
     Dataset(
         "evaluations",
@@ -159,21 +203,26 @@ _register(
         lambda user: (
             Evaluation.objects.for_user(user).select_related("cluster").order_by("cluster__name", "period_start")
         ),
-        lambda e: [
-            e.cluster.name,
-            e.kind,
-            e.title,
-            e.period_start,
-            e.period_end,
-            e.stage,
-            e.started_on,
-            e.reporting_on,
-            e.completed_on,
-            e.conclusion,
-        ],
+        _evaluation_row,
         EvaluationFilter,
+        lambda evaluations, day: cast(EvaluationQuerySet, evaluations).known_on(day),
     )
 )
+
+
+def _lesson_row(lesson: Lesson, as_of: date | None) -> list[Any]:
+    pact = lesson.carried_into if as_of is None else lesson.carried_into_on(as_of)
+    return [
+        lesson.evaluation.cluster.name,
+        str(lesson.evaluation),
+        lesson.kind,
+        lesson.text,
+        lesson.follow_up,
+        lesson.status if as_of is None else lesson.status_on(as_of),
+        pact.version if pact else "",
+    ]
+
+
 _register(
     Dataset(
         "lessons",
@@ -183,24 +232,19 @@ _register(
             .select_related("evaluation__cluster", "carried_into")
             .order_by("evaluation__cluster__name", "id")
         ),
-        lambda lesson: [
-            lesson.evaluation.cluster.name,
-            str(lesson.evaluation),
-            lesson.kind,
-            lesson.text,
-            lesson.follow_up,
-            lesson.status,
-            lesson.carried_into.version if lesson.carried_into_id else "",
-        ],
+        _lesson_row,
         LessonFilter,
+        lambda lessons, day: lessons.filter(evaluation__completed_on__lte=day),
     )
 )
 
 
-def rows(dataset: Dataset, queryset: QuerySet) -> Iterator[list[Any]]:
+def rows(dataset: Dataset, queryset: QuerySet, as_of: date | None = None) -> Iterator[list[Any]]:
     yield dataset.columns
+    if as_of is not None:
+        queryset = dataset.as_of(queryset, as_of)
     for obj in queryset.iterator(chunk_size=2000):
-        yield [safe_cell(value) for value in dataset.row(obj)]
+        yield [safe_cell(value) for value in dataset.row(obj, as_of)]
 
 
 class _Echo:
@@ -208,20 +252,20 @@ class _Echo:
         return value
 
 
-def csv_stream(dataset: Dataset, queryset: QuerySet) -> Iterator[str]:
+def csv_stream(dataset: Dataset, queryset: QuerySet, as_of: date | None = None) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # a BOM, so Excel opens the UTF-8 file with the right accents
-    for row in rows(dataset, queryset):
+    for row in rows(dataset, queryset, as_of):
         yield writer.writerow(["" if value is None else value for value in row])
 
 
-def xlsx_file(dataset: Dataset, queryset: QuerySet) -> Any:
+def xlsx_file(dataset: Dataset, queryset: QuerySet, as_of: date | None = None) -> Any:
     """A temporary file holding the workbook; openpyxl's write-only mode keeps memory flat."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(dataset.name[:31])
-    for row in rows(dataset, queryset):
+    for row in rows(dataset, queryset, as_of):
         sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once streamed
     workbook.save(handle)

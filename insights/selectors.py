@@ -14,6 +14,9 @@ from decimal import Decimal
 from typing import Required, TypedDict
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, ngettext
 
 from clusterpacts.models import (
     Cluster,
@@ -24,10 +27,25 @@ from clusterpacts.models import (
     ReportEvent,
     Workflow,
 )
-from clusterpacts.selectors import MembershipFigures, ReportSlot, membership_figures_on, report_slots, report_status_on
+from clusterpacts.selectors import (
+    MembershipFigures,
+    ReportSlot,
+    end_of_day,
+    membership_figures_on,
+    pact_versions_on,
+    report_slots,
+    report_status_on,
+)
 from core.roles import User
 from evaluations.models import Evaluation, Lesson, Stage
-from funding.selectors import AgreementStanding, BudgetYearFigures, agreement_standings, budget_years
+from funding.selectors import (
+    AgreementStanding,
+    BudgetYearFigures,
+    agreement_chains,
+    agreement_standings,
+    budget_years,
+    next_renewal_on,
+)
 
 # --- what the briefing answers, block by block ------------------------------------------------------
 
@@ -63,6 +81,9 @@ class ReportsRow(TypedDict):
 
 
 class KpiItem(TypedDict):
+    """A KPI of one cluster: the figures of the last working year, and `years`, every working year from the
+    cluster's start to the last one ended by the day (its evolution)."""
+
     code: str
     name: str
     unit: str
@@ -70,6 +91,7 @@ class KpiItem(TypedDict):
     value: Decimal | None
     official: bool
     achievement: Decimal | None
+    years: list[KpiPoint]
 
 
 class KpisRow(TypedDict):
@@ -84,6 +106,7 @@ class LessonItem(TypedDict):
     text: str
     follow_up: str
     evaluation: int
+    evaluation_title: str
     carried_into_version: int | None
     carried_into_signed_on: date | None
 
@@ -94,10 +117,35 @@ class LessonsRow(TypedDict):
     lessons: list[LessonItem]
 
 
+class EvaluationRef(TypedDict):
+    id: int
+    title: str
+    completed_on: date
+
+
+class ChainItem(TypedDict):
+    reference: str
+    start_date: date
+    end_date: date
+    signed_on: date | None
+    extends: str | None  # the predecessor's reference; None for the chain's first agreement
+    rests_on: EvaluationRef | None  # the completed interim evaluation that allowed the extension
+
+
+class PactItem(TypedDict):
+    version: int
+    signed_on: date
+    current: bool
+
+
 class RenewalRow(TypedDict, total=False):
     cluster: Required[int]
     cluster_name: Required[str]
-    agreement: Required[str | None]  # None: no agreement had started by the day (and nothing else is said)
+    agreement: Required[str | None]  # None: no agreement had started by the day (the chain may list one to come)
+    first_start: Required[date | None]
+    chain: Required[list[ChainItem]]  # signed by the day, by start date (an extension signed ahead included)
+    pacts: Required[list[PactItem]]  # versions signed by the day
+    next_renewal_on: Required[date | None]  # the day an extension of the chain's last agreement would start
     start_date: date
     end_date: date
     cap_date: date
@@ -107,8 +155,21 @@ class RenewalRow(TypedDict, total=False):
     state: str
 
 
+class SummaryFigures(TypedDict):
+    clusters: int
+    evaluations_completed: int
+    reports_pending: int  # submitted, not accepted by the day
+    kpi_targets_met: int
+    kpi_targets_measured: int  # points with a target and an accepted value
+    budget_year: int | None  # the day's year, when it has a budget
+    budget_envelope: Decimal | None
+    budget_committed: Decimal | None  # what the reader sees allocated of it by the day
+
+
 class Briefing(TypedDict):
     as_of: date
+    summary: str
+    summary_figures: SummaryFigures
     evaluations: list[EvaluationsRow]
     reports: list[ReportsRow]
     kpis: list[KpisRow]
@@ -145,30 +206,122 @@ class MembersAt(TypedDict):
 
 
 def briefing(*, user: User, as_of: date, clusters: QuerySet[Cluster] | None = None) -> Briefing:
-    """The five questions as of `as_of`, for what `user` may see (narrowed to `clusters` if given).
+    """The five questions as of `as_of`, for what `user` may see (narrowed to `clusters` if given), with a
+    summary paragraph in the active language.
 
     Every block reads only the user's clusters: a cluster manager's briefing names no other cluster
     and no amount that is not theirs (the budget's reservations are their own; what the envelope has
-    left, and the other initiatives, are left out for them).
+    left, and the other initiatives, are left out for them). The number of queries depends neither on
+    the number of clusters nor on the number of years.
     """
     scoped = Cluster.objects.for_user(user) if clusters is None else clusters & Cluster.objects.for_user(user)
     started = list(scoped.filter(Q(started_on__isnull=True) | Q(started_on__lte=as_of)).order_by("name"))
     ids = [c.pk for c in started]
+    slots = report_slots(clusters=Cluster.objects.filter(pk__in=ids), as_of=as_of)
+    evaluations = _evaluations(started, ids, as_of)
+    kpis = _kpis(started, as_of)
+    budget = [
+        year
+        for year in budget_years(user=user, from_year=as_of.year, as_of=as_of)
+        # The day's year and the next (its budget in preparation) by their envelope, marked when nothing of
+        # them was decided yet; a later year only once something of it had been decided by the day.
+        if year.year <= as_of.year + 1 or year.decided
+    ]
+    figures = _summary_figures(started, evaluations, slots, kpis, budget, as_of)
     return Briefing(
         as_of=as_of,
-        evaluations=_evaluations(started, ids, as_of),
-        reports=_reports(started, ids, as_of),
-        kpis=_kpis(started, ids, as_of),
+        summary=summary_text(figures, as_of),
+        summary_figures=figures,
+        evaluations=evaluations,
+        reports=_reports(started, slots, as_of),
+        kpis=kpis,
         lessons=_lessons(started, ids, as_of),
         renewals=_renewals(started, ids, as_of),
-        budget=budget_years(user=user, from_year=as_of.year, as_of=as_of),
+        budget=budget,
     )
+
+
+def _summary_figures(
+    clusters: list[Cluster],
+    evaluations: list[EvaluationsRow],
+    slots: list[ReportSlot],
+    kpis: list[KpisRow],
+    budget: list[BudgetYearFigures],
+    as_of: date,
+) -> SummaryFigures:
+    measured = [
+        point
+        for row in kpis
+        for kpi in row["kpis"]
+        for point in kpi["years"]
+        if point["status"] == "accepted" and point["achievement"] is not None
+    ]
+    year = next((y for y in budget if y.year == as_of.year), None)
+    committed = None
+    if year is not None:
+        committed = year.reserved + year.inter_cluster + (year.other or Decimal(0))
+    return SummaryFigures(
+        clusters=len(clusters),
+        evaluations_completed=sum(e["stage"] == Stage.COMPLETED for row in evaluations for e in row["evaluations"]),
+        reports_pending=sum(slot.status == Workflow.SUBMITTED for slot in slots),
+        kpi_targets_met=sum(point["achievement"] >= 100 for point in measured),  # type: ignore[operator]
+        kpi_targets_measured=len(measured),
+        budget_year=year.year if year else None,
+        budget_envelope=year.envelope if year else None,
+        budget_committed=committed,
+    )
+
+
+def _millions(amount: Decimal) -> str:
+    """75 M EUR, 8 M EUR, 14,2 M EUR: how a reply states an amount."""
+    million = amount / Decimal(1_000_000)
+    whole = million == million.to_integral_value()
+    return number_format(million, decimal_pos=0 if whole else 1, use_l10n=True, force_grouping=True) + " M EUR"
+
+
+def summary_text(figures: SummaryFigures, as_of: date) -> str:
+    """The briefing in one paragraph, in the active language, to open a reply with."""
+    day = date_format(as_of, "j F Y")
+    parts = [
+        ngettext(
+            "On %(day)s the portal follows %(count)s spearhead cluster.",
+            "On %(day)s the portal follows %(count)s spearhead clusters.",
+            figures["clusters"],
+        )
+        % {"day": day, "count": figures["clusters"]},
+        ngettext(
+            "%(count)s evaluation of the cluster pacts has been completed.",
+            "%(count)s evaluations of the cluster pacts have been completed.",
+            figures["evaluations_completed"],
+        )
+        % {"count": figures["evaluations_completed"]},
+        ngettext(
+            "%(count)s annual report has been submitted and is still being processed.",
+            "%(count)s annual reports have been submitted and are still being processed.",
+            figures["reports_pending"],
+        )
+        % {"count": figures["reports_pending"]},
+    ]
+    if figures["kpi_targets_measured"]:
+        parts.append(
+            gettext("Of the %(measured)s KPI targets with an accepted value, %(met)s were met.")
+            % {"measured": figures["kpi_targets_measured"], "met": figures["kpi_targets_met"]}
+        )
+    if figures["budget_year"] is not None and figures["budget_envelope"] is not None:
+        parts.append(
+            gettext("For %(year)s, %(envelope)s is foreseen, of which %(committed)s has been committed.")
+            % {
+                "year": figures["budget_year"],
+                "envelope": _millions(figures["budget_envelope"]),
+                "committed": _millions(figures["budget_committed"] or Decimal(0)),
+            }
+        )
+    return " ".join(parts)
 
 
 def _evaluations(clusters: list[Cluster], ids: list[int], as_of: date) -> list[EvaluationsRow]:
     by_cluster: dict[int, list[Evaluation]] = defaultdict(list)
-    known = Q(registered_on__lte=as_of) | Q(registered_on__isnull=True, period_start__lte=as_of)
-    for evaluation in Evaluation.objects.filter(known, cluster_id__in=ids).order_by("period_start"):
+    for evaluation in Evaluation.objects.known_on(as_of).filter(cluster_id__in=ids).order_by("period_start"):
         by_cluster[evaluation.cluster_id].append(evaluation)
     rows = []
     for cluster in clusters:
@@ -196,55 +349,55 @@ def _last_working_year(as_of: date) -> int:
     return as_of.year - 1
 
 
-def _reports(clusters: list[Cluster], ids: list[int], as_of: date) -> list[ReportsRow]:
+def _reports(clusters: list[Cluster], slots: list[ReportSlot], as_of: date) -> list[ReportsRow]:
     """The report slots of the last two working years, the last first (`clusterpacts.selectors.report_slots`)."""
     last = _last_working_year(as_of)
-    slots: dict[int, list[ReportSlot]] = defaultdict(list)
-    for slot in report_slots(clusters=Cluster.objects.filter(pk__in=ids), as_of=as_of, years=(last - 1, last)):
-        slots[slot.cluster_id].insert(0, slot)
+    by_cluster: dict[int, list[ReportSlot]] = defaultdict(list)
+    for slot in slots:
+        if slot.year in (last - 1, last):
+            by_cluster[slot.cluster_id].insert(0, slot)
     return [
         ReportsRow(
             cluster=cluster.pk,
             cluster_name=cluster.name,
             reports=[
                 ReportItem(year=slot.year, status=slot.status, due_on=slot.due_on, overdue=slot.overdue)
-                for slot in slots[cluster.pk]
+                for slot in by_cluster[cluster.pk]
             ],
         )
         for cluster in clusters
     ]
 
 
-def _kpis(clusters: list[Cluster], ids: list[int], as_of: date) -> list[KpisRow]:
-    """For the last working year: target, value and achievement per KPI; only accepted values are official."""
-    year = _last_working_year(as_of)
+def _kpis(clusters: list[Cluster], as_of: date) -> list[KpisRow]:
+    """Per cluster and KPI: target, value and achievement of every working year from the cluster's start to
+    the last one ended by the day (`KpiPoints`, replayed as of the day), and of the last one on its own."""
+    last = _last_working_year(as_of)
+    first = min((c.started_on.year for c in clusters if c.started_on), default=last)
     kpis = list(KpiDefinition.objects.filter(active=True).order_by("position", "code"))
-    targets = {(t.cluster_id, t.kpi_id): t.value for t in KpiTarget.objects.filter(cluster_id__in=ids, year=year)}
-    values = list(KpiValue.objects.filter(cluster_id__in=ids, year=year))
-    events: dict[int, list[ReportEvent]] = defaultdict(list)
-    for event in ReportEvent.objects.filter(report_id__in={v.report_id for v in values}).order_by("at", "id"):
-        events[event.report_id].append(event)
-    by_key = {(v.cluster_id, v.kpi_id): v for v in values}
+    points = KpiPoints(
+        cluster_ids=[c.pk for c in clusters], kpis=kpis, years=list(range(first, last + 1)), as_of=as_of
+    )
     rows = []
     for cluster in clusters:
+        years = range(cluster.started_on.year if cluster.started_on else last, last + 1)
         items = []
         for kpi in kpis:
-            value = by_key.get((cluster.pk, kpi.pk))
-            status = report_status_on(events[value.report_id], as_of) if value else None
-            shown = value.value if value and status in ("submitted", "accepted") else None
-            target = targets.get((cluster.pk, kpi.pk))
+            series = [points.point(cluster.pk, kpi, year) for year in years]
+            latest = points.point(cluster.pk, kpi, last)
             items.append(
                 KpiItem(
                     code=kpi.code,
                     name=kpi.name,
                     unit=kpi.unit,
-                    target=target,
-                    value=shown,
-                    official=status == "accepted",
-                    achievement=kpi.achievement(shown, target),
+                    target=latest["target"],
+                    value=latest["value"],
+                    official=latest["status"] == "accepted",
+                    achievement=latest["achievement"],
+                    years=series,
                 )
             )
-        rows.append(KpisRow(cluster=cluster.pk, cluster_name=cluster.name, year=year, kpis=items))
+        rows.append(KpisRow(cluster=cluster.pk, cluster_name=cluster.name, year=last, kpis=items))
     return rows
 
 
@@ -256,16 +409,16 @@ def _lessons(clusters: list[Cluster], ids: list[int], as_of: date) -> list[Lesso
     )
     by_cluster: dict[int, list[LessonItem]] = defaultdict(list)
     for lesson in lessons:
-        pact: ClusterPact | None = lesson.carried_into
-        carried = pact is not None and pact.signed_on is not None and pact.signed_on <= as_of
+        pact: ClusterPact | None = lesson.carried_into_on(as_of)
         by_cluster[lesson.evaluation.cluster_id].append(
             LessonItem(
                 kind=lesson.kind,
                 text=lesson.text,
                 follow_up=lesson.follow_up,
                 evaluation=lesson.evaluation_id,
-                carried_into_version=pact.version if pact and carried else None,
-                carried_into_signed_on=pact.signed_on if pact and carried else None,
+                evaluation_title=lesson.evaluation.title or lesson.evaluation.get_kind_display(),
+                carried_into_version=pact.version if pact else None,
+                carried_into_signed_on=pact.signed_on if pact else None,
             )
         )
     return [
@@ -275,29 +428,56 @@ def _lessons(clusters: list[Cluster], ids: list[int], as_of: date) -> list[Lesso
 
 
 def _renewals(clusters: list[Cluster], ids: list[int], as_of: date) -> list[RenewalRow]:
-    standings = agreement_standings(clusters=Cluster.objects.filter(pk__in=ids), as_of=as_of)
+    """Per cluster: the chain of agreements signed by the day (each extension with the interim evaluation it
+    rests on), where the running one stands (`funding.selectors.agreement_standings`), the next renewal and
+    the cap date, and the pact versions signed by the day."""
+    scope = Cluster.objects.filter(pk__in=ids)
+    standings = agreement_standings(clusters=scope, as_of=as_of)
+    chains = agreement_chains(clusters=scope, as_of=as_of)
+    pacts = pact_versions_on(clusters=scope, as_of=as_of)
     rows = []
     for cluster in clusters:
-        standing = standings.get(cluster.pk)
-        if standing is None:
-            rows.append(RenewalRow(cluster=cluster.pk, cluster_name=cluster.name, agreement=None))
-            continue
-        rows.append(
-            RenewalRow(
-                cluster=cluster.pk,
-                cluster_name=cluster.name,
-                agreement=standing.agreement.reference,
-                start_date=standing.agreement.start_date,
-                end_date=standing.agreement.end_date,
-                cap_date=standing.cap_date,
-                final_term=standing.final_term,
-                renewal_due=standing.renewal_due,
-                # The scan's "cap approaching": the cap is within the cap window (a setting, a year by
-                # default), or the renewal now due is the last one possible.
-                reaches_cap_within_a_year=standing.cap_approaching,
-                state=renewal_state(standing),
-            )
+        chain = chains.get(cluster.pk, [])
+        by_pk = {link.agreement.pk: link.agreement.reference for link in chain}
+        row = RenewalRow(
+            cluster=cluster.pk,
+            cluster_name=cluster.name,
+            agreement=None,
+            first_start=chain[0].agreement.chain_start if chain else None,
+            chain=[
+                ChainItem(
+                    reference=link.agreement.reference,
+                    start_date=link.agreement.start_date,
+                    end_date=link.agreement.end_date,
+                    signed_on=link.agreement.signed_on,
+                    extends=by_pk.get(link.agreement.predecessor_id) if link.agreement.predecessor_id else None,
+                    rests_on=EvaluationRef(
+                        id=link.rests_on.id, title=link.rests_on.title, completed_on=link.rests_on.completed_on
+                    )
+                    if link.rests_on
+                    else None,
+                )
+                for link in chain
+            ],
+            pacts=[
+                PactItem(version=p.version, signed_on=p.signed_on, current=p.current)
+                for p in pacts.get(cluster.pk, [])
+            ],
+            next_renewal_on=next_renewal_on(chain),
         )
+        standing = standings.get(cluster.pk)
+        if standing is not None:
+            row["agreement"] = standing.agreement.reference
+            row["start_date"] = standing.agreement.start_date
+            row["end_date"] = standing.agreement.end_date
+            row["cap_date"] = standing.cap_date
+            row["final_term"] = standing.final_term
+            row["renewal_due"] = standing.renewal_due
+            # The scan's "cap approaching": the cap is within the cap window (a setting, a year by default),
+            # or the renewal now due is the last one possible.
+            row["reaches_cap_within_a_year"] = standing.cap_approaching
+            row["state"] = renewal_state(standing)
+        rows.append(row)
     return rows
 
 
@@ -315,20 +495,30 @@ def renewal_state(standing: AgreementStanding) -> str:
 
 
 class KpiPoints:
-    """Targets and reported values of some clusters, KPIs and years, read in two queries.
+    """Targets and reported values of some clusters, KPIs and years as of a day, read in three queries.
 
-    Values of reports still in draft or returned are not figures yet and are left out; a submitted
-    report's values are pending until an officer accepts them. Achievement respects the KPI's direction.
+    A value counts by the status its report had at the end of `as_of`, replayed from the report's workflow
+    steps (`report_status_on`, as `report_slots` does): a report submitted by then is pending, one accepted
+    by then is official; a draft or returned report's values are not figures yet and are left out.
+    Achievement respects the KPI's direction. The briefing, the cluster page and the comparison read this.
     """
 
-    def __init__(self, *, cluster_ids: list[int], kpis: list[KpiDefinition], years: list[int]) -> None:
+    def __init__(
+        self, *, cluster_ids: list[int], kpis: list[KpiDefinition], years: list[int], as_of: date | None = None
+    ) -> None:
+        as_of = as_of or timezone.localdate()
         scope = {"cluster_id__in": cluster_ids, "kpi__in": kpis, "year__in": years}
         self.targets = {(t.cluster_id, t.kpi_id, t.year): t.value for t in KpiTarget.objects.filter(**scope)}
+        values = list(KpiValue.objects.filter(**scope).only("cluster_id", "kpi_id", "year", "value", "report_id"))
+        events: dict[int, list[ReportEvent]] = defaultdict(list)
+        steps = ReportEvent.objects.filter(report_id__in={v.report_id for v in values}, at__lte=end_of_day(as_of))
+        for event in steps.only("report_id", "to_status", "at").order_by("at", "id"):
+            events[event.report_id].append(event)
+        status = {report_id: report_status_on(steps, as_of) for report_id, steps in events.items()}
         self.values = {
-            (v.cluster_id, v.kpi_id, v.year): (v.value, v.report.status)
-            for v in KpiValue.objects.filter(
-                **scope, report__status__in=(Workflow.SUBMITTED, Workflow.ACCEPTED)
-            ).select_related("report")
+            (v.cluster_id, v.kpi_id, v.year): (v.value, status[v.report_id])
+            for v in values
+            if status.get(v.report_id) in (Workflow.SUBMITTED, Workflow.ACCEPTED)
         }
 
     def point(self, cluster_id: int, kpi: KpiDefinition, year: int) -> KpiPoint:
@@ -343,16 +533,18 @@ class KpiPoints:
         )
 
 
-def kpi_evolution(*, cluster: Cluster, years: list[int]) -> list[KpiSeries]:
-    """For every active KPI of one cluster: target, value and achievement per year."""
+def kpi_evolution(*, cluster: Cluster, years: list[int], as_of: date | None = None) -> list[KpiSeries]:
+    """For every active KPI of one cluster: target, value and achievement per year, as of a day (today)."""
     kpis = list(KpiDefinition.objects.filter(active=True).order_by("position", "code"))
-    points = KpiPoints(cluster_ids=[cluster.pk], kpis=kpis, years=years)
+    points = KpiPoints(cluster_ids=[cluster.pk], kpis=kpis, years=years, as_of=as_of)
     return [KpiSeries(kpi=kpi, years=[points.point(cluster.pk, kpi, year) for year in years]) for kpi in kpis]
 
 
-def kpi_comparison(*, clusters: list[Cluster], kpi: KpiDefinition, years: list[int]) -> list[ClusterSeries]:
-    """One KPI across clusters: target, value and achievement per cluster and year."""
-    points = KpiPoints(cluster_ids=[c.pk for c in clusters], kpis=[kpi], years=years)
+def kpi_comparison(
+    *, clusters: list[Cluster], kpi: KpiDefinition, years: list[int], as_of: date | None = None
+) -> list[ClusterSeries]:
+    """One KPI across clusters: target, value and achievement per cluster and year, as of a day (today)."""
+    points = KpiPoints(cluster_ids=[c.pk for c in clusters], kpis=[kpi], years=years, as_of=as_of)
     return [
         ClusterSeries(
             cluster=cluster.pk,

@@ -34,7 +34,7 @@ from funding.selectors import (
     agreement_term,
 )
 from insights import charts
-from insights.selectors import ClusterSeries, KpiSeries, MembersAt
+from insights.selectors import ClusterSeries, KpiItem, KpiSeries, MembersAt
 
 
 @require_safe
@@ -164,6 +164,31 @@ def _kpi_chart(row: KpiSeries) -> charts.Chart:
     return charts.columns(f"{kpi.code} {kpi.name}", items, width=400)
 
 
+def _kpi_spark(kpi: KpiItem) -> charts.Chart:
+    """A KPI's evolution in the briefing: the value of each working year (pending ones drawn as such) against
+    its target."""
+    items = []
+    for point in kpi["years"]:
+        parts = [str(point["year"])]
+        if point["value"] is not None:
+            value = number_format(point["value"], use_l10n=True)
+            parts.append(gettext("value %(value)s") % {"value": value})
+            if point["status"] == "pending":
+                parts[-1] += f" ({gettext('pending')})"
+        if point["target"] is not None:
+            parts.append(gettext("target %(value)s") % {"value": number_format(point["target"], use_l10n=True)})
+        items.append(
+            charts.Column(
+                label=str(point["year"]),
+                value=point["value"],
+                css="bar" if point["status"] == "accepted" else "bar-pending",
+                target=point["target"],
+                title=", ".join(parts),
+            )
+        )
+    return charts.spark(f"{kpi['code']} {kpi['name']}", items)
+
+
 def _members_chart(rows: list[MembersAt]) -> charts.Chart:
     if not any(row["figures"].members for row in rows):
         rows = []  # no member in any year: say so rather than draw a row of empty columns
@@ -212,19 +237,28 @@ def briefing_page(request: HttpRequest) -> HttpResponse:
     as_of = as_of or timezone.localdate()
     data = briefing(user=request.user, as_of=as_of)
     day = as_of.isoformat()
+    # Every download carries the page's day: the export replays it as the briefing does (insights.exports).
     exports = {
-        "evaluations": urlencode({"period_start__lte": day}),
-        "kpi_values": urlencode({"year": as_of.year - 1}),
-        "agreements": urlencode({"start_date__lte": day}),
+        "evaluations": urlencode({"as_of": day}),
+        "kpi_values": urlencode({"as_of": day}),
+        "lessons": urlencode({"as_of": day}),
+        "agreements": urlencode({"as_of": day}),
+        "allocations": urlencode({"as_of": day}),
     }
     context = {
         "b": data,
         "as_of": as_of,
         "invalid": bool(query.errors),
         "budget_chart": budget_chart(data["budget"]),
+        "kpi_rows": [
+            {
+                **row,
+                "years": [point["year"] for point in row["kpis"][0]["years"]] if row["kpis"] else [],
+                "kpis": [{**kpi, "chart": charts.spark_svg(_kpi_spark(kpi))} for kpi in row["kpis"]],
+            }
+            for row in data["kpis"]
+        ],
         "exports": exports,
-        # The page replays the day; a download is the table as it stands now (statuses included).
-        "export_note": gettext("the data as it stands today") if as_of != timezone.localdate() else "",
     }
     return render(request, "insights/briefing.html", context)
 
@@ -250,7 +284,8 @@ def briefing_docx_download(request: HttpRequest) -> HttpResponse:
 @require_safe
 @login_required
 def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponseBase:
-    """A table as CSV or Excel, filtered with the same parameters as its API list, scoped to the user."""
+    """A table as CSV or Excel, filtered with the same parameters as its API list, scoped to the user; with
+    `as_of=YYYY-MM-DD`, as it stood at the end of that day (`insights.exports`)."""
     from django.http import FileResponse, Http404, StreamingHttpResponse
 
     from insights.exports import DATASETS, csv_stream, xlsx_file
@@ -258,16 +293,24 @@ def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponseBase:
     spec = DATASETS.get(dataset)
     if spec is None or fmt not in ("csv", "xlsx"):
         raise Http404
-    filterset = spec.filterset(request.GET, queryset=spec.queryset(request.user), request=request)
+    from insights.api import AsOfSerializer
+
+    query = AsOfSerializer(data=request.GET)
+    if not query.is_valid():
+        return HttpResponse(gettext("Give the day as as_of=YYYY-MM-DD."), status=400, content_type="text/plain")
+    as_of: date | None = query.validated_data.get("as_of")
+    params = request.GET.copy()
+    params.pop("as_of", None)
+    filterset = spec.filterset(params, queryset=spec.queryset(request.user), request=request)
     if not filterset.is_valid():
         return HttpResponse(str(filterset.errors.as_text()), status=400, content_type="text/plain; charset=utf-8")
-    filename = f"{dataset}-{timezone.localdate().isoformat()}.{fmt}"
+    filename = f"{dataset}-{(as_of or timezone.localdate()).isoformat()}.{fmt}"
     if fmt == "csv":
-        response = StreamingHttpResponse(csv_stream(spec, filterset.qs), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(csv_stream(spec, filterset.qs, as_of), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     return FileResponse(
-        xlsx_file(spec, filterset.qs),
+        xlsx_file(spec, filterset.qs, as_of),
         as_attachment=True,
         filename=filename,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -56,9 +56,13 @@ def test_it_counts_from_the_day_it_was_decided(year_2020, cluster, officer):
     assert [r.cluster for r in on_the_day.reservations] == [cluster.pk]
 
 
-def test_an_allocation_without_a_decision_day_counts_on_every_day(year_2020, cluster, officer):
+def test_an_allocation_without_a_decision_day_counts_from_the_first_day_of_its_year(year_2020, cluster, officer):
+    """Undated, it was decided by the time its year began at the latest: not known years ahead (issue 14)."""
     reserve(year_2020, cluster)
-    assert figures(officer, as_of=date(2000, 1, 1)).reserved == EIGHT_MILLION
+    assert figures(officer, as_of=date(2019, 12, 31)).reserved == 0
+    assert figures(officer, as_of=date(2019, 12, 31)).decided is False
+    assert figures(officer, as_of=date(2020, 1, 1)).reserved == EIGHT_MILLION
+    assert figures(officer, as_of=date(2020, 1, 1)).decided is True
 
 
 def test_without_a_day_every_allocation_counts(year_2020, cluster, officer):

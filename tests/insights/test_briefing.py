@@ -69,7 +69,17 @@ def test_the_json_briefing_has_the_documented_keys_and_iso_dates(client, officer
     response = client.get("/api/v1/briefing/", {"as_of": "2020-04-01"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"as_of", "evaluations", "reports", "kpis", "lessons", "renewals", "budget"}
+    assert set(body) == {
+        "as_of",
+        "summary",
+        "summary_figures",
+        "evaluations",
+        "reports",
+        "kpis",
+        "lessons",
+        "renewals",
+        "budget",
+    }
     assert body["as_of"] == "2020-04-01"
     row = _for(body["reports"], cluster)
     assert row["cluster_name"] == cluster.name and row["reports"][0] == {
@@ -166,7 +176,12 @@ def test_the_word_document_holds_the_briefing_as_of_its_day(client, officer, clu
     assert "1 april 2020" in document.paragraphs[0].text
     assert f"{cluster.name} — 2019: ingediend" in text  # accepted only on 28 May 2020
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    assert "12 (in behandeling)" in cells
+    assert "12 (in behandeling) / —" in cells
+    assert document.paragraphs[1].text == response_json_summary(client)
+
+
+def response_json_summary(client) -> str:
+    return client.get("/api/v1/briefing/", {"as_of": "2020-04-01"}, HTTP_ACCEPT_LANGUAGE="nl").json()["summary"]
 
 
 def test_the_word_document_is_scoped_like_the_page(client, other_manager, cluster, history):

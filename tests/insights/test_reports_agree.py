@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clusterpacts.models import AnnualReport, Cluster, Workflow
+from clusterpacts.selectors import report_slots
 from clusterpacts.services import document_transition
 from funding.models import Flag
 from funding.services import flags_scan
@@ -25,7 +26,8 @@ DAY_AFTER = date(2026, 4, 1)
 def briefed_overdue(day: date) -> set[tuple[int, int]]:
     """The briefing's reports section (the rest of the briefing would only slow the walk down)."""
     clusters = list(Cluster.objects.filter(started_on__lte=day).order_by("name"))
-    rows = _reports(clusters, [cluster.pk for cluster in clusters], day)
+    slots = report_slots(clusters=Cluster.objects.filter(pk__in=[c.pk for c in clusters]), as_of=day)
+    rows = _reports(clusters, slots, day)
     return {(row["cluster"], report["year"]) for row in rows for report in row["reports"] if report["overdue"]}
 
 
@@ -81,7 +83,8 @@ def test_a_report_never_started_is_overdue_in_the_briefing_json_as_for_the_scan(
 
 def test_a_cluster_without_a_start_date_owes_no_report_in_the_briefing_either(db):
     unstarted = factories.ClusterFactory(started_on=None)
-    assert _reports([unstarted], [unstarted.pk], DAY_AFTER) == [
+    slots = report_slots(clusters=Cluster.objects.filter(pk=unstarted.pk), as_of=DAY_AFTER)
+    assert _reports([unstarted], slots, DAY_AFTER) == [
         {"cluster": unstarted.pk, "cluster_name": unstarted.name, "reports": []}
     ]
     assert flagged_overdue(DAY_AFTER) == set()
