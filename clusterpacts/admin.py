@@ -265,7 +265,9 @@ class WorkflowForm(forms.ModelForm):
         if target:
             current = self.instance.status if self.instance.pk else Workflow.DRAFT
             try:
-                check_transition(current, target, data.get("step_comment", ""))
+                check_transition(
+                    current, target, data.get("step_comment", ""), plan=isinstance(self.instance, AnnualPlan)
+                )
             except ValidationError as error:
                 messages = error.message_dict
                 if "review_comment" in messages:

@@ -226,6 +226,22 @@ class ReturnSerializer(serializers.Serializer):
     )
 
 
+PLAN_COMMENT_REQUIRED = gettext_lazy("Say why the plan is returned: a comment is required.")
+
+
+class PlanReturnSerializer(serializers.Serializer):
+    """ReturnSerializer for a plan: the refusal names the plan, in the words of `check_transition`."""
+
+    comment = serializers.CharField(
+        help_text="Why the plan is returned; required.",
+        error_messages={
+            "required": PLAN_COMMENT_REQUIRED,
+            "blank": PLAN_COMMENT_REQUIRED,
+            "null": PLAN_COMMENT_REQUIRED,
+        },
+    )
+
+
 class WorkflowSerializer(ServiceSerializer):
     # The years the database accepts (a check constraint); the due date is computed from the year.
     year = serializers.IntegerField(min_value=2000, max_value=2100, help_text="The (working) year.")
@@ -244,6 +260,8 @@ class WorkflowActions:
         # and only then the payload.
         document = self.get_object()  # type: ignore[attr-defined]
         comment = ""
+        if payload is ReturnSerializer and isinstance(document, AnnualPlan):
+            payload = PlanReturnSerializer
         if payload is not None:
             data = payload(data=request.data)
             data.is_valid(raise_exception=True)

@@ -7,16 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from clusterpacts.models import KpiDefinition
-from clusterpacts.services import figure_key
-from core.forms import errors_to_form
+from clusterpacts.models import Cluster, KpiDefinition, Workflow
+from clusterpacts.services import TARGETS_MISSING, VALUES_MISSING, figure_key
+from core.forms import LocalDecimalField, errors_to_form, focus_first_error
 from core.versions import VERSION_FIELD
 
-__all__ = ["errors_to_form"]
+__all__ = ["errors_to_form", "focus_first_error"]
 
 
 def kpi_field_name(kpi: KpiDefinition) -> str:
@@ -26,13 +26,13 @@ def kpi_field_name(kpi: KpiDefinition) -> str:
 
 def kpi_form_field(kpi: KpiDefinition, *, required: bool = False) -> forms.DecimalField:
     unit = kpi.get_unit_display()
-    field = forms.DecimalField(
+    # In the user's language's notation, read and shown back ("12,5" in Dutch): core.forms.LocalDecimalField.
+    field = LocalDecimalField(
         label=f"{kpi.code} — {kpi.name}",
         required=required,
         max_digits=14,
         decimal_places=2,
         help_text=unit,
-        localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     field.kpi = kpi  # type: ignore[attr-defined]
@@ -58,13 +58,46 @@ class FiguresForm(forms.Form):
         for kpi in kpis:
             self.fields[kpi_field_name(kpi)] = kpi_form_field(kpi)
 
+    # What a missing figure says on its KPI's field, by the code of the service's refusal.
+    missing_messages = {
+        TARGETS_MISSING: _("Give a target for this KPI before you submit."),
+        VALUES_MISSING: _("Give a value for this KPI before you submit."),
+    }
+
     def figures(self) -> dict[KpiDefinition, Decimal | None]:
-        """Each KPI whose field was sent: its number, or None where it was emptied (the figure goes).
-        A field not sent at all is left out, so its figure is left alone."""
-        return {kpi: self.cleaned_data.get(name) for kpi in self.kpis if (name := kpi_field_name(kpi)) in self.data}
+        """Each KPI whose field was sent and read: its number, or None where it was emptied (the figure
+        goes). A field not sent at all, or that could not be read, is left out: its figure is left alone."""
+        return {
+            kpi: self.cleaned_data.get(name)
+            for kpi in self.kpis
+            if (name := kpi_field_name(kpi)) in self.data and name not in self.errors
+        }
 
     def service_arguments(self) -> dict[str, Any]:
-        return {self.text_field: self.cleaned_data[self.text_field], "figures": self.figures()}
+        return {self.text_field: self.cleaned_data.get(self.text_field, ""), "figures": self.figures()}
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """A service's refusal on the form: each message on its field (`error_fields`), in the service's
+        words; a submission's missing figures also on each missing KPI's own field, so that the summary
+        links to each. A field that already says what is wrong with it gets no second message."""
+        if not hasattr(error, "error_dict"):
+            errors_to_form(self, error)
+            return
+        for key, errors in error.error_dict.items():
+            name = self.error_fields.get(key, key)
+            if name in self.fields and name in self.errors:
+                continue
+            self.add_error(name if name in self.fields else None, [m for e in errors for m in e.messages])
+        for item in error.error_dict.get(NON_FIELD_ERRORS, []):
+            if item.code in self.missing_messages:
+                self._mark_missing(item)
+
+    def _mark_missing(self, refusal: ValidationError) -> None:
+        by_code = {kpi.code: kpi_field_name(kpi) for kpi in self.kpis}
+        for code in (refusal.params or {}).get("missing") or []:
+            name = by_code.get(code)
+            if name is not None and name not in self.errors:
+                self.add_error(name, str(self.missing_messages[str(refusal.code)]))
 
 
 class PlanForm(FiguresForm):
@@ -111,9 +144,11 @@ def version_field() -> forms.CharField:
 
 
 class ReviewForm(forms.Form):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, plan: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields[VERSION_FIELD] = version_field()
+        if plan:
+            self.fields["comment"].help_text = _("Required when you return the plan.")
 
     comment = forms.CharField(
         label=_("Comment for the cluster"),
@@ -121,6 +156,56 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Required when you return the report."),
     )
+
+
+# The review queue's filters: what an officer may narrow it to (GET parameters).
+KIND_PLAN, KIND_REPORT = "plan", "report"
+ALL_STATES = "all"
+
+
+class ReviewQueueForm(forms.Form):
+    """The review queue's filters: kind, cluster, year and state; without a state, what waits for review."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        required=False,
+        choices=[("", _("Plans and reports")), (KIND_PLAN, _("Annual plans")), (KIND_REPORT, _("Annual reports"))],
+    )
+    cluster = forms.ModelChoiceField(
+        label=_("Cluster"),
+        required=False,
+        queryset=Cluster.objects.none(),
+        to_field_name="slug",
+        empty_label=_("All clusters"),
+    )
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
+    state = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            (Workflow.SUBMITTED, _("Waiting for review")),
+            (Workflow.RETURNED, _("Returned, waiting for the cluster")),
+            (Workflow.ACCEPTED, _("Accepted")),
+            (Workflow.DRAFT, _("Draft")),
+            (ALL_STATES, _("Every state")),
+        ],
+    )
+
+    def __init__(self, *args: Any, clusters: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cluster"].queryset = clusters  # type: ignore[attr-defined]
+        self.fields["year"].widget.attrs.update({"inputmode": "numeric"})
+
+    def filters(self) -> dict[str, Any]:
+        """The filters as the selector takes them; an invalid one is left out (the form says why)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else getattr(self, "cleaned_data", {})
+        state = data.get("state") or Workflow.SUBMITTED
+        return {
+            "kind": data.get("kind") or None,
+            "cluster": data.get("cluster"),
+            "year": data.get("year"),
+            "states": None if state == ALL_STATES else [state],
+        }
 
 
 class BulkAcceptForm(forms.Form):

@@ -47,9 +47,11 @@ def _document(event: ReportEvent) -> AnnualReport | AnnualPlan:
 
 
 def _link(event: ReportEvent) -> str:
+    """Officers told of a submission land on its review page (with the buttons); managers on their page."""
     document = _document(event)
-    if event.report and event.to_status == Workflow.SUBMITTED:
-        return reverse("clusterpacts:review-report", args=[document.pk])
+    if event.to_status == Workflow.SUBMITTED:
+        review = "clusterpacts:review-report" if event.report else "clusterpacts:review-plan"
+        return reverse(review, args=[document.pk])
     name = "clusterpacts:report" if event.report else "clusterpacts:plan"
     return reverse(name, args=[document.cluster.slug, document.year])
 

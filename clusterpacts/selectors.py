@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TypeVar
 
@@ -29,6 +29,7 @@ from clusterpacts.models import (
     membership_active_on,
     report_overdue,
 )
+from core.roles import User
 
 # --- report and plan slots: which are due, late, pending or accepted as of a day ------------------
 
@@ -224,19 +225,27 @@ class YearFigures:
     target: dict[int, Decimal]
     value: dict[int, KpiValue]
     last_year: dict[int, KpiValue]
+    last_year_target: dict[int, Decimal] = field(default_factory=dict)
 
 
-def figures_by_kpi(*, cluster: Cluster, year: int, with_values: bool = True) -> YearFigures:
+def figures_by_kpi(
+    *, cluster: Cluster, year: int, with_values: bool = True, with_last_target: bool = False
+) -> YearFigures:
     """Targets of the year, values of the year (unless `with_values` is off: a plan shows none) and of the
-    year before (three queries)."""
+    year before (three queries); with `with_last_target`, the year before's targets too (a fourth), which
+    the plan's review sets beside its values."""
 
     def values(of_year: int) -> dict[int, KpiValue]:
         return {v.kpi_id: v for v in KpiValue.objects.filter(cluster=cluster, year=of_year).select_related("report")}
 
+    def targets(of_year: int) -> dict[int, Decimal]:
+        return dict(KpiTarget.objects.filter(cluster=cluster, year=of_year).values_list("kpi_id", "value"))
+
     return YearFigures(
-        target=dict(KpiTarget.objects.filter(cluster=cluster, year=year).values_list("kpi_id", "value")),
+        target=targets(year),
         value=values(year) if with_values else {},
         last_year=values(year - 1),
+        last_year_target=targets(year - 1) if with_last_target else {},
     )
 
 
@@ -263,3 +272,50 @@ def pact_versions_on(*, clusters: QuerySet[Cluster], as_of: date) -> dict[int, l
         ]
         for cluster_id, rows in signed.items()
     }
+
+
+# --- the review queue ------------------------------------------------------------------------------
+
+PLAN, REPORT = "plan", "report"
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A plan or report in the review queue: `kind` is "plan" or "report"."""
+
+    kind: str
+    document: AnnualPlan | AnnualReport
+
+
+def review_documents(
+    *,
+    user: User,
+    kind: str | None = None,
+    cluster: Cluster | None = None,
+    year: int | None = None,
+    states: Collection[str] | None = (Workflow.SUBMITTED,),
+) -> list[ReviewItem]:
+    """The plans and reports `user` may see, narrowed to a kind, a cluster, a year and states (None:
+    every state); what waits longest first (by submission), then by cluster and year. Two queries."""
+    items: list[ReviewItem] = []
+    for name, model in ((PLAN, AnnualPlan), (REPORT, AnnualReport)):
+        if kind not in (None, name):
+            continue
+        documents = model.objects.for_user(user).select_related("cluster")
+        if cluster is not None:
+            documents = documents.filter(cluster=cluster)
+        if year is not None:
+            documents = documents.filter(year=year)
+        if states is not None:
+            documents = documents.filter(status__in=list(states))
+        items.extend(ReviewItem(kind=name, document=document) for document in documents)
+    never = datetime.max.replace(tzinfo=UTC)
+    items.sort(
+        key=lambda item: (
+            item.document.submitted_at or never,
+            item.document.cluster.name,
+            -item.document.year,
+            item.kind,
+        )
+    )
+    return items

@@ -12,10 +12,11 @@ models are deleted by `entity_delete`, which refuses while other records still r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import TypeVar
 
 from django.contrib.auth import get_user_model
@@ -163,7 +164,7 @@ def document_step(
     A step on the day of the previous one but at an earlier hour is recorded at the previous step's time,
     so that the steps replay in the order they were taken.
     """
-    check_transition(document.status, to, comment)
+    check_transition(document.status, to, comment, plan=isinstance(document, AnnualPlan))
     if timezone.is_naive(at):
         at = timezone.make_aware(at)
     check_step_date(document, at, previous_at=previous_at)
@@ -224,31 +225,51 @@ def document_transition(
     return document
 
 
+# The codes under which a submission's missing figures are refused: a form can mark each KPI named in
+# the refusal's params["missing"] (its codes) on its own field.
+TARGETS_MISSING = "targets_missing"
+VALUES_MISSING = "values_missing"
+
+
+def _missing(message: str, code: str, missing: list[str]) -> ValidationError:
+    return ValidationError(message, code=code, params={"codes": ", ".join(missing), "missing": missing})
+
+
 def annual_plan_check_complete(*, plan: AnnualPlan) -> None:
-    """Complete: a target for every active KPI of the catalogue. The portal asks for it before submitting."""
+    """Complete: planned actions, and a target for every active KPI of the catalogue. Every caller that
+    submits a plan (the portal, the API, `document_submit`) is held to it; every refusal comes at once."""
+    errors: dict[str, list[ValidationError]] = {}
+    if not plan.planned_actions.strip():
+        errors["planned_actions"] = [
+            ValidationError(gettext("Describe the planned actions before you submit the plan."), code="required")
+        ]
     missing = list(
         KpiDefinition.objects.filter(active=True).exclude(targets__plan=plan).values_list("code", flat=True)
     )
     if missing:
-        raise ValidationError(
-            gettext("Give a target for every KPI before you submit; missing: %(codes)s.")
-            % {"codes": ", ".join(missing)}
-        )
+        errors[NON_FIELD_ERRORS] = [
+            _missing(
+                gettext("Give a target for every KPI before you submit; missing: %(codes)s."), TARGETS_MISSING, missing
+            )
+        ]
+    if errors:
+        raise ValidationError(errors)
 
 
 def annual_report_check_complete(*, report: AnnualReport) -> None:
     """Complete: a narrative and a value for every active KPI of the catalogue. The portal asks for a
     complete report before it submits one."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError]] = {}
     if not report.narrative.strip():
-        errors["narrative"] = [gettext("Write the narrative before you submit the report.")]
+        errors["narrative"] = [ValidationError(gettext("Write the narrative before you submit the report."))]
     missing = list(
         KpiDefinition.objects.filter(active=True).exclude(values__report=report).values_list("code", flat=True)
     )
     if missing:
-        errors["__all__"] = [
-            gettext("Give a value for every KPI before you submit; missing: %(codes)s.")
-            % {"codes": ", ".join(missing)}
+        errors[NON_FIELD_ERRORS] = [
+            _missing(
+                gettext("Give a value for every KPI before you submit; missing: %(codes)s."), VALUES_MISSING, missing
+            )
         ]
     if errors:
         raise ValidationError(errors)
@@ -280,18 +301,24 @@ def derived_values_fill(*, report: AnnualReport) -> None:
             kpi_value_set(report=report, kpi=kpi, value=value)
 
 
-@transaction.atomic
-def document_submit(*, document: Document, by: User | None = None, at: datetime | None = None) -> Document:
-    """Submit a plan or a report for review once it is complete: the one way in for the portal and the API.
-
-    (The admin, VLAIO's back office, may still move a document through `document_transition` as it is.)
-    """
+def document_check_submittable(*, document: AnnualPlan | AnnualReport) -> None:
+    """Refuse (ValidationError) unless `document` may be submitted as it is stored: a step the workflow
+    allows, and complete (a report first gets its derived values, as `document_submit` gives them)."""
     check_transition(document.status, Workflow.SUBMITTED)  # a submitted document: "cannot move", not "missing"
     if isinstance(document, AnnualPlan):
         annual_plan_check_complete(plan=document)
     else:
         derived_values_fill(report=document)
         annual_report_check_complete(report=document)
+
+
+@transaction.atomic
+def document_submit(*, document: Document, by: User | None = None, at: datetime | None = None) -> Document:
+    """Submit a plan or a report for review once it is complete: the one way in for the portal and the API.
+
+    (The admin, VLAIO's back office, may still move a document through `document_transition` as it is.)
+    """
+    document_check_submittable(document=document)
     return document_transition(document=document, to=Workflow.SUBMITTED, by=by, at=at)
 
 
@@ -397,9 +424,9 @@ def figure_key(kpi: KpiDefinition) -> str:
     return f"kpi_{kpi.code}"
 
 
-def _figures_save(*, document: AnnualPlan | AnnualReport, figures: Figures) -> None:
-    """Set or remove each figure given; collect every refusal under its KPI's `figure_key`, with a
-    summary as the non-field error, and raise them together (the caller's transaction saves nothing)."""
+def _figure_refusals(*, document: AnnualPlan | AnnualReport, figures: Figures) -> dict[str, list[str]]:
+    """Set or remove each figure given; return every refusal under its KPI's `figure_key` (the caller
+    raises them and its transaction saves nothing)."""
     errors: dict[str, list[str]] = {}
     for kpi, value in figures.items():
         try:
@@ -413,9 +440,68 @@ def _figures_save(*, document: AnnualPlan | AnnualReport, figures: Figures) -> N
             # A value out of its unit is refused on "value"; a locked document as a whole.
             refused = error.message_dict.get("value") if hasattr(error, "error_dict") else None
             errors[figure_key(kpi)] = refused or error.messages
-    if errors:
-        errors[NON_FIELD_ERRORS] = [gettext("Some values were refused; see the fields marked below.")]
-        raise ValidationError(errors)
+    return errors
+
+
+class SubmissionRefused(ValidationError):
+    """The document's content was saved (as a draft, or as it was returned), but it could not be
+    submitted: the refusal says why. Raised by `annual_plan_save` and `annual_report_save` after the
+    content's own savepoint, so a caller that catches it inside its transaction keeps the content."""
+
+    def __init__(self, refusal: ValidationError, *, document: AnnualPlan | AnnualReport) -> None:
+        super().__init__(refusal.error_dict if hasattr(refusal, "error_dict") else refusal.error_list)
+        self.document = document
+
+
+def _whole_document_save(
+    document_of: Callable[[], Document],
+    *,
+    figures: Figures,
+    submit: bool,
+    by: User | None,
+    attachment: File | None = None,
+    attachment_title: str = "",
+) -> Document:
+    """What `annual_plan_save` and `annual_report_save` share: the content (`document_of()` saves the
+    text, then the figures, then a report's attachment) all or nothing, and with `submit` the
+    submission. Every refusal comes in one round: a refused content is raised with what the submission
+    would refuse as well; a complete content that cannot be submitted stays saved (SubmissionRefused)."""
+    with transaction.atomic():
+        document = document_of()
+        errors = _figure_refusals(document=document, figures=figures)
+        if errors:
+            errors[NON_FIELD_ERRORS] = [gettext("Some values were refused; see the fields marked below.")]
+        if attachment and isinstance(document, AnnualReport):
+            try:
+                attachment_add(report=document, file=attachment, title=attachment_title)
+            except ValidationError as error:
+                for key, messages in error.message_dict.items():
+                    errors.setdefault(key, []).extend(messages)
+        if errors:
+            refusal = ValidationError(errors)
+            if submit:
+                refusal = _with_submission_refusal(refusal, document)
+            raise refusal
+    if submit:
+        try:
+            document_submit(document=document, by=by)
+        except ValidationError as error:
+            raise SubmissionRefused(error, document=document) from None
+        document.refresh_from_db()
+    return document
+
+
+def _with_submission_refusal(refusal: ValidationError, document: AnnualPlan | AnnualReport) -> ValidationError:
+    """`refusal` and what submitting `document` as it now stands would refuse, in one error."""
+    try:
+        with transaction.atomic():
+            document_check_submittable(document=document)
+    except ValidationError as error:
+        merged = dict(refusal.error_dict)
+        for key, errors in error.update_error_dict({}).items():
+            merged[key] = [*merged.get(key, []), *errors]
+        return ValidationError(merged)
+    return refusal
 
 
 def _document_for_save(model: type[Document], *, cluster: Cluster, year: int, **content: str) -> Document:
@@ -423,11 +509,13 @@ def _document_for_save(model: type[Document], *, cluster: Cluster, year: int, **
     document = model.objects.select_for_update().filter(cluster=cluster, year=year).order_by("pk").first()
     if document is None:
         return entity_save(instance=model(cluster=cluster, year=year, **content))
-    document_update(document=document, **content)
+    if any(getattr(document, name) != value for name, value in content.items()):  # else no history row to add
+        document_update(document=document, **content)
+    else:
+        document.full_clean()  # what saving it would refuse is refused all the same
     return document
 
 
-@transaction.atomic
 def annual_plan_save(
     *,
     cluster: Cluster,
@@ -438,19 +526,22 @@ def annual_plan_save(
     by: User | None = None,
 ) -> AnnualPlan:
     """Save the cluster's annual plan of `year` as the portal's plan page sends it: planned actions,
-    targets (see `Figures`), and, with `submit`, the submission (which needs a complete plan).
+    targets (see `Figures`), and, with `submit`, the submission (which needs a complete plan:
+    `annual_plan_check_complete`).
 
-    All or nothing: a refused target is reported under its KPI's `figure_key`, every other refusal
-    on the model's field; then nothing is saved.
+    The content is saved all or nothing: a refused target is reported under its KPI's `figure_key`,
+    every other refusal on the model's field, together with what the submission would refuse; then
+    nothing is saved. A content that is saved but cannot be submitted stays saved, and
+    `SubmissionRefused` says why (a draft is never lost to a refused submission).
     """
-    plan = _document_for_save(AnnualPlan, cluster=cluster, year=year, planned_actions=planned_actions)
-    _figures_save(document=plan, figures=figures)
-    if submit:
-        document_submit(document=plan, by=by)
-    return plan
+    return _whole_document_save(
+        partial(_document_for_save, AnnualPlan, cluster=cluster, year=year, planned_actions=planned_actions),
+        figures=figures,
+        submit=submit,
+        by=by,
+    )
 
 
-@transaction.atomic
 def annual_report_save(
     *,
     cluster: Cluster,
@@ -464,15 +555,17 @@ def annual_report_save(
 ) -> AnnualReport:
     """Save the cluster's annual report of `year` as the portal's report page sends it: narrative,
     values (see `Figures`), one new attachment, and, with `submit`, the submission (which needs a
-    complete report). All or nothing, with the errors keyed as by `annual_plan_save`.
+    complete report). Refusals as by `annual_plan_save`: the content all or nothing, with every refusal
+    at once; a saved report that cannot be submitted stays saved (`SubmissionRefused`).
     """
-    report = _document_for_save(AnnualReport, cluster=cluster, year=year, narrative=narrative)
-    _figures_save(document=report, figures=figures)
-    if attachment:
-        attachment_add(report=report, file=attachment, title=attachment_title)
-    if submit:
-        document_submit(document=report, by=by)
-    return report
+    return _whole_document_save(
+        partial(_document_for_save, AnnualReport, cluster=cluster, year=year, narrative=narrative),
+        figures=figures,
+        submit=submit,
+        by=by,
+        attachment=attachment,
+        attachment_title=attachment_title,
+    )
 
 
 # --- many figures at once: the history import ------------------------------------------------------

@@ -10,5 +10,6 @@ urlpatterns = [
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("review/", views.review_queue, name="review"),
     path("review/reports/<int:pk>/", views.review_report, name="review-report"),
+    path("review/plans/<int:pk>/", views.review_plan, name="review-plan"),
     path("review/accept/", views.review_bulk_accept, name="review-bulk-accept"),
 ]

@@ -24,12 +24,16 @@ from django.views.decorators.http import require_POST
 
 from clusterpacts import selectors, services
 from clusterpacts.forms import (
+    KIND_PLAN,
+    KIND_REPORT,
     BulkAcceptForm,
     FiguresForm,
     PlanForm,
     ReportForm,
     ReviewForm,
+    ReviewQueueForm,
     errors_to_form,
+    focus_first_error,
     kpi_field_name,
 )
 from clusterpacts.models import (
@@ -129,27 +133,50 @@ def _saved(
     writable: bool,
     save: Callable[..., object],
     done: tuple[Any, Any],
-    stored: Callable[[], AnnualPlan | AnnualReport | None],
+    model: type[AnnualPlan] | type[AnnualReport],
+    cluster: Cluster,
+    year: int,
 ) -> bool:
     """A plan or report page's POST: 403 unless `writable`; then the form, the version the page was
-    opened at against the document as `stored()` reads it now (under a lock), and one call of the page's
-    service with what the form read. True once saved (`done` says so), else False with the refusal on
-    the form (a refused figure on its KPI's field)."""
+    opened at against the document as stored now (under a lock), and one call of the page's service
+    with what the form read. True once saved (`done` says so); else False with every refusal on the
+    form at once: what could not be read and what the service refuses in the rest, including what the
+    submission would refuse.
+
+    A value that cannot be read or is refused saves nothing (the form keeps what was typed). A content
+    that is saved but cannot be submitted stays saved as a draft (`form.draft_saved`), and the form
+    carries its new version, so that the next submit is not taken for a stale one."""
     if not writable:
         raise PermissionDenied
     submit = "submit" in request.POST
-    if not form.is_valid():
-        return False
+    readable = form.is_valid()
+    refusal: ValidationError | None = None
     try:
         with transaction.atomic():
-            current = stored()
-            check_version(current, form.cleaned_data[VERSION_FIELD], related=_figures_of(current))
-            save(**form.service_arguments(), submit=submit, by=request.user)
+            current = _locked(model, cluster, year)
+            check_version(current, form.cleaned_data.get(VERSION_FIELD), related=_figures_of(current))
+            try:
+                save(**form.service_arguments(), submit=submit, by=request.user)
+            except services.SubmissionRefused as refused:
+                refusal = refused  # the content is saved: this transaction keeps it
+            if not readable:
+                # Nothing is saved while a value cannot be read; the service ran so that what it refuses in
+                # the rest is said now, in the same round.
+                transaction.set_rollback(True)
     except ValidationError as error:
-        errors_to_form(form, error, form.error_fields)
-        return False
-    messages.success(request, done[submit])
-    return True
+        refusal = error
+    if refusal is not None:
+        form.add_service_errors(refusal)
+    if not form.errors:
+        messages.success(request, done[submit])
+        return True
+    if readable and isinstance(refusal, services.SubmissionRefused):
+        form.draft_saved = True  # type: ignore[attr-defined]
+        data = request.POST.copy()
+        data[VERSION_FIELD] = document_version(model.objects.filter(cluster=cluster, year=year).first())
+        form.data = data
+    focus_first_error(form)
+    return False
 
 
 def _locked(
@@ -176,9 +203,10 @@ def plan_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 
     form = PlanForm(request.POST or None, kpis=kpis, initial=initial)
     save = partial(services.annual_plan_save, cluster=cluster, year=year)
-    as_stored = partial(_locked, AnnualPlan, cluster, year)
-    if request.method == "POST" and _saved(request, form, writable, save, PLAN_SAVED, as_stored):
-        return redirect("clusterpacts:plan", slug=cluster.slug, year=year)
+    if request.method == "POST":
+        if _saved(request, form, writable, save, PLAN_SAVED, AnnualPlan, cluster, year):
+            return redirect("clusterpacts:plan", slug=cluster.slug, year=year)
+        plan = AnnualPlan.objects.filter(cluster=cluster, year=year).first()  # a draft kept by a refused submit
     rows = figure_rows(form, figures, kpis)
     return render(
         request,
@@ -209,9 +237,10 @@ def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 
     form = ReportForm(request.POST or None, request.FILES or None, kpis=kpis, initial=initial)
     save = partial(services.annual_report_save, cluster=cluster, year=year)
-    as_stored = partial(_locked, AnnualReport, cluster, year)
-    if request.method == "POST" and _saved(request, form, writable, save, REPORT_SAVED, as_stored):
-        return redirect("clusterpacts:report", slug=cluster.slug, year=year)
+    if request.method == "POST":
+        if _saved(request, form, writable, save, REPORT_SAVED, AnnualReport, cluster, year):
+            return redirect("clusterpacts:report", slug=cluster.slug, year=year)
+        report = AnnualReport.objects.filter(cluster=cluster, year=year).first()  # a draft kept by a refused submit
     return render(
         request,
         "clusterpacts/report_edit.html",
@@ -241,59 +270,84 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 
 @officer_required
 def review_queue(request: HttpRequest) -> HttpResponse:
+    """Plans and reports, narrowed by kind, cluster, year and state (GET); by default what waits for review.
+    Below, the overdue reports of the chosen cluster and year (none when only plans are asked for)."""
     today = timezone.localdate()
-    submitted = list(
-        AnnualReport.objects.for_user(request.user)
-        .filter(status=Workflow.SUBMITTED)
-        .select_related("cluster")
-        .order_by("submitted_at", "cluster__name")
-    )
-    overdue = selectors.overdue_reports(clusters=Cluster.objects.for_user(request.user), as_of=today)
-    returned = list(
-        AnnualReport.objects.for_user(request.user)
-        .filter(status=Workflow.RETURNED)
-        .select_related("cluster")
-        .order_by("due_on")
-    )
+    clusters = Cluster.objects.for_user(request.user).order_by("name")
+    filters = ReviewQueueForm(request.GET or None, clusters=clusters)
+    chosen = filters.filters()
+    items = selectors.review_documents(user=request.user, **chosen)
+    overdue = []
+    if chosen["kind"] != KIND_PLAN:
+        scope = clusters.filter(pk=chosen["cluster"].pk) if chosen["cluster"] else clusters
+        overdue = [
+            slot
+            for slot in selectors.overdue_reports(clusters=scope, as_of=today)
+            if chosen["year"] is None or slot.year == chosen["year"]
+        ]
     form = BulkAcceptForm(queryset=AnnualReport.objects.none())
     return render(
         request,
         "clusterpacts/review_queue.html",
-        {"submitted": submitted, "overdue": overdue, "returned": returned, "form": form, "today": today},
+        {
+            "items": items,
+            "filters": filters,
+            "waiting": chosen["states"] == [Workflow.SUBMITTED],
+            "bulk": any(i.kind == KIND_REPORT and i.document.status == Workflow.SUBMITTED for i in items),
+            "overdue": overdue,
+            "show_overdue": chosen["kind"] != KIND_PLAN,
+            "form": form,
+            "today": today,
+        },
     )
+
+
+def _review(request: HttpRequest, document: services.Document) -> HttpResponse | ReviewForm:
+    """Accept or return `document` as it was when the page opened (its version), with the comment;
+    the redirect once decided, else the form with the refusal on it."""
+    plan = isinstance(document, AnnualPlan)
+    form = ReviewForm(request.POST or None, plan=plan, initial={VERSION_FIELD: document_version(document)})
+    if request.method != "POST" or not form.is_valid():
+        return form
+    to = {"accept": Workflow.ACCEPTED, "return": Workflow.RETURNED}.get(request.POST.get("decision") or "")
+    if to is None:
+        form.add_error(
+            None,
+            gettext("Choose to accept or to return the plan.")
+            if plan
+            else gettext("Choose to accept or to return the report."),
+        )
+        focus_first_error(form)
+        return form
+    comment = form.cleaned_data["comment"]
+    try:
+        with transaction.atomic():
+            # The officer decides on the document as it was when the page opened, not on a later change.
+            stored = _locked(type(document), document.cluster, document.year)
+            if stored is not None:  # a move the workflow refuses anyway is refused for that reason
+                check_transition(stored.status, to, comment, plan=plan)
+            check_version(stored, form.cleaned_data[VERSION_FIELD], related=_figures_of(stored))
+            services.document_transition(document=document, to=to, by=request.user, comment=comment)
+    except ValidationError as error:
+        errors_to_form(form, error, {"review_comment": "comment", "status": None})
+        focus_first_error(form)
+        return form
+    messages.success(
+        request,
+        gettext("%(report)s was accepted.") % {"report": document}
+        if to == Workflow.ACCEPTED
+        else gettext("%(report)s was returned to the cluster.") % {"report": document},
+    )
+    return redirect("clusterpacts:review")
 
 
 @officer_required
 def review_report(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_for_user(AnnualReport, request.user, pk)
+    decided = _review(request, report)
+    if not isinstance(decided, ReviewForm):
+        return decided
     kpis = list(KpiDefinition.objects.filter(active=True))
-    form = ReviewForm(request.POST or None, initial={VERSION_FIELD: document_version(report)})
-    if request.method == "POST" and form.is_valid():
-        decision = request.POST.get("decision")
-        to = {"accept": Workflow.ACCEPTED, "return": Workflow.RETURNED}.get(decision or "")
-        if to is None:
-            form.add_error(None, gettext("Choose to accept or to return the report."))
-        else:
-            try:
-                with transaction.atomic():
-                    # The officer decides on the report as it was when the page opened, not on a later change.
-                    stored = _locked(AnnualReport, report.cluster, report.year)
-                    if stored is not None:  # a move the workflow refuses anyway is refused for that reason
-                        check_transition(stored.status, to, form.cleaned_data["comment"])
-                    check_version(stored, form.cleaned_data[VERSION_FIELD], related=_figures_of(stored))
-                    services.document_transition(
-                        document=report, to=to, by=request.user, comment=form.cleaned_data["comment"]
-                    )
-            except ValidationError as error:
-                errors_to_form(form, error, {"review_comment": "comment", "status": None})
-            else:
-                messages.success(
-                    request,
-                    gettext("%(report)s was accepted.") % {"report": report}
-                    if to == Workflow.ACCEPTED
-                    else gettext("%(report)s was returned to the cluster.") % {"report": report},
-                )
-                return redirect("clusterpacts:review")
     figures = selectors.figures_by_kpi(cluster=report.cluster, year=report.year)
     return render(
         request,
@@ -302,9 +356,38 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "cluster": report.cluster,
             "rows": figure_rows(None, figures, kpis),
-            "form": form,
+            "form": decided,
             "attachments": report.attachments.all(),
             "events": report.events.select_related("by"),
+        },
+    )
+
+
+@officer_required
+def review_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    """A plan's review: its actions and targets beside last year's targets and values; accept or return.
+    Officers only: a manager gets 403 for every plan, their own included, so an id tells nothing."""
+    plan = get_for_user(AnnualPlan, request.user, pk)
+    decided = _review(request, plan)
+    if not isinstance(decided, ReviewForm):
+        return decided
+    kpis = list(KpiDefinition.objects.filter(active=True))
+    figures = selectors.figures_by_kpi(cluster=plan.cluster, year=plan.year, with_values=False, with_last_target=True)
+    rows = []
+    for row in figure_rows(None, figures, kpis):
+        last_target = figures.last_year_target.get(row["kpi"].pk)
+        row["last_year_target"] = last_target
+        row["last_year_achievement"] = row["kpi"].achievement(row["last_year"], last_target)
+        rows.append(row)
+    return render(
+        request,
+        "clusterpacts/review_plan.html",
+        {
+            "plan": plan,
+            "cluster": plan.cluster,
+            "rows": rows,
+            "form": decided,
+            "events": plan.events.select_related("by"),
         },
     )
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_safe
 
 from clusterpacts.models import MISSING, AnnualReport, Cluster, ClusterPact, Commitment, KpiDefinition, Workflow
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user
-from clusterpacts.selectors import report_slots
+from clusterpacts.selectors import plan_slots, report_slots
 from core.roles import User, is_officer, is_reader
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
@@ -81,6 +81,10 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
         "agreement_chart": _agreement_timeline(agreements, today),
         "reports": reports,
         "missing_years": missing_years,
+        # This year's plan and next year's, with the state each has today (plan_slots, as every reader).
+        "plans": plan_slots(
+            clusters=Cluster.objects.filter(pk=cluster.pk), as_of=today, years=[today.year, today.year + 1]
+        ),
         "overdue_years": [slot.year for slot in slots if slot.overdue],
         "working_year": working_year,
         "targets": [

@@ -346,7 +346,7 @@ def resource_named(name: str) -> Resource:
 # --- clients ----------------------------------------------------------------------------------
 
 
-DOCUMENT_PAGE = re.compile(r"^/clusters/[^/]+/(plans|reports)/\d+/$|^/review/reports/\d+/$")
+DOCUMENT_PAGE = re.compile(r"^/clusters/[^/]+/(plans|reports)/\d+/$|^/review/(plans|reports)/\d+/$")
 
 
 class ApiClient(Client):

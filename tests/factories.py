@@ -180,9 +180,12 @@ def complete_report(report: AnnualReport, narrative: str | None = None) -> Annua
 
 
 def complete_plan(plan: AnnualPlan) -> AnnualPlan:
-    """Make `plan` complete for `services.document_submit`, through the services: a target for every
-    active KPI it has no target for yet. Targets the test already set stay as they are, including one
-    the cluster already has for the plan's year outside the plan (it joins the plan with its value)."""
+    """Make `plan` complete for `services.document_submit`, through the services: planned actions (a
+    default text if it has none) and a target for every active KPI it has no target for yet. Targets the
+    test already set stay as they are, including one the cluster already has for the plan's year outside
+    the plan (it joins the plan with its value)."""
+    if not plan.planned_actions.strip():
+        services.document_update(document=plan, planned_actions="Two calls and a matchmaking day.")
     for definition in KpiDefinition.objects.filter(active=True).exclude(targets__plan=plan):
         existing = KpiTarget.objects.filter(cluster_id=plan.cluster_id, kpi=definition, year=plan.year).first()
         value = existing.value if existing else FIGURE_BY_UNIT[definition.unit]

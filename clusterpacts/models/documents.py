@@ -44,8 +44,9 @@ WORKFLOW_TRANSITIONS: dict[str, set[str]] = {
 EDITABLE_STATES = {Workflow.DRAFT, Workflow.RETURNED}
 
 
-def check_transition(current: str, target: str, comment: str = "") -> None:
-    """Raise ValidationError unless `current -> target` is allowed (with a comment when returning)."""
+def check_transition(current: str, target: str, comment: str = "", *, plan: bool = False) -> None:
+    """Raise ValidationError unless `current -> target` is allowed (with a comment when returning);
+    `plan`: the document is an annual plan (the message names it)."""
     if target not in Workflow.values:
         raise ValidationError({"status": gettext("Unknown status: %(target)s.") % {"target": target}}, code="invalid")
     if target not in WORKFLOW_TRANSITIONS.get(current, set()):
@@ -57,10 +58,12 @@ def check_transition(current: str, target: str, comment: str = "") -> None:
             code="invalid_transition",
         )
     if target == Workflow.RETURNED and not (comment or "").strip():
-        raise ValidationError(
-            {"review_comment": gettext("Say why the report is returned: a comment is required.")},
-            code="comment_required",
+        message = (
+            gettext("Say why the plan is returned: a comment is required.")
+            if plan
+            else gettext("Say why the report is returned: a comment is required.")
         )
+        raise ValidationError({"review_comment": message}, code="comment_required")
 
 
 def check_step_date(document: WorkflowDocument, at: datetime, *, previous_at: datetime | None) -> None:

@@ -21,6 +21,7 @@ from clusterpacts.models import (
     default_report_due_on,
 )
 from clusterpacts.services import (
+    SubmissionRefused,
     annual_plan_create,
     annual_plan_save,
     annual_report_accept,
@@ -576,8 +577,8 @@ def test_saving_a_document_refuses_each_figure_under_its_kpi_and_saves_nothing(c
     assert dict(KpiTarget.objects.values_list("kpi__code", "value")) == {"CPI1": Decimal(30)}, "not even CPI1 went"
 
 
-def test_saving_and_submitting_a_new_plan_is_all_or_nothing(cluster, manager):
-    with pytest.raises(ValidationError) as caught:
+def test_a_plan_that_cannot_be_submitted_is_kept_as_a_draft_and_the_refusal_says_why(cluster, manager):
+    with pytest.raises(SubmissionRefused) as caught:
         annual_plan_save(
             cluster=cluster,
             year=2021,
@@ -587,9 +588,14 @@ def test_saving_and_submitting_a_new_plan_is_all_or_nothing(cluster, manager):
             by=manager,
         )
 
-    assert "Give a target for every KPI before you submit" in caught.value.messages[0]
-    assert not AnnualPlan.objects.exists()
-    assert not KpiTarget.objects.exists()
+    assert caught.value.messages == [
+        f"Give a target for every KPI before you submit; missing: {', '.join(codes_but('CPI1'))}."
+    ]
+    plan = AnnualPlan.objects.get()
+    assert caught.value.document == plan
+    assert (plan.status, plan.planned_actions) == (Workflow.DRAFT, "Plan."), "the draft is not lost"
+    assert dict(KpiTarget.objects.values_list("kpi__code", "value")) == {"CPI1": Decimal(30)}
+    assert not events_of(plan).exists()
 
     figures = {kpi: factories.FIGURE_BY_UNIT[kpi.unit] for kpi in KpiDefinition.objects.filter(active=True)}
     plan = annual_plan_save(
@@ -598,6 +604,63 @@ def test_saving_and_submitting_a_new_plan_is_all_or_nothing(cluster, manager):
 
     assert plan.status == Workflow.SUBMITTED
     assert ReportEvent.objects.get(plan=plan).by == manager
+
+
+# --- planned actions: a plan is submitted with them (issue 14) --------------------------------------
+
+
+@pytest.mark.parametrize("actions", ["", "  \n\t "])
+def test_submitting_a_plan_without_planned_actions_is_refused_on_them_and_changes_nothing(cluster, manager, actions):
+    plan = factories.complete_plan(annual_plan_create(cluster=cluster, year=2021, planned_actions="Calls."))
+    document_update(document=plan, planned_actions=actions)
+    targets = dict(KpiTarget.objects.filter(plan=plan).values_list("kpi__code", "value"))
+
+    with pytest.raises(ValidationError) as caught:
+        document_submit(document=plan, by=manager)
+
+    assert caught.value.message_dict == {
+        "planned_actions": ["Describe the planned actions before you submit the plan."]
+    }
+    plan.refresh_from_db()
+    assert (plan.status, plan.submitted_at, plan.planned_actions) == (Workflow.DRAFT, None, actions)
+    assert dict(KpiTarget.objects.filter(plan=plan).values_list("kpi__code", "value")) == targets
+    assert not events_of(plan).exists()
+
+
+def test_a_plan_missing_actions_and_targets_is_refused_for_both_at_once(cluster, manager):
+    plan = annual_plan_create(cluster=cluster, year=2021)
+    kpi_target_set(plan=plan, kpi=factories.kpi("CPI1"), value=Decimal(40))
+
+    with pytest.raises(ValidationError) as caught:
+        document_submit(document=plan, by=manager)
+
+    assert caught.value.message_dict == {
+        "planned_actions": ["Describe the planned actions before you submit the plan."],
+        NON_FIELD_ERRORS: [f"Give a target for every KPI before you submit; missing: {', '.join(codes_but('CPI1'))}."],
+    }
+    missing = caught.value.error_dict[NON_FIELD_ERRORS][0]
+    assert (missing.code, missing.params["missing"]) == ("targets_missing", codes_but("CPI1"))
+    assert not events_of(plan).exists()
+
+
+def test_a_refused_target_and_what_the_submission_misses_come_in_one_refusal_and_nothing_is_saved(cluster, manager):
+    c6 = factories.kpi("C6")
+
+    with pytest.raises(ValidationError) as caught:
+        annual_plan_save(
+            cluster=cluster, year=2021, planned_actions=" ", figures={c6: Decimal(150)}, submit=True, by=manager
+        )
+
+    errors = caught.value.message_dict
+    assert errors[figure_key(c6)] == ["C6 is a percentage: enter a value from 0 to 100, not 150."]
+    assert errors["planned_actions"] == ["Describe the planned actions before you submit the plan."]
+    assert errors[NON_FIELD_ERRORS] == [
+        "Some values were refused; see the fields marked below.",
+        f"Give a target for every KPI before you submit; missing: {', '.join(codes_but())}.",
+    ]
+    assert not isinstance(caught.value, SubmissionRefused), "the content itself was refused"
+    assert not AnnualPlan.objects.exists()
+    assert not KpiTarget.objects.exists()
 
 
 def test_saving_a_report_with_a_file_that_is_not_a_pdf_is_refused_on_file_and_saves_nothing(cluster):

@@ -63,8 +63,9 @@ def resource(document: AnnualPlan | AnnualReport) -> str:
     return "annual-plans" if isinstance(document, AnnualPlan) else "annual-reports"
 
 
-def review_page(user: Any, report: AnnualReport, **data: str) -> Any:
-    return client_for(user).post(reverse("clusterpacts:review-report", args=[report.pk]), data)
+def review_page(user: Any, document: AnnualPlan | AnnualReport, **data: str) -> Any:
+    page = "clusterpacts:review-plan" if isinstance(document, AnnualPlan) else "clusterpacts:review-report"
+    return client_for(user).post(reverse(page, args=[document.pk]), data)
 
 
 def run(paths: Paths, path: str, expected: list[str], *models: type) -> None:
@@ -118,7 +119,14 @@ def test_figures_change_only_while_the_document_is_a_draft_or_returned(officer, 
 
 @pytest.mark.parametrize(
     ("kind", "path"),
-    [("plan", "admin"), ("plan", "API"), ("report", "admin"), ("report", "API"), ("report", "portal")],
+    [
+        ("plan", "admin"),
+        ("plan", "API"),
+        ("plan", "portal"),
+        ("report", "admin"),
+        ("report", "API"),
+        ("report", "portal"),
+    ],
 )
 def test_returning_needs_a_comment(officer, cluster, kind, path):
     document = submitted(kind, cluster)
@@ -128,18 +136,17 @@ def test_returning_needs_a_comment(officer, cluster, kind, path):
             officer, admin_url(document, "change", document.pk), {"transition": "returned", "step_comment": " "}
         ),
         "API": lambda: api(officer, "post", f"{resource(document)}/{document.pk}/return/", {"comment": " "}),
-        "portal": lambda: review_page(officer, document, decision="return", comment=" "),  # type: ignore[arg-type]
+        "portal": lambda: review_page(officer, document, decision="return", comment=" "),
     }
 
     run(paths, path, expected, *DOCUMENTS)
 
-    assert expected == ["Say why the report is returned: a comment is required."]
+    assert expected == [f"Say why the {kind} is returned: a comment is required."]
     assert type(document).objects.get(pk=document.pk).status == Workflow.SUBMITTED
 
 
 WORKFLOW_PATHS = [
-    *[(kind, path) for kind in ("plan", "report") for path in ("admin", "API")],
-    ("report", "portal review page"),
+    *[(kind, path) for kind in ("plan", "report") for path in ("admin", "API", "portal review page")],
     ("report", "portal bulk accept"),
 ]
 
@@ -152,7 +159,7 @@ def test_a_draft_cannot_be_accepted(officer, cluster, kind, path):
     paths: Paths = {
         "admin": lambda: admin_save(officer, admin_url(document, "change", document.pk), {"transition": "accepted"}),
         "API": lambda: api(officer, "post", f"{resource(document)}/{document.pk}/accept/"),
-        "portal review page": lambda: review_page(officer, document, decision="accept"),  # type: ignore[arg-type]
+        "portal review page": lambda: review_page(officer, document, decision="accept"),
         "portal bulk accept": lambda: client_for(officer).post(
             reverse("clusterpacts:review-bulk-accept"), {"reports": [document.pk]}, follow=True
         ),

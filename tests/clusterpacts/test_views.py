@@ -366,7 +366,7 @@ def test_the_whole_report_flow_through_the_pages(
     assert values_of(report) == {"C2": Decimal(4)}
     assert "saved as a draft" in manager_client.get(url).text
 
-    # 2. Submitting an incomplete report is refused with the missing codes; nothing changes.
+    # 2. Submitting an incomplete report is refused with the missing codes; the draft is kept as typed.
     with django_capture_on_commit_callbacks(execute=True):
         response = manager_client.post(
             url, {"narrative": "Second draft.", "kpi_C2": "5", "kpi_CPI1": "3", "submit": "1"}
@@ -382,8 +382,9 @@ def test_the_whole_report_flow_through_the_pages(
     assert "MEM1" not in errors
     report.refresh_from_db()
     assert report.status == Workflow.DRAFT
-    assert report.narrative == "First draft."
-    assert values_of(report) == {"C2": Decimal(4)}
+    assert report.narrative == "Second draft."
+    assert values_of(report) == {"C2": Decimal(5), "CPI1": Decimal(3)}, "not submitted, but not lost either"
+    assert "Your draft was saved, but it was not submitted." in text
     assert mailoutbox == []
 
     # 3. A complete report is submitted; the officers hear of it once.
@@ -575,7 +576,7 @@ def test_review_queue_lists_submitted_first_and_shows_overdue(officer_client, ma
     submitted(cluster, year, manager)
     response = officer_client.get(reverse("clusterpacts:review"))
     text = response.text
-    assert [r.cluster for r in response.context["submitted"]] == [cluster]
+    assert [i.document.cluster for i in response.context["items"]] == [cluster]
     assert text.index("Submitted, waiting for review") < text.index("Overdue")
     overdue = {(slot.cluster_slug, slot.year) for slot in response.context["overdue"]}
     assert (other_cluster.slug, year) in overdue  # never started, past its due date
@@ -799,8 +800,9 @@ def test_review_queue_queries_do_not_grow_with_clusters(officer_client, year):
     many = count_queries(officer_client, url)
     assert many == few
     response = officer_client.get(url)
-    assert len(response.context["submitted"]) == 15
-    assert len(response.context["returned"]) == 15
+    assert len(response.context["items"]) == 15
+    returned = officer_client.get(url, {"state": Workflow.RETURNED})
+    assert len(returned.context["items"]) == 15
 
 
 def test_a_submission_without_a_known_user_still_mails_the_officers(
