@@ -24,7 +24,13 @@ from clusterpacts.models import (
     ReportEvent,
     Workflow,
 )
-from clusterpacts.selectors import MembershipFigures, ReportSlot, membership_figures_on, report_slots, report_status_on
+from clusterpacts.selectors import (
+    DerivedFigures,
+    ReportSlot,
+    derived_figures,
+    report_slots,
+    report_status_on,
+)
 from core.roles import User
 from evaluations.models import Evaluation, Lesson, Stage
 from funding.selectors import AgreementStanding, BudgetYearFigures, agreement_standings, budget_years
@@ -121,7 +127,7 @@ class KpiPoint(TypedDict):
     year: int
     target: Decimal | None
     value: Decimal | None
-    status: str | None  # "accepted", "pending" (submitted), or None (no figure)
+    status: str | None  # "accepted", "pending" (submitted), "derived" (from the memberships), or None (no figure)
     achievement: Decimal | None
 
 
@@ -135,13 +141,6 @@ class ClusterSeries(TypedDict):
     cluster_name: str
     slug: str
     years: list[KpiPoint]
-
-
-class MembersAt(TypedDict):
-    year: int
-    on: date
-    year_end: bool
-    figures: MembershipFigures
 
 
 def briefing(*, user: User, as_of: date, clusters: QuerySet[Cluster] | None = None) -> Briefing:
@@ -225,13 +224,19 @@ def _kpis(clusters: list[Cluster], ids: list[int], as_of: date) -> list[KpisRow]
     for event in ReportEvent.objects.filter(report_id__in={v.report_id for v in values}).order_by("at", "id"):
         events[event.report_id].append(event)
     by_key = {(v.cluster_id, v.kpi_id): v for v in values}
+    # The derived KPIs come from the memberships at the year's end, not from what a report holds.
+    derived = derived_figures(cluster_ids=ids, years=[year], as_of=as_of) if any(k.is_derived for k in kpis) else {}
     rows = []
     for cluster in clusters:
         items = []
         for kpi in kpis:
-            value = by_key.get((cluster.pk, kpi.pk))
-            status = report_status_on(events[value.report_id], as_of) if value else None
-            shown = value.value if value and status in ("submitted", "accepted") else None
+            if kpi.is_derived:
+                shown = derived[cluster.pk, year].value(kpi.code)
+                status = "accepted" if shown is not None else None  # computed, so official, never pending
+            else:
+                value = by_key.get((cluster.pk, kpi.pk))
+                status = report_status_on(events[value.report_id], as_of) if value else None
+                shown = value.value if value and status in ("submitted", "accepted") else None
             target = targets.get((cluster.pk, kpi.pk))
             items.append(
                 KpiItem(
@@ -315,10 +320,13 @@ def renewal_state(standing: AgreementStanding) -> str:
 
 
 class KpiPoints:
-    """Targets and reported values of some clusters, KPIs and years, read in two queries.
+    """Targets and reported values of some clusters, KPIs and years, read in two queries (three with a
+    derived KPI).
 
     Values of reports still in draft or returned are not figures yet and are left out; a submitted
-    report's values are pending until an officer accepts them. Achievement respects the KPI's direction.
+    report's values are pending until an officer accepts them. A derived KPI's value is computed from the
+    memberships at the year's end (`clusterpacts.selectors.derived_figures`, status "derived"), whatever
+    a report holds for it. Achievement respects the KPI's direction.
     """
 
     def __init__(self, *, cluster_ids: list[int], kpis: list[KpiDefinition], years: list[int]) -> None:
@@ -330,16 +338,20 @@ class KpiPoints:
                 **scope, report__status__in=(Workflow.SUBMITTED, Workflow.ACCEPTED)
             ).select_related("report")
         }
+        self.derived: dict[tuple[int, int], DerivedFigures] = (
+            derived_figures(cluster_ids=cluster_ids, years=years) if any(k.is_derived for k in kpis) else {}
+        )
 
     def point(self, cluster_id: int, kpi: KpiDefinition, year: int) -> KpiPoint:
         target = self.targets.get((cluster_id, kpi.pk, year))
-        value, status = self.values.get((cluster_id, kpi.pk, year), (None, None))
+        if kpi.is_derived:
+            value = self.derived[cluster_id, year].value(kpi.code)
+            status = "derived" if value is not None else None
+        else:
+            value, stored = self.values.get((cluster_id, kpi.pk, year), (None, None))
+            status = "accepted" if stored == Workflow.ACCEPTED else ("pending" if stored else None)
         return KpiPoint(
-            year=year,
-            target=target,
-            value=value,
-            status="accepted" if status == Workflow.ACCEPTED else ("pending" if status else None),
-            achievement=kpi.achievement(value, target),
+            year=year, target=target, value=value, status=status, achievement=kpi.achievement(value, target)
         )
 
 
@@ -364,11 +376,8 @@ def kpi_comparison(*, clusters: list[Cluster], kpi: KpiDefinition, years: list[i
     ]
 
 
-def members_by_year(*, cluster: Cluster, years: list[int], today: date) -> list[MembersAt]:
-    """Members, paying members and SME share at each year's end (today for the running year)."""
-    days = [min(date(year, 12, 31), today) for year in years]
-    figures = membership_figures_on(cluster=cluster, days=days)
-    return [
-        MembersAt(year=year, on=day, year_end=day.month == 12 and day.day == 31, figures=figures[day])
-        for year, day in zip(years, days, strict=True)
-    ]
+def members_by_year(*, cluster: Cluster, years: list[int], today: date) -> list[DerivedFigures]:
+    """Members, paying members and SME share at each year's end (today for the running year): the
+    figures the derived KPIs are computed from (`clusterpacts.selectors.derived_figures`)."""
+    derived = derived_figures(cluster_ids=[cluster.pk], years=years, as_of=today)
+    return [derived[cluster.pk, year] for year in years]
