@@ -58,8 +58,13 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
     working_year = today.year - 1
     start_year = cluster.started_on.year if cluster.started_on else working_year
     slots = report_slots(clusters=Cluster.objects.filter(pk=cluster.pk), as_of=today)
+    # The report due next (the earliest due day from today on): the manager's link to this year's report,
+    # which opens the new report's page while it is not started.
+    due_next = min((slot for slot in slots if slot.due_on >= today), key=lambda slot: slot.due_on, default=None)
     # The ended working years never started are offered; the running year's report is not due yet.
-    missing_years = [slot.year for slot in slots if slot.status == MISSING and slot.year <= working_year]
+    missing_years = [
+        slot.year for slot in slots if slot.status == MISSING and slot.year <= working_year and slot is not due_next
+    ]
     years = list(range(min(start_year, today.year), today.year + 1))
     evolution = kpi_evolution(cluster=cluster, years=years)
     members = members_by_year(cluster=cluster, years=years, today=today)
@@ -81,6 +86,7 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
         "agreement_chart": _agreement_timeline(agreements, today),
         "reports": reports,
         "missing_years": missing_years,
+        "due_next": due_next,
         "overdue_years": [slot.year for slot in slots if slot.overdue],
         "working_year": working_year,
         "targets": [
