@@ -8,7 +8,6 @@ for Celery's autodiscovery. Nothing here imports the services, so there is no im
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
@@ -18,6 +17,7 @@ from django.utils.translation import gettext
 
 from clusterpacts.models import AnnualPlan, AnnualReport, ReportEvent, Workflow
 from core.outbox import outbox_add, outbox_once
+from core.preferences import emails_by_language, site_link
 from core.roles import OFFICER
 from core.tasks import MAIL_RETRY
 
@@ -57,29 +57,29 @@ def _link(event: ReportEvent) -> str:
 
 
 def transition_mail_send(*, event: ReportEvent) -> int:
-    """E-mail the people a workflow step concerns; return how many recipients. Runs after the commit."""
+    """E-mail the people a workflow step concerns, each in their language; return how many recipients.
+    Runs after the commit."""
     document = _document(event)
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
     if event.to_status == Workflow.SUBMITTED:
         users = users.filter(groups__name=OFFICER)
     else:
         users = users.filter(managed_clusters__cluster_id=document.cluster_id)
-    recipients = sorted(set(users.values_list("email", flat=True)))
-    if not recipients:
-        return 0
-    with translation.override(settings.LANGUAGE_CODE):
-        by = event.actor_name or "—"
-        context = {
-            "event": event,
-            "document": document,
-            "by": by,
-            "link": settings.CLUSTERPACTS_SITE_URL + _link(event),
-        }
-        subject = {
-            Workflow.SUBMITTED: gettext("Submitted for review: %(document)s"),
-            Workflow.ACCEPTED: gettext("Accepted: %(document)s"),
-            Workflow.RETURNED: gettext("Returned for correction: %(document)s"),
-        }[Workflow(event.to_status)] % {"document": document}
-        body = render_to_string("clusterpacts/email/transition.txt", context)
-    send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
-    return len(recipients)
+    sent = 0
+    for language, recipients in emails_by_language(users).items():
+        with translation.override(language):
+            context = {
+                "event": event,
+                "document": document,
+                "by": event.actor_name or "—",
+                "link": site_link(_link(event)),
+            }
+            subject = {
+                Workflow.SUBMITTED: gettext("Submitted for review: %(document)s"),
+                Workflow.ACCEPTED: gettext("Accepted: %(document)s"),
+                Workflow.RETURNED: gettext("Returned for correction: %(document)s"),
+            }[Workflow(event.to_status)] % {"document": document}
+            body = render_to_string("clusterpacts/email/transition.txt", context)
+        send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
+        sent += len(recipients)
+    return sent

@@ -195,36 +195,111 @@ def membership_figures(*, cluster: Cluster, on: date) -> MembershipFigures:
 
 def membership_figures_on(*, cluster: Cluster, days: list[date]) -> dict[date, MembershipFigures]:
     """The same figures on each of several days (e.g. every year end), in one query."""
+    counts = membership_figures_of(cluster_ids=[cluster.pk], days=days)
+    return {day: counts[cluster.pk, day] for day in days}
+
+
+def membership_figures_of(
+    *, cluster_ids: Collection[int], days: Collection[date]
+) -> dict[tuple[int, date], MembershipFigures]:
+    """The figures of each of several clusters on each of several days, keyed by (cluster id, day), in
+    one query; a cluster without any membership has zeros."""
+    ordered = sorted(set(days))
     sme = Q(organisation__kind=Organisation.Kind.SME)
     aggregates: dict[str, Count] = {}
-    for n, day in enumerate(days):
+    for n, day in enumerate(ordered):
         active = membership_active_on(day)
         aggregates[f"members_{n}"] = Count("id", filter=active)
         aggregates[f"paying_{n}"] = Count("id", filter=active & Q(paying=True))
         aggregates[f"smes_{n}"] = Count("id", filter=active & sme)
-    if not aggregates:
-        return {}
-    counts = Membership.objects.filter(cluster=cluster).aggregate(**aggregates)
+    zero = MembershipFigures(members=0, paying=0, smes=0)
+    figures = {(cluster_id, day): zero for cluster_id in cluster_ids for day in ordered}
+    if not aggregates or not cluster_ids:
+        return figures
+    rows = (
+        Membership.objects.filter(cluster_id__in=list(cluster_ids))
+        .values("cluster_id")
+        .order_by("cluster_id")
+        .annotate(**aggregates)
+    )
+    for row in rows:
+        for n, day in enumerate(ordered):
+            figures[row["cluster_id"], day] = MembershipFigures(
+                members=row[f"members_{n}"], paying=row[f"paying_{n}"], smes=row[f"smes_{n}"]
+            )
+    return figures
+
+
+# How each derived KPI of the catalogue (source "derived") is read from the membership figures. A derived
+# KPI without a line here has no value: it is never typed in instead.
+DERIVED_KPIS: dict[str, Callable[[MembershipFigures], Decimal | None]] = {
+    "MEM1": lambda figures: Decimal(figures.paying),  # paying members
+    "MEM2": lambda figures: figures.sme_share,  # share of SMEs among the members, in %
+}
+
+
+@dataclass(frozen=True)
+class DerivedFigures:
+    """The membership figures behind the derived KPIs of one cluster's working year: on `on`, the year's
+    end (31 December), or the day asked while the year still runs.
+
+    `has_data`: some membership was active that day. Without, the derived KPIs have no value (None, never
+    a silent 0) and the report, review and cluster pages warn that they cannot be computed.
+    """
+
+    cluster_id: int
+    year: int
+    on: date
+    figures: MembershipFigures
+
+    @property
+    def has_data(self) -> bool:
+        return self.figures.members > 0
+
+    @property
+    def year_end(self) -> bool:
+        return self.on == date(self.year, 12, 31)
+
+    def value(self, code: str) -> Decimal | None:
+        compute = DERIVED_KPIS.get(code)
+        return compute(self.figures) if compute is not None and self.has_data else None
+
+
+def derived_figures(
+    *, cluster_ids: Collection[int], years: Collection[int], as_of: date | None = None
+) -> dict[tuple[int, int], DerivedFigures]:
+    """The derived KPIs' figures of each cluster and working year, keyed by (cluster id, year), in one
+    query: from the memberships active at the year's end, or on `as_of` (default today) for a year that
+    has not ended by then.
+
+    The one place a derived KPI (MEM1, MEM2) gets its value: the report and review pages, the cluster
+    page's KPI evolution and members, the comparison and the briefing read it; none is stored or typed in.
+    """
+    as_of = as_of or timezone.localdate()
+    on = {year: min(date(year, 12, 31), as_of) for year in years}
+    figures = membership_figures_of(cluster_ids=cluster_ids, days=on.values())
     return {
-        day: MembershipFigures(members=counts[f"members_{n}"], paying=counts[f"paying_{n}"], smes=counts[f"smes_{n}"])
-        for n, day in enumerate(days)
+        (cluster_id, year): DerivedFigures(cluster_id=cluster_id, year=year, on=day, figures=figures[cluster_id, day])
+        for cluster_id in cluster_ids
+        for year, day in on.items()
     }
 
 
-def derived_kpi_values(*, cluster: Cluster, year: int) -> dict[str, Decimal | None]:
-    """The derived KPIs of the catalogue (MEM1 paying members, MEM2 SME share) for a working year:
-    at its end, or today while it runs."""
-    figures = membership_figures(cluster=cluster, on=min(date(year, 12, 31), timezone.localdate()))
-    return {"MEM1": Decimal(figures.paying), "MEM2": figures.sme_share}
+def derived_figures_of(*, cluster: Cluster, year: int, as_of: date | None = None) -> DerivedFigures:
+    """`derived_figures` of one cluster's working year."""
+    return derived_figures(cluster_ids=[cluster.pk], years=[year], as_of=as_of)[cluster.pk, year]
 
 
 @dataclass(frozen=True)
 class YearFigures:
-    """A cluster's figures of one year beside the year before, each keyed by KPI id."""
+    """A cluster's figures of one year beside the year before, each keyed by KPI id; the derived KPIs'
+    figures of both years (`derived`, `derived_last_year`), which stand for their values."""
 
     target: dict[int, Decimal]
     value: dict[int, KpiValue]
     last_year: dict[int, KpiValue]
+    derived: DerivedFigures
+    derived_last_year: DerivedFigures
     last_year_target: dict[int, Decimal] = field(default_factory=dict)
 
 
@@ -232,8 +307,8 @@ def figures_by_kpi(
     *, cluster: Cluster, year: int, with_values: bool = True, with_last_target: bool = False
 ) -> YearFigures:
     """Targets of the year, values of the year (unless `with_values` is off: a plan shows none) and of the
-    year before (three queries); with `with_last_target`, the year before's targets too (a fourth), which
-    the plan's review sets beside its values."""
+    year before, and the derived figures of both (four queries); with `with_last_target`, the year before's
+    targets too (a fifth), which the plan's review sets beside its values."""
 
     def values(of_year: int) -> dict[int, KpiValue]:
         return {v.kpi_id: v for v in KpiValue.objects.filter(cluster=cluster, year=of_year).select_related("report")}
@@ -241,10 +316,13 @@ def figures_by_kpi(
     def targets(of_year: int) -> dict[int, Decimal]:
         return dict(KpiTarget.objects.filter(cluster=cluster, year=of_year).values_list("kpi_id", "value"))
 
+    derived = derived_figures(cluster_ids=[cluster.pk], years=[year - 1, year])
     return YearFigures(
         target=targets(year),
         value=values(year) if with_values else {},
         last_year=values(year - 1),
+        derived=derived[cluster.pk, year],
+        derived_last_year=derived[cluster.pk, year - 1],
         last_year_target=targets(year - 1) if with_last_target else {},
     )
 

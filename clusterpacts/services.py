@@ -257,13 +257,16 @@ def annual_plan_check_complete(*, plan: AnnualPlan) -> None:
 
 
 def annual_report_check_complete(*, report: AnnualReport) -> None:
-    """Complete: a narrative and a value for every active KPI of the catalogue. The portal asks for a
-    complete report before it submits one."""
+    """Complete: a narrative and a value for every active reported KPI of the catalogue (the derived ones
+    are computed from the memberships, never entered). The portal asks for a complete report before it
+    submits one."""
     errors: dict[str, list[ValidationError]] = {}
     if not report.narrative.strip():
         errors["narrative"] = [ValidationError(gettext("Write the narrative before you submit the report."))]
     missing = list(
-        KpiDefinition.objects.filter(active=True).exclude(values__report=report).values_list("code", flat=True)
+        KpiDefinition.objects.filter(active=True, source=KpiDefinition.Source.REPORTED)
+        .exclude(values__report=report)
+        .values_list("code", flat=True)
     )
     if missing:
         errors[NON_FIELD_ERRORS] = [
@@ -284,31 +287,13 @@ def document_delete(*, document: AnnualPlan | AnnualReport) -> None:
     entity_delete(instance=locked)
 
 
-def derived_values_fill(*, report: AnnualReport) -> None:
-    """Give each membership-derived KPI (MEM1, MEM2) the report does not have its value from the
-    memberships, as the portal pre-fills it; a value the cluster entered is kept."""
-    from clusterpacts.selectors import derived_kpi_values
-
-    missing = list(
-        KpiDefinition.objects.filter(active=True, source=KpiDefinition.Source.DERIVED).exclude(values__report=report)
-    )
-    if not missing:
-        return
-    derived = derived_kpi_values(cluster=report.cluster, year=report.year)
-    for kpi in missing:
-        value = derived.get(kpi.code)
-        if value is not None:
-            kpi_value_set(report=report, kpi=kpi, value=value)
-
-
 def document_check_submittable(*, document: AnnualPlan | AnnualReport) -> None:
     """Refuse (ValidationError) unless `document` may be submitted as it is stored: a step the workflow
-    allows, and complete (a report first gets its derived values, as `document_submit` gives them)."""
+    allows, and complete."""
     check_transition(document.status, Workflow.SUBMITTED)  # a submitted document: "cannot move", not "missing"
     if isinstance(document, AnnualPlan):
         annual_plan_check_complete(plan=document)
     else:
-        derived_values_fill(report=document)
         annual_report_check_complete(report=document)
 
 
@@ -340,7 +325,12 @@ def annual_report_return(
 
 @transaction.atomic
 def kpi_value_set(*, report: AnnualReport, kpi: KpiDefinition, value: Decimal) -> KpiValue:
-    """Set (create or change) the value of one KPI in a report that is still editable."""
+    """Set (create or change) the value of one reported KPI in a report that is still editable. A derived
+    KPI (MEM1, MEM2) is computed from the memberships (`selectors.derived_figures`): it is refused here."""
+    if kpi.is_derived:
+        raise ValidationError(
+            {"value": gettext("%(code)s is computed from the memberships; it cannot be entered.") % {"code": kpi.code}}
+        )
     # Lock the report so it cannot be submitted or accepted while the value is being written.
     report = AnnualReport.objects.select_for_update().get(pk=report.pk)
     kpi_value = KpiValue.objects.filter(report=report, kpi=kpi).first() or KpiValue(

@@ -82,25 +82,39 @@ def _plain(value: Any) -> Any:
 
 
 def figure_rows(form: Any, figures: YearFigures, kpis: list[KpiDefinition]) -> list[dict[str, Any]]:
-    """One row per KPI for the templates: the field, target, this year's and last year's value."""
+    """One row per KPI for the templates: the field (a KPI the form does not take has none), target, this
+    year's and last year's value. A derived KPI's values are computed from the memberships (`derived`:
+    the figures they come from, for the page to say how), whatever a report holds for it."""
     rows = []
     for kpi in kpis:
-        value = figures.value.get(kpi.pk)
-        last = figures.last_year.get(kpi.pk)
         target = figures.target.get(kpi.pk)
-        current = value.value if value else None
+        name = kpi_field_name(kpi)
+        if kpi.is_derived:
+            current = figures.derived.value(kpi.code)
+            last_year, last_year_official = figures.derived_last_year.value(kpi.code), True
+        else:
+            value, last = figures.value.get(kpi.pk), figures.last_year.get(kpi.pk)
+            current = value.value if value else None
+            last_year, last_year_official = (last.value if last else None), bool(last and last.is_official)
         rows.append(
             {
                 "kpi": kpi,
-                "field": form[kpi_field_name(kpi)] if form is not None else None,
+                "field": form[name] if form is not None and name in form.fields else None,
                 "target": target,
                 "value": current,
-                "last_year": last.value if last else None,
-                "last_year_official": bool(last and last.is_official),
+                "last_year": last_year,
+                "last_year_official": last_year_official,
                 "achievement": kpi.achievement(current, target),
+                "derived": figures.derived if kpi.is_derived else None,
             }
         )
     return rows
+
+
+def _no_membership_years(figures: YearFigures, kpis: list[KpiDefinition]) -> list[int]:
+    """The year, if the catalogue has derived KPIs and no membership was active at its end: the page warns."""
+    derived = figures.derived
+    return [derived.year] if any(kpi.is_derived for kpi in kpis) and not derived.has_data else []
 
 
 # What a saved page says: after a save as a draft, after a submission.
@@ -226,16 +240,16 @@ def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     kpis = list(KpiDefinition.objects.filter(active=True))
     writable = can_write_cluster_documents(request.user, cluster) and (report is None or report.is_editable)
     figures = selectors.figures_by_kpi(cluster=cluster, year=year)
-    derived = selectors.derived_kpi_values(cluster=cluster, year=year)
+    # The derived KPIs (MEM1, MEM2) are computed from the memberships, shown, never entered: no field.
+    reported = [kpi for kpi in kpis if not kpi.is_derived]
     initial: dict[str, Any] = {"narrative": report.narrative if report else ""}
-    for kpi in kpis:
+    for kpi in reported:
         stored = figures.value.get(kpi.pk)
-        # Membership-derived KPIs are pre-filled from the membership data until a value is saved.
-        initial[kpi_field_name(kpi)] = _plain(stored.value if stored else derived.get(kpi.code))
+        initial[kpi_field_name(kpi)] = _plain(stored.value if stored else None)
 
     initial[VERSION_FIELD] = document_version(report)
 
-    form = ReportForm(request.POST or None, request.FILES or None, kpis=kpis, initial=initial)
+    form = ReportForm(request.POST or None, request.FILES or None, kpis=reported, initial=initial)
     save = partial(services.annual_report_save, cluster=cluster, year=year)
     if request.method == "POST":
         if _saved(request, form, writable, save, REPORT_SAVED, AnnualReport, cluster, year):
@@ -250,6 +264,7 @@ def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
             "report": report,
             "form": form,
             "rows": figure_rows(form, figures, kpis),
+            "no_membership_years": _no_membership_years(figures, kpis),
             "writable": writable,
             "attachments": report.attachments.all() if report else [],
             "events": report.events.select_related("by") if report else [],
@@ -356,6 +371,7 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "cluster": report.cluster,
             "rows": figure_rows(None, figures, kpis),
+            "no_membership_years": _no_membership_years(figures, kpis),
             "form": decided,
             "attachments": report.attachments.all(),
             "events": report.events.select_related("by"),

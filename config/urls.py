@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config import api, views
 from core import two_factor_views
+from core import views as core_views
 
 admin.site.site_header = _("Clusterpact portal — VLAIO")
 admin.site.site_title = _("Clusterpact portal")
@@ -17,6 +18,10 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/two-factor/setup/", two_factor_views.setup, name="two_factor_setup"),
     path("accounts/two-factor/verify/", two_factor_views.verify, name="two_factor_verify"),
+    path("accounts/settings/", core_views.account_settings, name="account_settings"),
+    # Django's login and password reset, in the user's language and with links to the site's address.
+    path("accounts/login/", core_views.LoginView.as_view(), name="login"),
+    path("accounts/password_reset/", core_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -20,6 +20,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.forms import BaseInlineFormSet
@@ -31,7 +33,7 @@ from simple_history.admin import SimpleHistoryAdmin
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-from core.models import OutboxMessage
+from core.models import OutboxMessage, UserPreference
 from core.services import PROTECTED, delete_all, delete_service_for, entity_save
 from core.versions import VERSION_FIELD, check_version, version_of
 
@@ -189,3 +191,23 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     list_filter = (("sent_at", admin.EmptyFieldListFilter), ("done_at", admin.EmptyFieldListFilter), "task")
     search_fields = ("task", "last_error")
     date_hierarchy = "created_at"
+
+
+class UserPreferenceInline(admin.StackedInline):
+    """A user's language, on their page in the admin (the user edits it on /accounts/settings/)."""
+
+    model = UserPreference
+    formset = ServiceInlineFormSet
+    can_delete = False
+    max_num = 1
+    extra = 1
+
+
+class PortalUserAdmin(UserAdmin):
+    """Django's user admin, with the user's language."""
+
+    inlines = [*UserAdmin.inlines, UserPreferenceInline]
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), PortalUserAdmin)

@@ -7,9 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
+
+from core.preferences import user_language
 
 
 def errors_to_form(
@@ -97,3 +101,20 @@ def focus_first_error(form: forms.BaseForm) -> None:
             if first:
                 field.widget.attrs["autofocus"] = True
                 first = False
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        help_text=_("The portal's language after you log in, and of the e-mail it sends you."),
+    )
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's, with the e-mail in the language of the user it is sent to."""
+
+    def send_mail(self, *args: Any, **kwargs: Any) -> None:
+        context = args[2] if len(args) > 2 else kwargs["context"]
+        with translation.override(user_language(context.get("user"))):
+            super().send_mail(*args, **kwargs)

@@ -1,7 +1,8 @@
-"""The outbox: the tasks a committed change still has to hand to Celery."""
+"""The outbox: the tasks a committed change still has to hand to Celery; each user's preferences."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -33,3 +34,26 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)!r} #{self.pk}"
+
+
+class UserPreference(models.Model):
+    """What a user chose for themself: the portal's language after login and of the e-mail sent to them
+    (`core.preferences`). A user without a row has the site's default language."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference", verbose_name=_("user")
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The portal's language after you log in, and of the e-mail it sends you."),
+    )
+
+    class Meta:
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from importlib import import_module
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.module_loading import module_has_submodule
 from django.utils.translation import gettext_lazy
+
+from core.models import UserPreference
 
 M = TypeVar("M", bound=models.Model)
 Service = TypeVar("Service", bound=Callable[..., None])
@@ -91,3 +93,10 @@ def lock_row(model: type[models.Model], pk: object) -> None:
     if pk is not None:
         # No ordering (a default ordering across a relation would join, and lock, another table).
         list(model._base_manager.select_for_update(of=("self",)).filter(pk=pk).order_by().values_list("pk"))
+
+
+@transaction.atomic
+def user_language_set(*, user: Any, language: str) -> UserPreference:
+    """Set the language of `user` (`core.models.UserPreference`): the portal's after login and of their e-mail."""
+    preference = UserPreference.objects.select_for_update().filter(user=user).first() or UserPreference(user=user)
+    return entity_save(instance=preference, language=language)

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -38,9 +39,33 @@ class SupportAgreementForm(forms.ModelForm):
         return data
 
 
+class RenewalFilter(admin.SimpleListFilter):
+    """The renewal list: the agreements that end within the coming months (from today) with no extension
+    registered, which the list shows by end of term, the first to end first."""
+
+    title = _("renewal")
+    parameter_name = "renewal"
+    MONTHS = (6, 12, 18)
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (str(months), _("ends within %(months)d months, not extended") % {"months": months})
+            for months in self.MONTHS
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[SupportAgreement]) -> QuerySet[SupportAgreement]:
+        if self.value() not in {str(months) for months in self.MONTHS}:
+            return queryset
+        today = timezone.localdate()
+        horizon = today + relativedelta(months=int(self.value() or 0))
+        return queryset.filter(end_date__gte=today, end_date__lte=horizon, successor__isnull=True)
+
+
 @admin.register(SupportAgreement)
 class SupportAgreementAdmin(ServiceAdmin):
     form = SupportAgreementForm
+    # By end of term, the first to end first: the order in which renewals come up (not by cluster or evaluation).
+    ordering = ["end_date", "cluster__name"]
     list_display = [
         "reference",
         "cluster",
@@ -51,7 +76,7 @@ class SupportAgreementAdmin(ServiceAdmin):
         "final_term",
         "amount",
     ]
-    list_filter = ["cluster"]
+    list_filter = [RenewalFilter, "cluster"]
     list_select_related = ["cluster"]
     search_fields = ["reference", "cluster__name"]
     date_hierarchy = "end_date"

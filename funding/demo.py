@@ -178,7 +178,8 @@ def report_steps(spec: DemoCluster, year: int, days: random.Random) -> list[dict
 def report_narrative(spec: DemoCluster, year: int) -> str:
     """The narrative of the report on `year`: its facts from the record marked as such, the rest illustrative."""
     texts = REPORTS["narrative"]
-    public, illustrative = [], []
+    public: list[str] = []
+    illustrative: list[str] = []
     count = spec.members[year]
     member_line = texts["companies" if spec.companies_only else "members"].format(year=year, count=count)
     (public if year in spec.members_public else illustrative).append(member_line)

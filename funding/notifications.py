@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from core.outbox import outbox_add, outbox_once
+from core.preferences import emails_by_language, site_link
 from core.roles import OFFICER
 from core.tasks import MAIL_RETRY
 from funding.models import Flag
@@ -38,7 +39,8 @@ def officers_digest_queue() -> None:
 
 
 def flags_notify_officers() -> int:
-    """E-mail the VLAIO officers one digest of the open flags they have not heard of; return how many.
+    """E-mail the VLAIO officers one digest of the open flags they have not heard of, each officer in their
+    language; return how many flags.
 
     Claims the flags under a row lock (skip_locked) and marks them notified in the same transaction,
     so two workers never send the same flag, and a failed send leaves them for the retry.
@@ -52,28 +54,20 @@ def flags_notify_officers() -> int:
         )
         if not pending:
             return 0
-        recipients = list(
-            get_user_model()
-            .objects.filter(is_active=True, groups__name=OFFICER)
-            .exclude(email="")
-            .values_list("email", flat=True)
-            .distinct()
-        )
-        if not recipients:
+        officers = get_user_model().objects.filter(is_active=True, groups__name=OFFICER).exclude(email="")
+        by_language = emails_by_language(officers)
+        if not by_language:
             # Nobody to tell yet: leave the flags pending, so the first officer with an address hears of them.
             logger.warning("%d new flags, but no VLAIO officer has an e-mail address", len(pending))
             return 0
         Flag.objects.filter(pk__in=[flag.pk for flag in pending]).update(notified_at=timezone.now())
-        if recipients:
-            with translation.override(settings.LANGUAGE_CODE):
-                context = {"flags": pending, "site_url": settings.CLUSTERPACTS_SITE_URL}
+        for language, recipients in by_language.items():
+            with translation.override(language):
+                open_flags = reverse("admin:funding_flag_changelist") + "?resolved_on__isnull=True"
+                context = {"flags": pending, "link": site_link(open_flags)}
                 subject = translation.ngettext(
                     "Clusterpact portal: %(count)d new flag", "Clusterpact portal: %(count)d new flags", len(pending)
                 ) % {"count": len(pending)}
-                send_mail(
-                    subject=subject,
-                    message=render_to_string("funding/email/new_flags.txt", context),
-                    from_email=None,
-                    recipient_list=recipients,
-                )
+                message = render_to_string("funding/email/new_flags.txt", context)
+            send_mail(subject=subject, message=message, from_email=None, recipient_list=recipients)
     return len(pending)

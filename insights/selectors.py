@@ -28,10 +28,10 @@ from clusterpacts.models import (
     Workflow,
 )
 from clusterpacts.selectors import (
-    MembershipFigures,
+    DerivedFigures,
     ReportSlot,
+    derived_figures,
     end_of_day,
-    membership_figures_on,
     pact_versions_on,
     report_slots,
     report_status_on,
@@ -182,7 +182,7 @@ class KpiPoint(TypedDict):
     year: int
     target: Decimal | None
     value: Decimal | None
-    status: str | None  # "accepted", "pending" (submitted), or None (no figure)
+    status: str | None  # "accepted", "pending" (submitted), "derived" (from the memberships), or None (no figure)
     achievement: Decimal | None
 
 
@@ -196,13 +196,6 @@ class ClusterSeries(TypedDict):
     cluster_name: str
     slug: str
     years: list[KpiPoint]
-
-
-class MembersAt(TypedDict):
-    year: int
-    on: date
-    year_end: bool
-    figures: MembershipFigures
 
 
 def briefing(*, user: User, as_of: date, clusters: QuerySet[Cluster] | None = None) -> Briefing:
@@ -392,7 +385,7 @@ def _kpis(clusters: list[Cluster], as_of: date) -> list[KpisRow]:
                     unit=kpi.unit,
                     target=latest["target"],
                     value=latest["value"],
-                    official=latest["status"] == "accepted",
+                    official=latest["status"] in ("accepted", "derived"),  # computed: official, never pending
                     achievement=latest["achievement"],
                     years=series,
                 )
@@ -495,11 +488,14 @@ def renewal_state(standing: AgreementStanding) -> str:
 
 
 class KpiPoints:
-    """Targets and reported values of some clusters, KPIs and years as of a day, read in three queries.
+    """Targets and reported values of some clusters, KPIs and years as of a day, read in three queries (four
+    with a derived KPI).
 
     A value counts by the status its report had at the end of `as_of`, replayed from the report's workflow
     steps (`report_status_on`, as `report_slots` does): a report submitted by then is pending, one accepted
-    by then is official; a draft or returned report's values are not figures yet and are left out.
+    by then is official; a draft or returned report's values are not figures yet and are left out. A derived
+    KPI's value is computed from the memberships at the year's end, or on `as_of` while that year runs
+    (`clusterpacts.selectors.derived_figures`, status "derived"), whatever a report holds for it.
     Achievement respects the KPI's direction. The briefing, the cluster page and the comparison read this.
     """
 
@@ -520,16 +516,22 @@ class KpiPoints:
             for v in values
             if status.get(v.report_id) in (Workflow.SUBMITTED, Workflow.ACCEPTED)
         }
+        self.derived: dict[tuple[int, int], DerivedFigures] = (
+            derived_figures(cluster_ids=cluster_ids, years=years, as_of=as_of)
+            if any(k.is_derived for k in kpis)
+            else {}
+        )
 
     def point(self, cluster_id: int, kpi: KpiDefinition, year: int) -> KpiPoint:
         target = self.targets.get((cluster_id, kpi.pk, year))
-        value, status = self.values.get((cluster_id, kpi.pk, year), (None, None))
+        if kpi.is_derived:
+            value = self.derived[cluster_id, year].value(kpi.code)
+            status = "derived" if value is not None else None
+        else:
+            value, stored = self.values.get((cluster_id, kpi.pk, year), (None, None))
+            status = "accepted" if stored == Workflow.ACCEPTED else ("pending" if stored else None)
         return KpiPoint(
-            year=year,
-            target=target,
-            value=value,
-            status="accepted" if status == Workflow.ACCEPTED else ("pending" if status else None),
-            achievement=kpi.achievement(value, target),
+            year=year, target=target, value=value, status=status, achievement=kpi.achievement(value, target)
         )
 
 
@@ -556,11 +558,8 @@ def kpi_comparison(
     ]
 
 
-def members_by_year(*, cluster: Cluster, years: list[int], today: date) -> list[MembersAt]:
-    """Members, paying members and SME share at each year's end (today for the running year)."""
-    days = [min(date(year, 12, 31), today) for year in years]
-    figures = membership_figures_on(cluster=cluster, days=days)
-    return [
-        MembersAt(year=year, on=day, year_end=day.month == 12 and day.day == 31, figures=figures[day])
-        for year, day in zip(years, days, strict=True)
-    ]
+def members_by_year(*, cluster: Cluster, years: list[int], today: date) -> list[DerivedFigures]:
+    """Members, paying members and SME share at each year's end (today for the running year): the
+    figures the derived KPIs are computed from (`clusterpacts.selectors.derived_figures`)."""
+    derived = derived_figures(cluster_ids=[cluster.pk], years=years, as_of=today)
+    return [derived[cluster.pk, year] for year in years]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_safe
 
 from clusterpacts.models import MISSING, AnnualReport, Cluster, ClusterPact, Commitment, KpiDefinition, Workflow
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user
-from clusterpacts.selectors import plan_slots, report_slots
+from clusterpacts.selectors import DerivedFigures, plan_slots, report_slots
 from core.roles import User, is_officer, is_reader
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
@@ -34,7 +34,7 @@ from funding.selectors import (
     agreement_term,
 )
 from insights import charts
-from insights.selectors import ClusterSeries, KpiItem, KpiSeries, MembersAt
+from insights.selectors import ClusterSeries, KpiItem, KpiSeries
 
 
 @require_safe
@@ -58,8 +58,13 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
     working_year = today.year - 1
     start_year = cluster.started_on.year if cluster.started_on else working_year
     slots = report_slots(clusters=Cluster.objects.filter(pk=cluster.pk), as_of=today)
+    # The report due next (the earliest due day from today on): the manager's link to this year's report,
+    # which opens the new report's page while it is not started.
+    due_next = min((slot for slot in slots if slot.due_on >= today), key=lambda slot: slot.due_on, default=None)
     # The ended working years never started are offered; the running year's report is not due yet.
-    missing_years = [slot.year for slot in slots if slot.status == MISSING and slot.year <= working_year]
+    missing_years = [
+        slot.year for slot in slots if slot.status == MISSING and slot.year <= working_year and slot is not due_next
+    ]
     years = list(range(min(start_year, today.year), today.year + 1))
     evolution = kpi_evolution(cluster=cluster, years=years)
     members = members_by_year(cluster=cluster, years=years, today=today)
@@ -85,14 +90,19 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
         "plans": plan_slots(
             clusters=Cluster.objects.filter(pk=cluster.pk), as_of=today, years=[today.year, today.year + 1]
         ),
+        "due_next": due_next,
         "overdue_years": [slot.year for slot in slots if slot.overdue],
         "working_year": working_year,
         "targets": [
             (row["kpi"], p["target"]) for row in evolution for p in row["years"][-1:] if p["target"] is not None
         ],
-        "evolution": [{**row, "chart": _kpi_chart(row)} for row in evolution],
-        "members": members[-1]["figures"],
+        "evolution": [_with_how({**row, "chart": _kpi_chart(row)}, members) for row in evolution],
+        "members": members[-1].figures,
         "members_by_year": members,
+        # An officer is warned of the working years whose derived KPIs cannot be computed.
+        "no_membership_years": [row.year for row in members if not row.has_data]
+        if is_officer(request.user) and any(row["kpi"].is_derived for row in evolution)
+        else [],
         "members_chart": _members_chart(members),
         "flags": Flag.objects.open().filter(cluster=cluster).order_by("due_on"),
         "evaluations": evaluations,
@@ -100,6 +110,12 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
         "cluster_query": urlencode({"cluster": cluster.pk}),
     }
     return render(request, "insights/cluster_home.html", context)
+
+
+def _with_how(row: dict[str, Any], members: list[DerivedFigures]) -> dict[str, Any]:
+    """A KPI's evolution with, per year, the figures a derived KPI was computed from (None for a reported one)."""
+    how: list[DerivedFigures | None] = list(members) if row["kpi"].is_derived else [None] * len(row["years"])
+    return {**row, "points": list(zip(row["years"], how, strict=True))}
 
 
 def _running(standing: AgreementStanding | None) -> SupportAgreement | None:
@@ -160,7 +176,7 @@ def _kpi_chart(row: KpiSeries) -> charts.Chart:
             charts.Column(
                 label=str(point["year"]),
                 value=point["value"],
-                css="bar" if point["status"] == "accepted" else "bar-pending",
+                css="bar-pending" if point["status"] == "pending" else "bar",
                 target=point["target"],
                 title=", ".join(parts),
             )
@@ -193,17 +209,13 @@ def _kpi_spark(kpi: KpiItem) -> charts.Chart:
     return charts.spark(f"{kpi['code']} {kpi['name']}", items)
 
 
-def _members_chart(rows: list[MembersAt]) -> charts.Chart:
-    if not any(row["figures"].members for row in rows):
+def _members_chart(rows: list[DerivedFigures]) -> charts.Chart:
+    if not any(row.has_data for row in rows):
         rows = []  # no member in any year: say so rather than draw a row of empty columns
     return charts.columns(
         gettext("Members at the end of each year"),
         [
-            charts.Column(
-                label=str(row["year"]),
-                value=row["figures"].members,
-                title=f"{row['year']}: {row['figures'].members}",
-            )
+            charts.Column(label=str(row.year), value=row.figures.members, title=f"{row.year}: {row.figures.members}")
             for row in rows
         ],
         width=400,

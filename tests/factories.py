@@ -170,11 +170,12 @@ FIGURE_BY_UNIT = {
 
 def complete_report(report: AnnualReport, narrative: str | None = None) -> AnnualReport:
     """Make `report` complete for `services.document_submit`, through the services: a narrative (the
-    given one, else a default one if it has none) and a value for every active KPI it has no value for
-    yet. Values and narrative the test already set stay as they are."""
+    given one, else a default one if it has none) and a value for every active reported KPI it has no value
+    for yet (the derived ones are computed, never entered). Values and narrative the test already set stay."""
     if narrative is not None or not report.narrative.strip():
         services.document_update(document=report, narrative=narrative or "What the cluster did this year.")
-    for definition in KpiDefinition.objects.filter(active=True).exclude(values__report=report):
+    reported = KpiDefinition.objects.filter(active=True, source=KpiDefinition.Source.REPORTED)
+    for definition in reported.exclude(values__report=report):
         services.kpi_value_set(report=report, kpi=definition, value=FIGURE_BY_UNIT[definition.unit])
     return report
 

@@ -629,8 +629,8 @@ def test_submitting_a_report_missing_kpi_values_is_refused_naming_them_and_nothi
     body = assert_refused(response, expected, before, *REPORT_MODELS)
     assert set(body) == {"non_field_errors"}
     message = text(body, "non_field_errors")
-    # MEM1 is derived from the memberships (0 paying members) and filled in; nothing else is.
-    assert message.endswith(f": {active_codes(but=('CPI1', 'C6', 'MEM1'))}."), "every missing code, and only those"
+    # MEM1 and MEM2 are computed from the memberships, never entered: never missing.
+    assert message.endswith(f": {active_codes(but=('CPI1', 'C6', 'MEM1', 'MEM2'))}."), "every missing code, only those"
     assert ("Give a value for every KPI" in message) if lang == "en" else ("Vul voor elke KPI een waarde" in message)
     assert_still_a_draft_and_nobody_told(report, mailoutbox)
 
@@ -850,18 +850,12 @@ def test_evaluation_registered_after_it_started_is_refused_on_started_on(api, la
     assert evaluation.registered_on is None
 
 
-def test_submitting_through_the_api_derives_the_membership_kpis_the_report_leaves_out(
+def test_submitting_through_the_api_needs_no_membership_kpi_and_stores_none(
     client, manager, cluster, report, django_capture_on_commit_callbacks
 ):
-    """MEM1 and MEM2 come from the memberships, as the portal pre-fills them; a value entered stays."""
-    from clusterpacts.models import KpiDefinition, KpiValue, Organisation
+    """MEM1 and MEM2 are computed from the memberships whenever they are read; a report holds no value for them."""
+    from clusterpacts.models import KpiDefinition, KpiValue
 
-    year_end = date(report.year, 12, 31)
-    for kind, paying in ((Organisation.Kind.SME, True), (Organisation.Kind.SME, False), ("large", True)):
-        organisation = factories.OrganisationFactory(kind=kind)
-        factories.MembershipFactory(
-            cluster=cluster, organisation=organisation, joined_on=year_end - timedelta(days=30), paying=paying
-        )
     reported = KpiDefinition.objects.filter(active=True).exclude(source=KpiDefinition.Source.DERIVED)
     for kpi in reported:
         cp.kpi_value_set(report=report, kpi=kpi, value=factories.FIGURE_BY_UNIT[kpi.unit])
@@ -872,16 +866,20 @@ def test_submitting_through_the_api_derives_the_membership_kpis_the_report_leave
     )
 
     assert response.status_code == 200, response.content
-    derived = dict(
-        KpiValue.objects.filter(report=report, kpi__code__in=["MEM1", "MEM2"]).values_list("kpi__code", "value")
-    )
-    assert derived == {"MEM1": Decimal(2), "MEM2": Decimal("66.67")}, "2 paying members; 2 SMEs of 3"
+    assert not KpiValue.objects.filter(report=report, kpi__source=KpiDefinition.Source.DERIVED).exists()
 
 
-def test_a_membership_kpi_the_cluster_entered_is_kept_at_submission(client, manager, cluster, report):
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_a_membership_kpi_is_refused_through_the_api_as_by_the_service(client, manager, report, lang):
     from clusterpacts.models import KpiValue
 
-    cp.kpi_value_set(report=report, kpi=factories.kpi("MEM1"), value=Decimal(40))
-    factories.complete_report(report)
-    cp.document_submit(document=report, by=manager)
-    assert KpiValue.objects.get(report=report, kpi__code="MEM1").value == Decimal(40)
+    mem1 = factories.kpi("MEM1")
+    expected = service_errors(lambda: cp.kpi_value_set(report=report, kpi=mem1, value=Decimal(40)), lang)
+    client.force_login(manager)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
+
+    response = send(client, "post", "/api/v1/kpi-values/", {"report": report.pk, "kpi": mem1.pk, "value": 40})
+
+    assert response.status_code == 400, response.content
+    assert response.json() == expected
+    assert not KpiValue.objects.exists()

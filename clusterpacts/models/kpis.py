@@ -71,6 +71,11 @@ class KpiDefinition(models.Model):
 
         return self.name_en if (get_language() or "nl").startswith("en") else self.name_nl
 
+    @property
+    def is_derived(self) -> bool:
+        """Computed from the memberships (`clusterpacts.selectors.derived_figures`), never entered."""
+        return self.source == self.Source.DERIVED
+
     def achievement(self, value: Decimal | None, target: Decimal | None) -> Decimal | None:
         """Percentage of the target reached, by direction (lower is better: target / value), whole."""
         if value is None or not target:

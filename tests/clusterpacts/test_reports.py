@@ -272,9 +272,8 @@ def test_submitting_an_incomplete_report_is_refused_naming_what_is_missing_and_c
     errors = caught.value.message_dict
     assert set(errors) == {"narrative", NON_FIELD_ERRORS}
     assert "Write the narrative" in " ".join(errors["narrative"])
-    # MEM1 (paying members) is derived from the memberships: 0 here, filled in. MEM2, the SME share of no
-    # members, has no value to derive, so it is missing with the rest.
-    assert " ".join(errors[NON_FIELD_ERRORS]).endswith(f"missing: {', '.join(codes_but('CPI1', 'MEM1'))}.")
+    # MEM1 and MEM2 are computed from the memberships, never entered, so never missing.
+    assert " ".join(errors[NON_FIELD_ERRORS]).endswith(f"missing: {', '.join(codes_but('CPI1', 'MEM1', 'MEM2'))}.")
     report.refresh_from_db()
     assert (report.status, report.submitted_at, report.reviewed_at, report.review_comment, report.narrative) == before
     assert not events_of(report).exists()

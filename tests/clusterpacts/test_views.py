@@ -12,11 +12,13 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from clusterpacts import services
 from clusterpacts.models import (
@@ -73,6 +75,11 @@ def active_kpis():
     return list(KpiDefinition.objects.filter(active=True))
 
 
+def reported_kpis():
+    """The KPIs a report gives a value for: the derived ones are computed from the memberships."""
+    return [kpi for kpi in active_kpis() if not kpi.is_derived]
+
+
 def complete_values(value="10", **overrides):
     """A valid value for every active KPI, as the report form posts them."""
     data = {f"kpi_{kpi.code}": value for kpi in active_kpis()}
@@ -103,7 +110,7 @@ def plan_url(cluster, year):
 def submitted(cluster, year, by):
     """A complete report of `cluster`, submitted through the services."""
     report = services.annual_report_create(cluster=cluster, year=year, narrative="Done.")
-    for kpi in active_kpis():
+    for kpi in reported_kpis():
         services.kpi_value_set(report=report, kpi=kpi, value=Decimal(10))
     return services.annual_report_submit(report=report, by=by)
 
@@ -374,12 +381,12 @@ def test_the_whole_report_flow_through_the_pages(
     assert response.status_code == 200
     text = response.text
     assert "Give a value for every KPI before you submit; missing:" in text
-    # MEM1 comes from the memberships (filled in at submission, as the page pre-fills it): not missing.
-    missing = {kpi.code for kpi in active_kpis()} - {"C2", "CPI1", "MEM1"}
+    # MEM1 and MEM2 are computed from the memberships, never entered: never missing.
+    missing = {kpi.code for kpi in reported_kpis()} - {"C2", "CPI1"}
     errors = " ".join(response.context["form"].non_field_errors())
     for code in missing:
         assert code in errors
-    assert "MEM1" not in errors
+    assert "MEM1" not in errors and "MEM2" not in errors
     report.refresh_from_db()
     assert report.status == Workflow.DRAFT
     assert report.narrative == "Second draft."
@@ -513,7 +520,8 @@ def test_the_report_page_shows_each_kpi_field_beside_its_target_and_last_years_v
     assert cells[0] == "20"  # target
     assert cells[1].strip() == "7"  # last year, official: no "pending"
     assert 'name="kpi_C2"' in cells[2]
-    assert len(re.findall(r'name="kpi_[A-Z0-9]+"', response.text)) == len(active_kpis())
+    # A field per reported KPI; the derived ones are shown, computed, with no field.
+    assert len(re.findall(r'name="kpi_[A-Z0-9]+"', response.text)) == len(reported_kpis())
 
 
 def test_bulk_accept_accepts_every_submitted_report_chosen(
@@ -587,7 +595,9 @@ def test_review_queue_lists_submitted_first_and_shows_overdue(officer_client, ma
 # --- derived KPIs -----------------------------------------------------------------------------------
 
 
-def test_membership_kpis_are_prefilled_from_memberships(client, manager, cluster, other_cluster, year):
+def test_membership_kpis_are_computed_from_memberships_at_year_end_and_shown_with_how(
+    client, manager, officer, cluster, other_cluster, year
+):
     from datetime import date
 
     sme = Organisation.Kind.SME
@@ -608,14 +618,63 @@ def test_membership_kpis_are_prefilled_from_memberships(client, manager, cluster
     member(sme, left=date(year, 6, 30))  # left during the year
     member(company, joined=date(year + 1, 1, 15))  # joined after the year
     member(sme, of=other_cluster)
+    # A value a report holds for a derived KPI (an old submission, an import) is not what the page shows.
+    report = services.annual_report_create(cluster=cluster, year=year - 1)
+    KpiValue.objects.create(report=report, cluster=cluster, year=year, kpi=factories.kpi("MEM1"), value=99)
 
     response = login(client, manager).get(report_url(cluster, year))
 
-    form = response.context["form"]
-    assert form["kpi_MEM1"].value() == Decimal(2)  # paying members at year end
-    assert form["kpi_MEM2"].value() == Decimal("66.67")  # 2 SMEs of 3 members
-    assert 'value="66.67"' in row_html(response.text, "kpi_MEM2")
-    assert 'value="2"' in row_html(response.text, "kpi_MEM1")
+    assert "kpi_MEM1" not in response.context["form"].fields, "never typed in"
+    assert "kpi_MEM2" not in response.context["form"].fields
+    rows = {row["kpi"].code: row for row in response.context["rows"]}
+    assert rows["MEM1"]["value"] == Decimal(2)  # paying members at year end
+    assert rows["MEM2"]["value"] == Decimal("66.67")  # 2 SMEs of 3 members
+    text = " ".join(response.text.split())
+    with translation.override("en"):
+        day = date_format(date(year, 12, 31), "SHORT_DATE_FORMAT")
+    assert f"2 paying of 3 members on {day}, from the memberships" in text
+    assert f"3 members on {day}, of which 2 SMEs: 66.67 %, from the memberships" in text
+    assert "No membership data" not in text
+
+    review = services.annual_report_create(cluster=cluster, year=year)
+    factories.complete_report(review)
+    services.annual_report_submit(report=review, by=manager)
+    response = login(client.__class__(), officer).get(reverse("clusterpacts:review-report", args=[review.pk]))
+    text = " ".join(response.text.split())
+    assert f"3 members on {day}, of which 2 SMEs: 66.67 %" in text
+    assert "No membership data" not in text
+
+
+def test_a_year_without_membership_data_warns_instead_of_a_silent_zero(client, manager, officer, cluster, year):
+    from datetime import date
+
+    # The only membership ended before the year's end: nobody was a member on 31 December.
+    factories.MembershipFactory(cluster=cluster, joined_on=date(2018, 1, 1), left_on=date(year, 12, 30))
+    warning = f"No membership data for {year}: the membership KPIs cannot be computed."
+
+    response = login(client, manager).get(report_url(cluster, year))
+    rows = {row["kpi"].code: row for row in response.context["rows"]}
+    assert rows["MEM1"]["value"] is None and rows["MEM2"]["value"] is None, "not 0"
+    assert warning in " ".join(response.text.split())
+
+    # The report is still submitted (the membership data is not the cluster's to type in) and the officer
+    # reviewing it is warned too.
+    report = services.annual_report_create(cluster=cluster, year=year)
+    factories.complete_report(report)
+    services.annual_report_submit(report=report, by=manager)
+    assert not KpiValue.objects.filter(report=report, kpi__source="derived").exists(), "nothing stored"
+    response = login(client.__class__(), officer).get(reverse("clusterpacts:review-report", args=[report.pk]))
+    assert warning in " ".join(response.text.split())
+
+
+def test_a_derived_kpi_is_refused_when_posted_and_by_the_service(client, manager, cluster, year):
+    login(client, manager).post(report_url(cluster, year), {"narrative": "Text.", "kpi_MEM1": "40", "save": "1"})
+    report = AnnualReport.objects.get(cluster=cluster, year=year)
+    assert not KpiValue.objects.filter(report=report).exists(), "the page takes no MEM1"
+
+    with pytest.raises(ValidationError) as caught:
+        services.kpi_value_set(report=report, kpi=factories.kpi("MEM1"), value=Decimal(40))
+    assert caught.value.message_dict["value"] == ["MEM1 is computed from the memberships; it cannot be entered."]
 
 
 # --- rule messages next to the right field ----------------------------------------------------------
@@ -758,7 +817,7 @@ def count_queries(client, url):
 def test_report_page_queries_do_not_grow_with_attachments_events_and_members(client, manager, officer, cluster, year):
     report = services.annual_report_create(cluster=cluster, year=year, narrative="Text.")
     previous = services.annual_report_create(cluster=cluster, year=year - 1)
-    for kpi in active_kpis()[:3]:
+    for kpi in reported_kpis()[:3]:
         services.kpi_value_set(report=previous, kpi=kpi, value=Decimal(1))
 
     def grow(n):

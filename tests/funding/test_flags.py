@@ -720,6 +720,30 @@ def test_new_flags_send_one_digest_to_the_officers_with_an_email(committed_scan,
     assert all(flag.notified_at is not None for flag in Flag.objects.all())
 
 
+def test_each_officer_gets_the_digest_in_their_language(committed_scan, mailoutbox, audience, officer, first_term):
+    from core.services import user_language_set
+
+    user_language_set(user=officer, language="en")
+    result = committed_scan(date(2019, 7, 10))
+
+    by_recipient = {tuple(mail.to): mail for mail in mailoutbox}
+    assert len(mailoutbox) == 2, "one in English, one in Dutch"
+    english = by_recipient[(officer.email,)]
+    dutch = next(mail for mail in mailoutbox if mail is not english)
+    assert english.subject == "Clusterpact portal: 4 new flags"
+    assert dutch.subject.startswith("Clusterpactportaal")
+    for flag in result.raised:
+        assert flag.message_en in english.body and flag.message in dutch.body
+    for mail in mailoutbox:
+        assert f"{settings.CLUSTERPACTS_SITE_URL}/admin/funding/flag/?resolved_on__isnull=True" in mail.body
+
+
+def test_the_digest_links_to_the_configured_site_address(committed_scan, mailoutbox, audience, first_term, settings):
+    settings.CLUSTERPACTS_SITE_URL = "https://clusterpacts.vlaio.example"
+    committed_scan(date(2019, 7, 10))
+    assert "https://clusterpacts.vlaio.example/admin/funding/flag/?resolved_on__isnull=True" in mailoutbox[0].body
+
+
 def test_the_digest_is_sent_once_and_a_later_flag_gets_its_own(committed_scan, mailoutbox, audience, first_term):
     committed_scan(date(2019, 7, 10))
     first_messages = list(Flag.objects.values_list("message", flat=True))
@@ -829,18 +853,18 @@ def test_a_flag_cannot_be_resolved_before_it_was_raised(cluster):
 
 def test_the_command_prints_what_it_raised_and_resolved(cluster, chain_2017):
     out = StringIO()
-    call_command("scan_flags", "--as-of", "2025-11-01", stdout=out)
+    call_command("scan_flags", "--as-of", "2025-11-01", "--language", "en", stdout=out)
     before = out.getvalue()
     assert "2025-11-01" in before
     assert f"{Flag.objects.count()} raised, 0 resolved" in before
     renewal = the_flag(Kind.RENEWAL_DUE, cluster)
     assert f"+ {Kind.RENEWAL_DUE}" in before
-    assert renewal.message in before
+    assert renewal.message_en in before
 
     completed_interim(cluster, date(2025, 11, 15))
     final = agreement_extend(predecessor=chain_2017[-1], reference="SO-4", end_date=CAP_2017, amount=YEARLY)
     out = StringIO()
-    call_command("scan_flags", "--as-of", "2026-11-27", stdout=out)
+    call_command("scan_flags", "--as-of", "2026-11-27", "--language", "en", stdout=out)
     output = out.getvalue()
 
     raised = Flag.objects.filter(raised_on=date(2026, 11, 27))
@@ -853,11 +877,29 @@ def test_the_command_prints_what_it_raised_and_resolved(cluster, chain_2017):
     assert f"+ {Kind.FINAL_TERM}" in output
     assert f"- {Kind.RENEWAL_DUE}" in output
     for flag in [*raised, *resolved]:
-        assert flag.message in output
+        assert flag.message_en in output
 
     out = StringIO()
-    call_command("scan_flags", "--as-of", "2026-11-27", stdout=out)
+    call_command("scan_flags", "--as-of", "2026-11-27", "--language", "en", stdout=out)
     assert "0 raised, 0 resolved" in out.getvalue()
+
+
+def test_the_command_speaks_the_site_language_unless_told_otherwise(cluster, chain_2017):
+    out = StringIO()
+    call_command("scan_flags", "--as-of", "2025-11-01", stdout=out)
+    dutch = out.getvalue()
+    count = Flag.objects.count()
+    assert f"Scan op 2025-11-01: {count} gemeld, 0 opgelost." in dutch
+    assert all(flag.message in dutch for flag in Flag.objects.all())
+
+    out = StringIO()
+    call_command("scan_flags", "--as-of", "2025-11-01", "--language", "en", stdout=out)
+    assert "Scan as of 2025-11-01: 0 raised, 0 resolved." in out.getvalue()
+
+
+def test_the_command_refuses_a_language_the_portal_does_not_speak(db):
+    with pytest.raises(CommandError, match="fr"):
+        call_command("scan_flags", "--language", "fr", stdout=StringIO())
 
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "27/11/2026", "tomorrow"])
