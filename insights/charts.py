@@ -36,10 +36,11 @@ def text_width(label: str) -> float:
     return len(label) * FONT * CHAR_WIDTH
 
 
-def _room_for(labels: Sequence[str], at_least: float, at_most: float) -> float:
-    """Room beside the plot for the widest of `labels` and a small gap, within the given bounds."""
+def _room_for(labels: Sequence[str], at_least: float, at_most: float) -> int:
+    """Room beside the plot for the widest of `labels` and a small gap, within the given bounds: whole units,
+    as the template writes the plot's edges unformatted (a localised "140,2" is no SVG length)."""
     widest = max((text_width(label) for label in labels), default=0.0)
-    return min(max(at_least, widest + 10), at_most)
+    return math.ceil(min(max(at_least, widest + 10), at_most))
 
 
 @dataclass(frozen=True)

@@ -336,3 +336,11 @@ def test_long_labels_get_room_left_of_the_plot():
     amounts = charts.columns("PRJ1", [Column("2024", 13_780_800)], width=400)
     widest = max(charts.text_width(t.label) for t in amounts.y_ticks)
     assert amounts.plot_left - 6 >= widest, "the y axis's amounts fit left of the plot"
+
+
+def test_the_plot_edges_are_whole_units_the_template_can_write_in_any_language():
+    with translation.override("nl"):
+        chart = charts.hbars("C2", [HBar("Flanders' FOOD", 80)], reference=100)
+        svg = render_to_string("insights/charts/svg.html", {"chart": chart})
+    assert isinstance(chart.plot_left, int) and isinstance(chart.plot_right, int)
+    assert f'x1="{chart.plot_left}"' in svg
