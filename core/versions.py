@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 VERSION_FIELD = "_version"
@@ -60,7 +61,7 @@ def stale_message(rows: Iterable[models.Model]) -> str:
     if record is None or user is None:
         return gettext("Changed by someone else since you opened it; reload to see the change.")
     who = user.get_full_name() or user.get_username()
-    when = timezone.localtime(record.history_date).strftime("%d-%m-%Y %H:%M")
+    when = date_format(timezone.localtime(record.history_date), "SHORT_DATETIME_FORMAT")
     fields = _changed_fields(record)
     if fields:
         return gettext("Changed by %(who)s at %(when)s since you opened it (%(what)s); reload to see the change.") % {

@@ -23,6 +23,26 @@ PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f
 
 WIDTH = 640
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 12, 12, 28
+# A chart scales with the page, its text with it. It never shrinks below MIN_SCALE of its width (it scrolls
+# sideways instead) nor grows past its width, and its text is FONT units: so a label is drawn at
+# FONT * MIN_SCALE = 11.25 px at the least (the smallest text a phone should show), 15 px at the most.
+MIN_SCALE = 0.75
+FONT = 15
+# An estimate of a label's width in FONT units per character (digits and most letters of a sans-serif are
+# narrower), to leave room for the labels and to skip some when they would run into each other.
+CHAR_WIDTH = 0.62
+
+
+def text_width(label: str) -> float:
+    """About how wide `label` is drawn, in the chart's units."""
+    return len(label) * FONT * CHAR_WIDTH
+
+
+def _room_for(labels: Sequence[str], at_least: float, at_most: float) -> int:
+    """Room beside the plot for the widest of `labels` and a small gap, within the given bounds: whole units,
+    as the template writes the plot's edges unformatted (a localised "140,2" is no SVG length)."""
+    widest = max((text_width(label) for label in labels), default=0.0)
+    return math.ceil(min(max(at_least, widest + 10), at_most))
 
 
 @dataclass(frozen=True)
@@ -85,7 +105,22 @@ class Chart:
     @property
     def min_width(self) -> int:
         """Below this many pixels the labels get too small to read: the chart scrolls sideways instead."""
-        return round(self.width * 0.75)
+        return math.ceil(self.width * MIN_SCALE)
+
+    @property
+    def font_size(self) -> int:
+        return FONT
+
+    def thin_x_ticks(self) -> None:
+        """Keep every n-th label on the x axis when the labels would run into each other (a year per tick
+        on a narrow chart); the first is always kept."""
+        if len(self.x_ticks) < 2:
+            return
+        spacing = min(b.at - a.at for a, b in zip(self.x_ticks, self.x_ticks[1:], strict=False))
+        widest = max(text_width(t.label) for t in self.x_ticks) + FONT * 0.5
+        every = math.ceil(widest / spacing) if spacing > 0 else 1
+        if every > 1:
+            self.x_ticks = self.x_ticks[::every]
 
     @property
     def empty(self) -> bool:
@@ -122,6 +157,8 @@ def _y_axis(chart: Chart, top: float) -> tuple[float, Callable[[float], float]]:
 
     n = round(maximum / step)
     chart.y_ticks = [Tick(y(i * step), _label(i * step, decimals)) for i in range(n + 1)]
+    # Room for the widest label left of the plot (amounts in EUR run to ten characters).
+    chart.plot_left = _room_for([t.label for t in chart.y_ticks], chart.plot_left, chart.width * 0.3)
     return maximum, y
 
 
@@ -169,6 +206,7 @@ def columns(
         if target is not None:
             ty = y(target)
             chart.marks.append(Mark(centre - bar / 2 - 5, ty, centre + bar / 2 + 5, ty, "target", item.title))
+    chart.thin_x_ticks()
     return chart
 
 
@@ -208,6 +246,7 @@ def stacked(title: str, items: Sequence[Stack], *, legend: Sequence[tuple[str, s
                     Rect(centre - bar / 2, y(base + value), bar, y(base) - y(base + value), part.css, part.title)
                 )
             base += value
+    chart.thin_x_ticks()
     return chart
 
 
@@ -225,7 +264,8 @@ def hbars(
     """Horizontal bars, one per row (clusters compared), with an optional reference line (100 %)."""
     row = 26
     chart = Chart(title=title, width=width, height=PAD_TOP + row * max(len(items), 1) + PAD_BOTTOM)
-    chart.plot_left, chart.plot_right, chart.grid = 120, width - 20, "x"
+    chart.plot_left = _room_for([item.label for item in items], 60, width * 0.45)
+    chart.plot_right, chart.grid = width - 20, "x"
     chart.plot_bottom = chart.height - PAD_BOTTOM
     figures = [v for v in (_number(i.value) for i in items) if v is not None]
     if reference is not None:
@@ -249,6 +289,7 @@ def hbars(
             chart.rects.append(
                 Rect(chart.plot_left, top + 4, x(value) - chart.plot_left, row - 8, item.css, item.title)
             )
+    chart.thin_x_ticks()
     if reference is not None:
         rx = x(reference)
         chart.reference = Mark(rx, chart.plot_top, rx, chart.plot_bottom, "reference", _label(reference) + unit)
@@ -274,6 +315,7 @@ def lines(title: str, categories: Sequence[str], series: Sequence[Series], *, re
     slot = (chart.plot_right - chart.plot_left) / len(categories)
     xs = [chart.plot_left + slot * (i + 0.5) for i in range(len(categories))]
     chart.x_ticks = [Tick(x, label) for x, label in zip(xs, categories, strict=True)]
+    chart.thin_x_ticks()
     for n, s in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]
         dash = ("", "6 3", "2 3")[min(n // len(PALETTE), 2)]
@@ -324,10 +366,12 @@ def timeline(title: str, lanes: Sequence[Lane], *, start: date, end: date, today
     """Lanes of periods (agreements) and milestones (cap dates) on a calendar axis with a tick per year."""
     row = 30
     chart = Chart(title=title, height=PAD_TOP + row * max(len(lanes), 1) + PAD_BOTTOM)
-    chart.plot_left = 150 if any(lane.label for lane in lanes) else 12
+    labels = [lane.label for lane in lanes if lane.label]
+    chart.plot_left = _room_for(labels, 60, chart.width * 0.35) if labels else 12
     chart.grid = "x"
-    if any(m.on > end for lane in lanes for m in lane.milestones):
-        chart.plot_right -= 96  # room beside the plot for the milestones that fall after it
+    later = [f"\u2192 {m.note or m.on.isoformat()}" for lane in lanes for m in lane.milestones if m.on > end]
+    if later:  # room beside the plot for the milestones that fall after it
+        chart.plot_right -= _room_for(later, 0, chart.width * 0.25)
     chart.plot_bottom = chart.height - PAD_BOTTOM
     days = max((end - start).days, 1)
     span = chart.plot_right - chart.plot_left
@@ -339,6 +383,7 @@ def timeline(title: str, lanes: Sequence[Lane], *, start: date, end: date, today
     years = list(range(first, end.year + 1))
     every = max(1, math.ceil(len(years) / 12))
     chart.x_ticks = [Tick(x(date(year, 1, 1)), str(year)) for year in years[::every]]
+    chart.thin_x_ticks()
     for i, lane in enumerate(lanes):
         top = chart.plot_top + row * i
         chart.y_ticks.append(Tick(top + row / 2, lane.label))

@@ -345,7 +345,7 @@ def test_a_stage_cannot_be_reached_before_the_evaluation_was_registered(cluster)
         evaluation_advance(evaluation=evaluation, to=Stage.IN_PROGRESS, on=date(2019, 1, 10))
 
     assert caught.value.message_dict["started_on"] == [
-        "A stage cannot be reached before the evaluation was registered (02/01/2019)."
+        "A stage cannot be reached before the evaluation was registered (01/02/2019)."
     ]
     assert stored(evaluation) == (Stage.PLANNED, None, None, None, "")
     evaluation_advance(evaluation=evaluation, to=Stage.IN_PROGRESS, on=date(2019, 2, 1))

@@ -1075,7 +1075,7 @@ def test_a_flag_is_written_in_dutch_and_in_english_with_each_languages_dates(clu
     )
     assert (
         flag.message_en
-        == f"{cluster.name}: support agreement {ref} ends on 12/31/2019 and no extension is registered."
+        == f"{cluster.name}: support agreement {ref} ends on 31/12/2019 and no extension is registered."
     )
     with translation.override("en"):
         assert flag.text == flag.message_en

@@ -302,3 +302,45 @@ def test_lines_past_the_palette_repeat_its_colours_dashed_so_no_two_series_look_
     assert chart.lines[len(charts.PALETTE)].dash and not chart.lines[0].dash
     html = render_to_string("insights/charts/svg.html", {"chart": chart})
     assert html.count("stroke-dasharray=") == 2
+
+
+# --- legible on a phone ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [400, 420, charts.WIDTH])
+def test_chart_text_is_drawn_at_11_px_or_more_at_the_charts_smallest_width(width):
+    chart = charts.Chart(title="t", width=width)
+    assert chart.font_size * chart.min_width / chart.width >= 11
+    assert chart.font_size <= 15, "and not oversized where the chart is drawn at its own width"
+
+
+def test_the_svg_template_gives_the_chart_its_width_text_size_and_smallest_width(english):
+    chart = charts.columns("C2", [Column("2024", 10)], width=400)
+    svg = render_to_string("insights/charts/svg.html", {"chart": chart})
+    assert f'width="400" font-size="{charts.FONT}" style="min-width: 300px"' in svg
+
+
+def test_year_labels_that_would_run_into_each_other_are_thinned_from_the_first():
+    years = [str(y) for y in range(2012, 2027)]
+    chart = charts.columns("C2", [Column(y, 1) for y in years], width=400)
+    labels = [t.label for t in chart.x_ticks]
+    assert labels[0] == "2012" and len(labels) < len(years)
+    gaps = [b.at - a.at for a, b in zip(chart.x_ticks, chart.x_ticks[1:], strict=False)]
+    assert min(gaps) >= charts.text_width("2012")
+    assert len(chart.rects) == len(years), "every year keeps its column"
+
+
+def test_long_labels_get_room_left_of_the_plot():
+    bars = charts.hbars("C2", [HBar("De Blauwe Cluster", 80), HBar("SIM", 120)], reference=100)
+    assert bars.plot_left >= charts.text_width("De Blauwe Cluster")
+    amounts = charts.columns("PRJ1", [Column("2024", 13_780_800)], width=400)
+    widest = max(charts.text_width(t.label) for t in amounts.y_ticks)
+    assert amounts.plot_left - 6 >= widest, "the y axis's amounts fit left of the plot"
+
+
+def test_the_plot_edges_are_whole_units_the_template_can_write_in_any_language():
+    with translation.override("nl"):
+        chart = charts.hbars("C2", [HBar("Flanders' FOOD", 80)], reference=100)
+        svg = render_to_string("insights/charts/svg.html", {"chart": chart})
+    assert isinstance(chart.plot_left, int) and isinstance(chart.plot_right, int)
+    assert f'x1="{chart.plot_left}"' in svg

@@ -301,7 +301,9 @@ def test_cluster_page_counts_members_at_each_year_end(officer_client, cluster):
     assert rows[year - 1] == ("2", "1", "1", "50.0 %")
     assert rows[year] == ("1", "0", "0", "0.0 %"), "this year is counted on today's date"
     chart = response.context["members_chart"]
-    assert [t.label for t in chart.x_ticks] == [str(y) for y in rows]
+    assert len(rows) == 10 and len(chart.rects) == 10, "a column per year"
+    # Ten years' labels at a legible size would run into each other on this narrow chart: every other one.
+    assert [t.label for t in chart.x_ticks] == [str(y) for y in list(rows)[::2]]
 
 
 def test_cluster_page_draws_the_agreement_chain_up_to_its_cap(officer_client, cluster):
@@ -376,7 +378,12 @@ def test_cluster_page_shows_evaluations_with_findings_lessons_and_the_pact_carri
     assert section.index("direct results of actions") < section.index("impact on companies"), (
         "findings follow the order of the criteria, not the alphabet of their codes"
     )
-    lessons = re.findall(r"<li><strong>(.*?):</strong> (.*?)<br><span class=\"meta\">(.*?)</span></li>", section)
+    lessons = [
+        (kind, text, re.sub(r"<[^>]+>", "", meta))  # the date in it is a <span class="date">
+        for kind, text, meta in re.findall(
+            r"<li><strong>(.*?):</strong> (.*?)<br><span class=\"meta\">(.*?)</span></li>", section
+        )
+    ]
     assert lessons == [
         ("Bottleneck", "Too much paperwork.", "Open"),
         (

@@ -71,13 +71,13 @@ def test_the_document_answers_the_five_questions_in_order(record, officer):
         "5. What budget is foreseen for the coming years?",
     ]
     stages, reports, lessons, renewals, budget = answers.values()
-    assert stages == ["Catalisti — Interim evaluation 1 (2017-2018): completed 05/31/2019"]
+    assert stages == ["Catalisti — Interim evaluation 1 (2017-2018): completed 31/05/2019"]
     assert reports[0].startswith("Catalisti — 2019: submitted")
     # The KPIs' evolution: a column per working year from the start (value / target), then the last one's score.
     assert rows[0] == ["KPI", "2017", "2018", "2019", "Of target 2019"]
     assert [row[3] for row in rows if row[0].startswith("C2 ")] == ["12 (pending) / —"]
-    assert lessons == ["Catalisti — good practice: Roadmaps work. (carried into pact version 1 (signed 12/15/2019))"]
-    assert renewals == ["Catalisti — SO-CAT-2: 12/31/2022; Cap date: 12/31/2026 (running)"]
+    assert lessons == ["Catalisti — good practice: Roadmaps work. (carried into pact version 1 (signed 15/12/2019))"]
+    assert renewals == ["Catalisti — SO-CAT-2: 31/12/2022; Cap date: 31/12/2026 (running)"]
     assert budget == [
         "2020 (nothing allocated by this day): Envelope 75,000,000 EUR; Reserved for the clusters 0 EUR; "
         "Inter-cluster projects 0 EUR; Other initiatives 0 EUR; Remaining 75,000,000 EUR"
@@ -90,7 +90,7 @@ def test_the_document_tells_only_what_had_happened_by_its_day(record, officer):
     stages, reports, lessons, renewals, budget = answers.values()
     # The two ended working years were never reported on: overdue, as the page and the JSON say.
     assert reports == ["Catalisti — 2018: not started (overdue), 2017: not started (overdue)"], "2019: not due yet"
-    assert stages == ["Catalisti — Interim evaluation 1 (2017-2018): completed 05/31/2019"]
+    assert stages == ["Catalisti — Interim evaluation 1 (2017-2018): completed 31/05/2019"]
     assert lessons == ["Catalisti — good practice: Roadmaps work. (not yet carried into a pact)"]
-    assert renewals == ["Catalisti — SO-CAT-1: 12/31/2019; Cap date: 12/31/2026 (running)"]
+    assert renewals == ["Catalisti — SO-CAT-1: 31/12/2019; Cap date: 31/12/2026 (running)"]
     assert [line.split(":")[0] for line in budget] == ["2020 (nothing allocated by this day)"], "a coming year"
