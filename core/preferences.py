@@ -23,6 +23,14 @@ def site_language() -> str:
     return settings.LANGUAGE_CODE
 
 
+def chosen_language(user: Any) -> str | None:
+    """The language the user chose, or None when they never did (then the browser's or the header
+    switch's choice stands)."""
+    if user is None or not getattr(user, "pk", None):
+        return None
+    return UserPreference.objects.filter(user_id=user.pk).values_list("language", flat=True).first() or None
+
+
 def user_language(user: Any) -> str:
     """The user's language, or the site's default without a preference (or for an anonymous user)."""
     if user is None or not getattr(user, "pk", None):

@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from core.forms import LanguageForm, PasswordResetForm
-from core.preferences import user_language
+from core.preferences import chosen_language, user_language
 from core.services import user_language_set
 
 
@@ -48,11 +48,14 @@ def account_settings(request: HttpRequest) -> HttpResponseBase:
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login; the portal then opens in the user's language."""
+    """Django's login; the portal then opens in the language the user chose, if they chose one (without a
+    choice, the language of the browser or of the header's switch stands)."""
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        _with_language(response, user_language(form.get_user()))
+        chosen = chosen_language(form.get_user())
+        if chosen:
+            _with_language(response, chosen)
         return response
 
 

@@ -58,9 +58,12 @@ class BriefingKpiPoint(serializers.Serializer):
     target = amount(allow_null=True)
     value = amount(allow_null=True, help_text="Submitted or accepted by as_of.")
     status = serializers.ChoiceField(
-        choices=["accepted", "pending"],
+        choices=["accepted", "pending", "derived"],
         allow_null=True,
-        help_text="accepted (official) or pending (submitted, not accepted) by as_of; null: no value.",
+        help_text=(
+            "accepted (official) or pending (submitted, not accepted) by as_of; derived: computed from the "
+            "memberships at the year's end (official); null: no value."
+        ),
     )
     achievement = amount(allow_null=True, help_text="% of target, by direction.")
 

@@ -369,7 +369,7 @@ def _kpis(clusters: list[Cluster], as_of: date) -> list[KpisRow]:
     first = min((c.started_on.year for c in clusters if c.started_on), default=last)
     kpis = list(KpiDefinition.objects.filter(active=True).order_by("position", "code"))
     points = KpiPoints(
-        cluster_ids=[c.pk for c in clusters], kpis=kpis, years=list(range(first, last + 1)), as_of=as_of
+        cluster_ids=[c.pk for c in clusters], kpis=kpis, years=list(range(min(first, last), last + 1)), as_of=as_of
     )
     rows = []
     for cluster in clusters:
@@ -525,7 +525,8 @@ class KpiPoints:
     def point(self, cluster_id: int, kpi: KpiDefinition, year: int) -> KpiPoint:
         target = self.targets.get((cluster_id, kpi.pk, year))
         if kpi.is_derived:
-            value = self.derived[cluster_id, year].value(kpi.code)
+            derived = self.derived.get((cluster_id, year))  # a year not asked for has no figure
+            value = derived.value(kpi.code) if derived is not None else None
             status = "derived" if value is not None else None
         else:
             value, stored = self.values.get((cluster_id, kpi.pk, year), (None, None))

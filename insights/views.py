@@ -201,7 +201,7 @@ def _kpi_spark(kpi: KpiItem) -> charts.Chart:
             charts.Column(
                 label=str(point["year"]),
                 value=point["value"],
-                css="bar" if point["status"] == "accepted" else "bar-pending",
+                css="bar-pending" if point["status"] == "pending" else "bar",
                 target=point["target"],
                 title=", ".join(parts),
             )

@@ -18,7 +18,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from clusterpacts.models import AnnualReport, Workflow
+from clusterpacts.models import AnnualPlan, AnnualReport, Workflow
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, PortalPage
 from tests.browser.layout import overlapping_text, page_scrolls_sideways, small_text
 
@@ -31,10 +31,11 @@ CLUSTER = "catalisti"
 
 @dataclass(frozen=True)
 class Demo:
-    review_pk: int  # a report waiting for review (its values pending)
-    report_year: int  # Catalisti's latest report, submitted: "(in behandeling)" beside its values
+    review_pk: int  # Catalisti's latest report (accepted), on its review page
+    report_year: int  # Catalisti's latest report
     kpi: str
     year: int
+    plan_pk: int  # a plan waiting for review
 
 
 @pytest.fixture
@@ -43,8 +44,11 @@ def demo(monkeypatch: pytest.MonkeyPatch) -> Demo:
     monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
     call_command("seed_demo", stdout=StringIO())
     call_command("scan_flags", stdout=StringIO())
-    submitted = AnnualReport.objects.filter(cluster__slug=CLUSTER, status=Workflow.SUBMITTED).latest("year")
-    return Demo(review_pk=submitted.pk, report_year=submitted.year, kpi="C2", year=submitted.year)
+    # Today every demo report up to the last working year is accepted; what waits for review are plans.
+    latest = AnnualReport.objects.filter(cluster__slug=CLUSTER, status=Workflow.ACCEPTED).latest("year")
+    waiting = AnnualPlan.objects.filter(status=Workflow.SUBMITTED).order_by("cluster__name").first()
+    assert waiting is not None, "the demo has plans waiting for review"
+    return Demo(review_pk=latest.pk, report_year=latest.year, kpi="C2", year=latest.year, plan_pk=waiting.pk)
 
 
 def _pages(demo: Demo) -> dict[str, list[tuple[str, str]]]:
@@ -60,6 +64,7 @@ def _pages(demo: Demo) -> dict[str, list[tuple[str, str]]]:
             ("officer-dashboard", "/insights/"),
             ("officer-review-queue", "/review/"),
             ("officer-review", f"/review/reports/{demo.review_pk}/"),
+            ("officer-review-plan", f"/review/plans/{demo.plan_pk}/"),
             ("officer-briefing", "/insights/briefing/"),
             ("officer-briefing-2020", "/insights/briefing/?as_of=2020-03-01"),
             ("officer-funding", "/insights/funding/"),

@@ -303,3 +303,13 @@ def test_a_manager_never_reaches_another_clusters_report_link(client, manager, o
     assert client.get(reverse("clusterpacts:report", args=[other_cluster.slug, year])).status_code == 404
     home = client.get(reverse("home"), follow=True)
     assert other_cluster.slug not in home.context["due_next"].cluster_slug
+
+
+def test_a_user_who_never_chose_a_language_keeps_the_browsers_after_login(client, manager):
+    response = client.post(
+        reverse("login"), {"username": manager.username, "password": "secret-pass-1"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 302
+    assert django_settings.LANGUAGE_COOKIE_NAME not in response.cookies
+    page = client.get(response.url, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert '<html lang="en">' in page.text

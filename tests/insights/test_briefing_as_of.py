@@ -142,7 +142,7 @@ def test_the_page_and_document_tell_the_chain(history, officer_client):
     page = officer_client.get("/insights/briefing/", query, HTTP_ACCEPT_LANGUAGE="en").text
     assert "extends R-1, on the basis of the interim evaluation" in page
     docx = _docx_text(officer_client.get("/insights/briefing.docx", query, HTTP_ACCEPT_LANGUAGE="en").content)
-    assert "R-2 01/01/2021 \u2013 12/31/2023 (on the basis of the interim evaluation" in docx
+    assert "R-2 01/01/2021 \u2013 31/12/2023 (on the basis of the interim evaluation" in docx
     assert "Next extension from 01/01/2024" in docx
 
 
