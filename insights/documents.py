@@ -73,7 +73,8 @@ def _kpis(document: DocxDocument, reports: list[ReportsRow], kpis: list[KpisRow]
             continue
         document.add_heading(
             f"{row['cluster_name']} — "
-            + _("KPI evolution %(first)s\u2013%(last)s: value / target") % {"first": years[0], "last": years[-1]},
+            + _("KPI evolution %(first)s–%(last)s: value / target")  # noqa: RUF001 - the en dash of a year range
+            % {"first": years[0], "last": years[-1]},
             2,
         )
         table = document.add_table(rows=1, cols=len(years) + 2)

@@ -19,7 +19,16 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
-from clusterpacts.models import MISSING, AnnualReport, Cluster, ClusterPact, Commitment, KpiDefinition, Workflow
+from clusterpacts.models import (
+    MISSING,
+    AnnualPlan,
+    AnnualReport,
+    Cluster,
+    ClusterPact,
+    Commitment,
+    KpiDefinition,
+    Workflow,
+)
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user
 from clusterpacts.selectors import DerivedFigures, plan_slots, report_slots
 from core.roles import User, is_officer, is_reader
@@ -421,7 +430,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "ending": ending,
             "ending_chart": _ending_chart(request.user, ending, today, horizon),
             "ending_query": urlencode({"end_date__gte": today.isoformat(), "end_date__lte": horizon.isoformat()}),
-            "to_review": AnnualReport.objects.for_user(request.user).filter(status=Workflow.SUBMITTED).count(),
+            # What waits in the review queue: plans and reports submitted (the queue's default view).
+            "to_review": AnnualReport.objects.for_user(request.user).filter(status=Workflow.SUBMITTED).count()
+            + AnnualPlan.objects.for_user(request.user).filter(status=Workflow.SUBMITTED).count(),
             "report_counts": sorted(report_counts.items()),
             "last_reports": last_reports,
             "budget_year": budget,

@@ -230,7 +230,7 @@ def test_an_officer_lands_on_the_dashboard_and_its_timeline_is_drawn(open_page, 
     tab.expect_path("/insights/")
     assert page.get_attribute("html", "lang") == "nl"
     assert page.inner_text("h1") == "Dashboard"
-    assert page.inner_text("#review-link") == "1 verslag te beoordelen"
+    assert page.inner_text("#review-link") == "1 plan of verslag te beoordelen"
     tab.goto("/")
     tab.expect_path("/insights/")
 

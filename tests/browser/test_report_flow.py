@@ -149,7 +149,7 @@ def test_a_report_goes_from_draft_through_return_to_official(open_page, portal, 
     # 2. The officer lands on the dashboard, goes to the review queue, opens the report and returns it.
     tab.login(portal.officer.username)
     tab.expect_path("/insights/")
-    assert page.inner_text("#review-link") == "1 verslag te beoordelen"
+    assert page.inner_text("#review-link") == "1 plan of verslag te beoordelen"
     page.click("#review-link")
     tab.expect_path("/review/")
     assert page.inner_text("h1") == "Te beoordelen"

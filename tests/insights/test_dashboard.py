@@ -71,3 +71,21 @@ def test_a_manager_gets_403_and_anonymous_the_login(client, manager):
     assert client.get("/insights/").status_code == 302
     client.force_login(manager)
     assert client.get("/insights/").status_code == 403
+
+
+def test_the_review_button_counts_the_plans_and_reports_waiting(officer_client, english):
+    from clusterpacts import services
+    from clusterpacts.models import Workflow
+
+    today = timezone.localdate()
+    cluster = factories.ClusterFactory(started_on=today.replace(year=today.year - 2, month=1, day=1))
+    plan = factories.complete_plan(services.annual_plan_create(cluster=cluster, year=today.year + 1))
+    services.document_submit(document=plan)
+    report = factories.complete_report(services.annual_report_create(cluster=cluster, year=today.year - 1))
+    services.document_submit(document=report)
+    draft = services.annual_plan_create(cluster=cluster, year=today.year)
+    assert draft.status == Workflow.DRAFT
+
+    page = officer_client.get("/insights/").text
+
+    assert "2 plans and reports to review" in page
