@@ -498,5 +498,4 @@ def test_the_bundled_demo_round_trips_cell_for_cell_and_is_what_the_demo_data_bu
     assert _cells(second) == _cells(first)
     assert sum(len(rows) for rows in _cells(first).values()) > 5000
     assert _cells(DEMO_WORKBOOK) == _cells(first), "run `make demo-workbook` after changing the demo data"
-    again = import_workbook(first)
-    assert again.errors == [] and again.changed == 0
+    # (Importing it again changes nothing: tests/test_seed_demo.py runs seed_demo twice.)
