@@ -470,7 +470,8 @@ def test_messages_come_in_dutch_with_dutch_headers(tmp_path):
         call_command("import_history", str(path), "--no-progress", stdout=StringIO(), stderr=err)
 
     assert "ondernemingsnummer" in err.getvalue()
-    assert "controlecijfers" in err.getvalue() or "geen geldig ondernemingsnummer" in err.getvalue()
+    assert "rij 2" in err.getvalue() and "de controlecijfers kloppen niet" in err.getvalue()
+    assert "check digits" not in err.getvalue(), "no English left in a Dutch answer"
 
 
 # --- the round trip on the demo data --------------------------------------------------------------

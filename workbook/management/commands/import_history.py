@@ -68,24 +68,30 @@ class Command(BaseCommand):
                 bar.close()
 
     def report(self, result: ImportResult) -> None:
-        write = self.stdout.write
-        write(
-            f"{gettext('sheet'):<18} {gettext('created'):>9} {gettext('updated'):>9} "
-            f"{gettext('unchanged'):>9} {gettext('refused'):>9}"
+        # Outside the f-strings, where makemessages finds them.
+        sheet_label, row_label, column_label, file_label = (
+            gettext("sheet"),
+            gettext("row"),
+            gettext("column"),
+            gettext("file"),
         )
+        created_label, updated_label = gettext("created"), gettext("updated")
+        unchanged_label, refused_label = gettext("unchanged"), gettext("refused")
+        write = self.stdout.write
+        write(f"{sheet_label:<18} {created_label:>9} {updated_label:>9} {unchanged_label:>9} {refused_label:>9}")
         for name, counts in result.counts.items():
             write(f"{name:<18} {counts.created:>9} {counts.updated:>9} {counts.unchanged:>9} {counts.refused:>9}")
         for error in result.errors:
             where = ", ".join(
                 part
                 for part in (
-                    error.sheet and f"{gettext('sheet')} {error.sheet}",
-                    error.row and f"{gettext('row')} {error.row}",
-                    error.column and f"{gettext('column')} {error.column}",
+                    error.sheet and f"{sheet_label} {error.sheet}",
+                    error.row and f"{row_label} {error.row}",
+                    error.column and f"{column_label} {error.column}",
                 )
                 if part
             )
-            self.stderr.write(f"{where or gettext('file')}: {error.message}")
+            self.stderr.write(f"{where or file_label}: {error.message}")
         rows = sum(counts.total for counts in result.counts.values())
         rate = rows / result.seconds if result.seconds else 0
         timing = gettext("%(rows)s rows in %(seconds).1f s (%(rate)d rows/s).") % {
