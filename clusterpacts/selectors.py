@@ -4,11 +4,11 @@ memberships."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -231,26 +231,58 @@ def membership_figures_of(
 
 
 # How each derived KPI of the catalogue (source "derived") is read from the membership figures. A derived
-# KPI without a line here has no value: it is never typed in instead.
+# KPI without a line here, nor in a registered source, has no value: it is never typed in instead.
 DERIVED_KPIS: dict[str, Callable[[MembershipFigures], Decimal | None]] = {
     "MEM1": lambda figures: Decimal(figures.paying),  # paying members
     "MEM2": lambda figures: figures.sme_share,  # share of SMEs among the members, in %
 }
 
 
+class DerivedBasis(Protocol):
+    """The figures another app derives KPIs of one cluster's working year from (funding: the decided
+    projects), with what they were counted from (`basis`, shown beside the values)."""
+
+    basis: tuple[Any, ...]
+
+    def value(self, code: str) -> Decimal | None: ...
+
+
+# A source of derived KPIs: given cluster ids and the day each year is counted to, the figures by
+# (cluster id, year). Registered by the app that holds the data (`funding.apps`), so that this app, which
+# may not import it, reads every derived KPI through `derived_figures` all the same.
+DerivedSource = Callable[..., Mapping[tuple[int, int], DerivedBasis]]
+_DERIVED_SOURCES: dict[str, tuple[frozenset[str], DerivedSource]] = {}
+
+
+def register_derived_source(name: str, codes: Collection[str], source: DerivedSource) -> None:
+    """Let `source(cluster_ids=..., on={year: day})` give the value of the KPIs `codes` (once per `name`)."""
+    _DERIVED_SOURCES[name] = (frozenset(codes), source)
+
+
+def derived_codes() -> frozenset[str]:
+    """The codes of every KPI the portal can derive: from the memberships or a registered source."""
+    codes = set(DERIVED_KPIS)
+    for source_codes, _source in _DERIVED_SOURCES.values():
+        codes |= source_codes
+    return frozenset(codes)
+
+
 @dataclass(frozen=True)
 class DerivedFigures:
-    """The membership figures behind the derived KPIs of one cluster's working year: on `on`, the year's
-    end (31 December), or the day asked while the year still runs.
+    """The figures behind the derived KPIs of one cluster's working year: on `on`, the year's end
+    (31 December), or the day asked while the year still runs. The membership figures are here; what a
+    registered source derives (the projects) is in `sources`, by the source's name.
 
-    `has_data`: some membership was active that day. Without, the derived KPIs have no value (None, never
-    a silent 0) and the report, review and cluster pages warn that they cannot be computed.
+    `has_data`: some membership was active that day. Without, the membership KPIs have no value (None,
+    never a silent 0) and the report, review and cluster pages warn that they cannot be computed. A KPI of
+    another source has its own value (0 projects decided is a value).
     """
 
     cluster_id: int
     year: int
     on: date
     figures: MembershipFigures
+    sources: Mapping[str, DerivedBasis] = field(default_factory=dict)
 
     @property
     def has_data(self) -> bool:
@@ -262,24 +294,44 @@ class DerivedFigures:
 
     def value(self, code: str) -> Decimal | None:
         compute = DERIVED_KPIS.get(code)
-        return compute(self.figures) if compute is not None and self.has_data else None
+        if compute is not None:
+            return compute(self.figures) if self.has_data else None
+        for name, (codes, _source) in _DERIVED_SOURCES.items():
+            if code in codes and name in self.sources:
+                return self.sources[name].value(code)
+        return None
+
+    def basis(self, name: str) -> tuple[Any, ...]:
+        """What the source `name` counted this year's figures from (e.g. the decided projects)."""
+        found = self.sources.get(name)
+        return found.basis if found is not None else ()
 
 
 def derived_figures(
     *, cluster_ids: Collection[int], years: Collection[int], as_of: date | None = None
 ) -> dict[tuple[int, int], DerivedFigures]:
-    """The derived KPIs' figures of each cluster and working year, keyed by (cluster id, year), in one
-    query: from the memberships active at the year's end, or on `as_of` (default today) for a year that
-    has not ended by then.
+    """The derived KPIs' figures of each cluster and working year, keyed by (cluster id, year): from the
+    memberships active at the year's end, or on `as_of` (default today) for a year that has not ended by
+    then (one query), and from each registered source as of the same day (funding's projects: three).
 
-    The one place a derived KPI (MEM1, MEM2) gets its value: the report and review pages, the cluster
-    page's KPI evolution and members, the comparison and the briefing read it; none is stored or typed in.
+    The one place a derived KPI gets its value: the report and review pages, the cluster page's KPI
+    evolution and members, the comparison and the briefing read it; none is stored or typed in.
     """
     as_of = as_of or timezone.localdate()
     on = {year: min(date(year, 12, 31), as_of) for year in years}
     figures = membership_figures_of(cluster_ids=cluster_ids, days=on.values())
+    sourced = {
+        name: source(cluster_ids=cluster_ids, on=on) if cluster_ids and on else {}
+        for name, (_codes, source) in _DERIVED_SOURCES.items()
+    }
     return {
-        (cluster_id, year): DerivedFigures(cluster_id=cluster_id, year=year, on=day, figures=figures[cluster_id, day])
+        (cluster_id, year): DerivedFigures(
+            cluster_id=cluster_id,
+            year=year,
+            on=day,
+            figures=figures[cluster_id, day],
+            sources={name: found[cluster_id, year] for name, found in sourced.items() if (cluster_id, year) in found},
+        )
         for cluster_id in cluster_ids
         for year, day in on.items()
     }

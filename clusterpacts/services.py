@@ -326,10 +326,16 @@ def annual_report_return(
 @transaction.atomic
 def kpi_value_set(*, report: AnnualReport, kpi: KpiDefinition, value: Decimal) -> KpiValue:
     """Set (create or change) the value of one reported KPI in a report that is still editable. A derived
-    KPI (MEM1, MEM2) is computed from the memberships (`selectors.derived_figures`): it is refused here."""
+    KPI is computed from the memberships or the decided projects (`selectors.derived_figures`): it is
+    refused here."""
     if kpi.is_derived:
         raise ValidationError(
-            {"value": gettext("%(code)s is computed from the memberships; it cannot be entered.") % {"code": kpi.code}}
+            {
+                "value": gettext(
+                    "%(code)s is computed from the memberships or the decided projects; it cannot be entered."
+                )
+                % {"code": kpi.code}
+            }
         )
     # Lock the report so it cannot be submitted or accepted while the value is being written.
     report = AnnualReport.objects.select_for_update().get(pk=report.pk)
@@ -783,6 +789,7 @@ def organisations_create(
     for organisation in organisations:
         try:
             organisation.clean_fields()
+            organisation.check_days()
         except ValidationError as error:
             outcomes.append(error)
             continue

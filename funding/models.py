@@ -1,4 +1,5 @@
-"""Support agreements (operating support, in chains of at most 10 years), budget years and allocations."""
+"""Support agreements (operating support, in chains of at most 10 years), budget years, allocations, the
+projects decided against them, and flags."""
 
 from __future__ import annotations
 
@@ -325,6 +326,185 @@ class Allocation(models.Model):
             raise ValidationError({"partners": gettext("Only an inter-cluster project names partner clusters.")})
 
 
+class ProjectQuerySet(models.QuerySet):
+    def for_user(self, user: User) -> ProjectQuerySet:
+        """Officers and API readers see every project; a cluster manager those their cluster leads or takes part in."""
+        if is_reader(user):
+            return self.all()
+        ids = managed_cluster_ids(user)
+        if not ids:
+            return self.none()
+        return self.filter(
+            pk__in=Project._base_manager.filter(Q(lead_cluster__in=ids) | Q(clusters__in=ids)).values("pk")
+        )
+
+    def known_on(self, day: date) -> ProjectQuerySet:
+        """The projects there were at the end of `day`: those decided by then."""
+        return self.filter(decided_on__lte=day)
+
+    def against_reservations(self) -> ProjectQuerySet:
+        """Decided against the lead cluster's reservation: every type but the inter-cluster projects, which
+        come out of the year's inter-cluster allocation."""
+        return self.exclude(type=Project.Type.INTER_CLUSTER)
+
+
+class Project(models.Model):
+    """An innovation project decided against a reservation: the lead cluster's of the year it was decided, or
+    the year's inter-cluster allocation for an inter-cluster project. Written by `funding.services.project_save`."""
+
+    class Type(models.TextChoices):
+        ICON = "icon", _("ICON project")
+        CSBO = "csbo", _("cSBO project")
+        FEASIBILITY = "feasibility", _("feasibility study")
+        INTER_CLUSTER = "inter_cluster", _("inter-cluster project")
+        TRANSITION = "transition", _("transition-priority project")
+        OTHER = "other", _("other project")
+
+    class Status(models.TextChoices):
+        DECIDED = "decided", _("decided")
+        RUNNING = "running", _("running")
+        COMPLETED = "completed", _("completed")
+        STOPPED = "stopped", _("stopped early")
+
+    reference = models.CharField(_("reference"), max_length=60, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    type = models.CharField(_("type"), max_length=20, choices=Type.choices)
+    lead_cluster = models.ForeignKey(
+        Cluster, on_delete=models.PROTECT, related_name="led_projects", verbose_name=_("lead cluster")
+    )
+    clusters = models.ManyToManyField(
+        Cluster,
+        blank=True,
+        related_name="joined_projects",
+        verbose_name=_("other clusters"),
+        help_text=_("The other clusters of an inter-cluster project (besides the lead cluster)."),
+    )
+    decided_on = models.DateField(_("decided on"))
+    amount = models.DecimalField(_("amount granted (EUR)"), max_digits=14, decimal_places=2)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DECIDED)
+    status_on = models.DateField(_("status since"), help_text=_("The day the project took its current status."))
+    history = HistoricalRecords(m2m_fields=[clusters])
+
+    scope_path = "lead_cluster"
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-decided_on", "reference"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="project_amount_positive",
+                violation_error_message=_("A project's amount must be more than 0 EUR."),
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=models.F("start_date")),
+                name="project_ends_after_start",
+                violation_error_message=_("A project ends after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status_on__gte=models.F("decided_on")),
+                name="project_status_after_decision",
+                violation_error_message=_("A project's status cannot date from before its decision."),
+            ),
+        ]
+        indexes = [models.Index(fields=["decided_on", "lead_cluster"], name="project_decided_lead_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.title}"
+
+    @property
+    def year(self) -> int:
+        """The budget year the amount counts in: the year of the decision."""
+        return self.decided_on.year
+
+    def clean(self) -> None:
+        """Facts of this row alone; the rules that read other rows (the clusters, the partners) are
+        `funding.services.project_check`."""
+        errors: dict[str, str] = {}
+        if self.amount is not None and self.amount <= 0:
+            errors["amount"] = gettext("A project's amount must be more than 0 EUR.")
+        if self.start_date and self.end_date and self.end_date <= self.start_date:
+            errors["end_date"] = gettext("A project ends after it starts: %(end)s is not after %(start)s.") % {
+                "end": display_date(self.end_date),
+                "start": display_date(self.start_date),
+            }
+        if self.decided_on:
+            if not 2000 <= self.decided_on.year <= 2100:
+                errors["decided_on"] = gettext("Enter a date between 2000 and 2100.")
+            elif self.decided_on > timezone.localdate():
+                errors["decided_on"] = gettext(
+                    "A project cannot be decided in the future: %(day)s is after today (%(today)s)."
+                ) % {"day": display_date(self.decided_on), "today": display_date(timezone.localdate())}
+            if self.status_on and self.status_on < self.decided_on:
+                errors["status_on"] = gettext("A project's status cannot date from before its decision (%(day)s).") % {
+                    "day": display_date(self.decided_on)
+                }
+        if self.status_on and self.status_on > timezone.localdate():
+            errors["status_on"] = gettext("A status cannot take effect in the future.")
+        if (
+            self.status == self.Status.DECIDED
+            and self.status_on
+            and self.decided_on
+            and self.status_on != self.decided_on
+        ):
+            errors["status_on"] = gettext("A project that is only decided has the status since its decision day.")
+        if errors:
+            raise ValidationError(errors)
+
+    def status_on_day(self, day: date) -> str | None:
+        """Its status at the end of `day`: None before its decision; the current status from the day it took
+        effect; before that, running once it started, or else decided."""
+        if day < self.decided_on:
+            return None
+        if day >= self.status_on:
+            return self.status
+        return self.Status.RUNNING if self.start_date <= day else self.Status.DECIDED
+
+
+class ProjectPartner(models.Model):
+    class Role(models.TextChoices):
+        LEAD = "lead", _("lead partner")
+        PARTNER = "partner", _("partner")
+        SUBCONTRACTOR = "subcontractor", _("subcontractor")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="partners", verbose_name=_("project"))
+    organisation = models.ForeignKey(
+        "clusterpacts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="project_roles",
+        verbose_name=_("organisation"),
+    )
+    role = models.CharField(_("role"), max_length=15, choices=Role.choices, default=Role.PARTNER)
+    history = HistoricalRecords()
+
+    scope_path = "project__lead_cluster"
+
+    class Meta:
+        ordering = ["project", "role", "organisation__name"]
+        verbose_name = _("project partner")
+        verbose_name_plural = _("project partners")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "organisation"],
+                name="project_partner_once",
+                violation_error_message=_("This organisation is already a partner of the project."),
+            ),
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(role="lead"),
+                name="project_one_lead_partner",
+                violation_error_message=_("A project has one lead partner."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id and self.organisation} ({self.get_role_display()})"
+
+
 class FlagQuerySet(ScopedQuerySet):
     def open(self) -> FlagQuerySet:
         return self.filter(resolved_on__isnull=True)
@@ -343,6 +523,7 @@ class Flag(models.Model):
         CAP_APPROACHING = "cap_approaching", _("10-year cap approaching")
         FINAL_TERM = "final_term", _("final term")
         REPORT_OVERDUE = "report_overdue", _("annual report overdue")
+        RESERVATION_EXCEEDED = "reservation_exceeded", _("reservation exceeded")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="flags", verbose_name=_("cluster"))
@@ -363,7 +544,8 @@ class Flag(models.Model):
         verbose_name=_("annual report"),
     )
     year = models.PositiveIntegerField(_("working year"), null=True, blank=True)
-    # What the flag is about, as a key: "agreement:12", "chain:3:2017-01-01" or "report:3:2025".
+    # What the flag is about, as a key: "agreement:12", "chain:3:2017-01-01", "report:3:2025" or
+    # "reservation:3:2024".
     subject = models.CharField(_("subject"), max_length=60)
     message = models.TextField(_("message"))  # in Dutch, the portal's default language
     message_en = models.TextField(_("message (English)"), blank=True)

@@ -7,20 +7,24 @@ export read these; none of them works out a cap date, a final term or a renewal 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import ExtractYear
 
-from clusterpacts.models import Cluster
+from clusterpacts.models import Cluster, Organisation
 from core.roles import User, is_reader
 from evaluations.models import Evaluation
 from funding.models import (
     ONE_DAY,
     Allocation,
     BudgetYear,
+    Project,
+    ProjectPartner,
     SupportAgreement,
     cap_date_for,
     ends_the_chain,
@@ -207,9 +211,23 @@ def next_renewal_on(chain: list[ChainLink]) -> date | None:
 
 @dataclass(frozen=True)
 class Reservation:
+    """A cluster's reservation of a year and the projects decided against it (`reservation_use`)."""
+
     cluster: int
     cluster_name: str
     amount: Decimal
+    decided: Decimal = Decimal(0)
+    projects: int = 0
+
+    @property
+    def remaining(self) -> Decimal:
+        """What is left of the reservation; negative when more was decided than reserved."""
+        return self.amount - self.decided
+
+    @property
+    def over(self) -> Decimal:
+        """How much more was decided than reserved (0 when within it)."""
+        return max(Decimal(0), self.decided - self.amount)
 
 
 @dataclass(frozen=True)
@@ -225,6 +243,14 @@ class BudgetYearFigures:
     other: Decimal | None
     remaining: Decimal | None
     decided: bool  # the reader sees at least one allocation of the year (decided by `as_of`, if given)
+    projects_decided: Decimal = Decimal(0)  # against the reservations shown
+    inter_cluster_decided: Decimal = Decimal(0)  # inter-cluster projects, against `inter_cluster`
+    inter_cluster_projects: int = 0
+
+    @property
+    def over_reserved(self) -> list[Reservation]:
+        """The reservations more was decided against than reserved."""
+        return [r for r in self.reservations if r.over > 0]
 
 
 def budget_years(*, user: User, from_year: int | None = None, as_of: date | None = None) -> list[BudgetYearFigures]:
@@ -242,22 +268,88 @@ def budget_years(*, user: User, from_year: int | None = None, as_of: date | None
     allocations: dict[int, list[Allocation]] = defaultdict(list)
     for allocation in visible:
         allocations[allocation.budget_year_id].append(allocation)
+    years = list(years)
+    year_numbers = [year.year for year in years]
+    projects = Project.objects.for_user(user)
+    decided = _decided(projects, as_of=as_of, years=year_numbers)
+    inter = _inter_cluster_decided(projects, as_of=as_of, years=year_numbers)
     sees_all = is_reader(user)
-    return [_budget_year(year, allocations[year.pk], sees_all=sees_all) for year in years]
+    return [
+        _budget_year(year, allocations[year.pk], decided.get(year.year, {}), inter.get(year.year), sees_all=sees_all)
+        for year in years
+    ]
 
 
-def _budget_year(year: BudgetYear, items: list[Allocation], *, sees_all: bool) -> BudgetYearFigures:
+@dataclass(frozen=True)
+class _Decided:
+    cluster_name: str
+    cluster_active: bool
+    amount: Decimal
+    projects: int
+
+
+def _decided(
+    projects: QuerySet[Project], *, as_of: date | None, years: list[int] | None = None
+) -> dict[int, dict[int, _Decided]]:
+    """What was decided against each cluster's reservation, by year and cluster id (one query)."""
+    rows = projects.against_reservations()
+    if as_of is not None:
+        rows = rows.known_on(as_of)
+    if years is not None:
+        rows = rows.filter(decided_on__year__in=years)
+    grouped = (
+        rows.annotate(decided_year=ExtractYear("decided_on"))
+        .values("decided_year", "lead_cluster_id", "lead_cluster__name", "lead_cluster__active")
+        .order_by()
+        .annotate(total=Sum("amount"), count=Count("id"))
+    )
+    found: dict[int, dict[int, _Decided]] = defaultdict(dict)
+    for row in grouped:
+        found[row["decided_year"]][row["lead_cluster_id"]] = _Decided(
+            row["lead_cluster__name"], row["lead_cluster__active"], row["total"], row["count"]
+        )
+    return found
+
+
+def _inter_cluster_decided(
+    projects: QuerySet[Project], *, as_of: date | None, years: list[int] | None = None
+) -> dict[int, tuple[Decimal, int]]:
+    """What was decided against each year's inter-cluster allocation: (amount, projects) by year (one query)."""
+    rows = projects.filter(type=Project.Type.INTER_CLUSTER)
+    if as_of is not None:
+        rows = rows.known_on(as_of)
+    if years is not None:
+        rows = rows.filter(decided_on__year__in=years)
+    grouped = (
+        rows.annotate(decided_year=ExtractYear("decided_on"))
+        .values("decided_year")
+        .order_by()
+        .annotate(total=Sum("amount"), count=Count("id"))
+    )
+    return {row["decided_year"]: (row["total"], row["count"]) for row in grouped}
+
+
+def _budget_year(
+    year: BudgetYear,
+    items: list[Allocation],
+    decided: dict[int, _Decided],
+    inter: tuple[Decimal, int] | None,
+    *,
+    sees_all: bool,
+) -> BudgetYearFigures:
     def total(purpose: str) -> Decimal:
         return sum((a.amount for a in items if a.purpose == purpose), Decimal(0))
 
-    reservations = sorted(
-        (
-            Reservation(a.cluster.pk, a.cluster.name, a.amount)
-            for a in items
-            if a.purpose == Allocation.Purpose.COMPETITIVENESS and a.cluster is not None
-        ),
-        key=lambda r: r.cluster_name,
-    )
+    reserved = {
+        a.cluster.pk: Reservation(a.cluster.pk, a.cluster.name, a.amount)
+        for a in items
+        if a.purpose == Allocation.Purpose.COMPETITIVENESS and a.cluster is not None
+    }
+    for cluster_id, use in decided.items():
+        # A cluster that had projects decided without a reservation shows with a reservation of 0.
+        base = reserved.get(cluster_id) or Reservation(cluster_id, use.cluster_name, Decimal(0))
+        reserved[cluster_id] = Reservation(base.cluster, base.cluster_name, base.amount, use.amount, use.projects)
+    reservations = sorted(reserved.values(), key=lambda r: r.cluster_name)
     allocated = sum((a.amount for a in items), Decimal(0))
     return BudgetYearFigures(
         year=year.year,
@@ -268,4 +360,185 @@ def _budget_year(year: BudgetYear, items: list[Allocation], *, sees_all: bool) -
         other=total(Allocation.Purpose.OTHER) if sees_all else None,
         remaining=year.envelope - allocated if sees_all else None,
         decided=bool(items),
+        projects_decided=sum((r.decided for r in reservations), Decimal(0)),
+        inter_cluster_decided=inter[0] if inter else Decimal(0),
+        inter_cluster_projects=inter[1] if inter else 0,
     )
+
+
+# --- the use of reservations ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReservationUse:
+    """One cluster's year: its reservation, what was decided against it, and how much more than reserved."""
+
+    cluster_id: int
+    cluster_name: str
+    cluster_active: bool
+    year: int
+    reserved: Decimal
+    decided: Decimal
+    projects: int
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.reserved - self.decided
+
+    @property
+    def over(self) -> Decimal:
+        return max(Decimal(0), self.decided - self.reserved)
+
+
+def reservation_use(
+    *, as_of: date, clusters: QuerySet[Cluster] | None = None
+) -> dict[tuple[int, int], ReservationUse]:
+    """Every cluster's reserved, decided and remaining per year, as of the end of `as_of`, keyed by
+    (cluster id, year): the years with a reservation known by then or a project decided by then. Two
+    queries, however many clusters, years or projects. The flag scan and the cluster page read it; the
+    funding overview and the briefing read the same figures through `budget_years`."""
+    allocations = Allocation.objects.filter(purpose=Allocation.Purpose.COMPETITIVENESS).known_on(as_of)
+    projects = Project.objects.all()
+    if clusters is not None:
+        allocations = allocations.filter(cluster__in=clusters)
+        projects = projects.filter(lead_cluster__in=clusters)
+    found: dict[tuple[int, int], ReservationUse] = {}
+    for cluster_id, name, active, year, amount in allocations.values_list(
+        "cluster_id", "cluster__name", "cluster__active", "budget_year__year", "amount"
+    ):
+        found[cluster_id, year] = ReservationUse(cluster_id, name, active, year, amount, Decimal(0), 0)
+    for year, by_cluster in _decided(projects, as_of=as_of).items():
+        for cluster_id, use in by_cluster.items():
+            reserved = found[cluster_id, year].reserved if (cluster_id, year) in found else Decimal(0)
+            found[cluster_id, year] = ReservationUse(
+                cluster_id, use.cluster_name, use.cluster_active, year, reserved, use.amount, use.projects
+            )
+    return dict(sorted(found.items(), key=lambda item: (item[0][1], item[1].cluster_name)))
+
+
+# --- the KPIs the projects decide ---------------------------------------------------------------------
+
+# The KPIs of the catalogue the decided projects give their value (source "derived"; registered with
+# `clusterpacts.selectors.register_derived_source` when the app is ready). Active actors (CPI1) is not
+# among them: it also counts companies with two innovation initiatives, which the portal does not record.
+PROJECT_KPIS = frozenset({"CPI3", "PRJ1", "C4", "CPI7", "CPI7BIS", "CPI8"})
+COMPANY_KINDS = frozenset({Organisation.Kind.COMPANY, Organisation.Kind.SME})
+COLLABORATION_COMPANIES = 3
+
+
+@dataclass(frozen=True)
+class ProjectBasis:
+    """A project a cluster's derived KPIs of a year were counted from, and which of them it counts in."""
+
+    id: int
+    reference: str
+    title: str
+    type_label: str
+    decided_on: date
+    amount: Decimal
+    companies: int
+    counts_in: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ProjectFigures:
+    """The project KPIs of one cluster's working year, counted from the projects decided in that year by
+    the end of `on` (the year's end, or the day asked while the year runs).
+
+    CPI3 and PRJ1: the projects the cluster leads against its reservation (count, amount); C4: those of its
+    projects (led or joined) with at least three companies among their partners; CPI7: the unique companies
+    in them; CPI7BIS: the SMEs' share of those companies; CPI8: the inter-cluster projects it takes part in.
+    """
+
+    cluster_id: int
+    year: int
+    on: date
+    basis: tuple[ProjectBasis, ...]
+    companies: int
+    smes: int
+
+    def value(self, code: str) -> Decimal | None:
+        def counted(kpi: str) -> list[ProjectBasis]:
+            return [project for project in self.basis if kpi in project.counts_in]
+
+        if code == "CPI3":
+            return Decimal(len(counted("CPI3")))
+        if code == "PRJ1":
+            return sum((project.amount for project in counted("PRJ1")), Decimal(0))
+        if code == "C4":
+            return Decimal(len(counted("C4")))
+        if code == "CPI7":
+            return Decimal(self.companies)
+        if code == "CPI7BIS":
+            if not self.companies:
+                return None
+            return (Decimal(self.smes) * 100 / Decimal(self.companies)).quantize(Decimal("0.01"))
+        if code == "CPI8":
+            return Decimal(len(counted("CPI8")))
+        return None
+
+
+def project_figures(*, cluster_ids: Collection[int], on: dict[int, date]) -> dict[tuple[int, int], ProjectFigures]:
+    """`ProjectFigures` of each cluster and year, keyed by (cluster id, year), where `on` gives each year
+    the day it is counted to. Three queries (projects, their other clusters, their partners), however many
+    clusters, years or projects."""
+    ids = set(cluster_ids)
+    windows = Q()
+    for year, day in on.items():
+        windows |= Q(decided_on__gte=date(year, 1, 1), decided_on__lte=day)
+    projects: list[Project] = []
+    if ids and on:
+        projects = list(
+            Project.objects.filter(Q(lead_cluster__in=ids) | Q(clusters__in=ids))
+            .filter(windows)
+            .distinct()
+            .prefetch_related(
+                Prefetch("clusters", queryset=Cluster.objects.only("pk")),
+                Prefetch("partners", queryset=ProjectPartner.objects.select_related("organisation")),
+            )
+            .order_by("decided_on", "reference")
+        )
+    bases: dict[tuple[int, int], list[ProjectBasis]] = defaultdict(list)
+    companies: dict[tuple[int, int], dict[int, bool]] = defaultdict(dict)
+    for project in projects:
+        members = {project.lead_cluster_id} | {cluster.pk for cluster in project.clusters.all()}
+        firms = {
+            p.organisation_id: p.organisation.is_sme
+            for p in project.partners.all()
+            if p.organisation.kind in COMPANY_KINDS
+        }
+        collaboration = len(firms) >= COLLABORATION_COMPANIES
+        inter = project.type == Project.Type.INTER_CLUSTER
+        for cluster_id in members & ids:
+            counts_in = set()
+            if cluster_id == project.lead_cluster_id and not inter:
+                counts_in |= {"CPI3", "PRJ1"}
+            if collaboration:
+                counts_in |= {"C4", "CPI7", "CPI7BIS"}
+                companies[cluster_id, project.year].update(firms)
+            if inter:
+                counts_in.add("CPI8")
+            bases[cluster_id, project.year].append(
+                ProjectBasis(
+                    id=project.pk,
+                    reference=project.reference,
+                    title=project.title,
+                    type_label=str(project.get_type_display()),
+                    decided_on=project.decided_on,
+                    amount=project.amount,
+                    companies=len(firms),
+                    counts_in=frozenset(counts_in),
+                )
+            )
+    return {
+        (cluster_id, year): ProjectFigures(
+            cluster_id=cluster_id,
+            year=year,
+            on=day,
+            basis=tuple(bases[cluster_id, year]),
+            companies=len(companies[cluster_id, year]),
+            smes=sum(companies[cluster_id, year].values()),
+        )
+        for cluster_id in ids
+        for year, day in on.items()
+    }

@@ -17,13 +17,24 @@ from django.db.models.functions import Greatest
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
-from clusterpacts.models import Cluster, display_date
+from clusterpacts.models import Cluster, Organisation, display_date
 from clusterpacts.selectors import overdue_reports
 from core.services import lock_row
 from evaluations.models import Evaluation
 from funding import notifications
-from funding.models import ONE_DAY, Allocation, BudgetYear, Flag, SupportAgreement, cap_date_for, latest_end_for
-from funding.selectors import AgreementStanding, agreement_standings
+from funding.models import (
+    ONE_DAY,
+    Allocation,
+    BudgetYear,
+    Flag,
+    Project,
+    ProjectPartner,
+    SupportAgreement,
+    cap_date_for,
+    display_eur,
+    latest_end_for,
+)
+from funding.selectors import AgreementStanding, agreement_standings, reservation_use
 
 logger = logging.getLogger(__name__)
 
@@ -310,6 +321,146 @@ def allocation_save(
     return allocation
 
 
+# --- projects -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerPut:
+    """One partner of a project as a write names it: the organisation and its role."""
+
+    organisation: Organisation
+    role: str = ProjectPartner.Role.PARTNER
+
+
+@transaction.atomic
+def project_save(
+    *,
+    project: Project,
+    clusters: Iterable[Cluster] | None = None,
+    partners: Iterable[PartnerPut] | None = None,
+    **changes: object,
+) -> Project:
+    """Create or change a project with its other clusters and its partners (None: keep them as they are).
+
+    Every rule is checked before anything is written, and all broken ones are reported at once. Deciding
+    more than the lead cluster's reservation is allowed: `flags_scan` raises a flag for it."""
+    for name, value in changes.items():
+        setattr(project, name, value)
+    if project.status == Project.Status.DECIDED and project.decided_on and not project.status_on:
+        project.status_on = project.decided_on
+    cluster_list = list(clusters) if clusters is not None else (list(project.clusters.all()) if project.pk else [])
+    partner_list = (
+        list(partners)
+        if partners is not None
+        else (
+            [PartnerPut(p.organisation, p.role) for p in project.partners.select_related("organisation")]
+            if project.pk
+            else []
+        )
+    )
+    broken = _broken(partial(project_check, project=project, clusters=cluster_list, partners=partner_list))
+    errors = _merged(broken, _broken(partial(project.full_clean, exclude=list(broken))))
+    if errors:
+        raise ValidationError(errors)
+    project.save()
+    if clusters is not None:
+        project.clusters.set(cluster_list)
+    if partners is not None:
+        _partners_put(project, partner_list)
+    return project
+
+
+def _partners_put(project: Project, partners: list[PartnerPut]) -> None:
+    """Make the project's partners these: drop the others, change roles in place, add the new ones."""
+    wanted = {put.organisation.pk: put.role for put in partners}
+    current = {p.organisation_id: p for p in project.partners.all()}
+    for organisation_id, partner in current.items():
+        if organisation_id not in wanted:
+            partner.delete()
+    # A lead partner handed over: the old lead steps down first, so one lead is kept at every moment.
+    changed = [p for oid, p in current.items() if oid in wanted and p.role != wanted[oid]]
+    for partner in sorted(changed, key=lambda p: wanted[p.organisation_id] == ProjectPartner.Role.LEAD):
+        partner.role = wanted[partner.organisation_id]
+        partner.save(update_fields=["role"])
+    for put in partners:
+        if put.organisation.pk not in current:
+            ProjectPartner.objects.create(project=project, organisation=put.organisation, role=put.role)
+
+
+def project_check(*, project: Project, clusters: list[Cluster], partners: list[PartnerPut]) -> None:
+    """The project rules that read other rows: an inter-cluster project has at least two clusters (the lead
+    and at least one other), no other project names other clusters; each partner once, one lead partner,
+    and every partner exists on the decision day. The admin form, the API and the import call it through
+    `project_save`."""
+    errors = _merged(
+        _broken(partial(_check_project_clusters, project, clusters)),
+        _broken(partial(_check_project_partners, project, partners)),
+    )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_project_clusters(project: Project, clusters: list[Cluster]) -> None:
+    others = {cluster.pk for cluster in clusters}
+    if project.lead_cluster_id and project.lead_cluster_id in others:
+        raise ValidationError(
+            {"clusters": gettext("The lead cluster is not one of the other clusters: name it once, as the lead.")}
+        )
+    if project.type == Project.Type.INTER_CLUSTER and not others:
+        raise ValidationError(
+            {
+                "clusters": gettext(
+                    "An inter-cluster project has at least two clusters: name the other clusters beside the lead."
+                )
+            },
+            code="inter_cluster_needs_two",
+        )
+    if project.type != Project.Type.INTER_CLUSTER and others:
+        raise ValidationError(
+            {"clusters": gettext("Only an inter-cluster project names other clusters besides its lead.")}
+        )
+
+
+def _check_project_partners(project: Project, partners: list[PartnerPut]) -> None:
+    messages: list[str] = []
+    seen: set[int] = set()
+    for put in partners:
+        if put.organisation.pk in seen:
+            messages.append(
+                gettext("%(organisation)s is named twice as a partner.") % {"organisation": put.organisation}
+            )
+        seen.add(put.organisation.pk)
+        if put.role not in ProjectPartner.Role.values:
+            messages.append(gettext("“%(role)s” is not a partner role.") % {"role": put.role})
+    if sum(put.role == ProjectPartner.Role.LEAD for put in partners) > 1:
+        messages.append(gettext("A project has one lead partner."))
+    day = project.decided_on
+    for put in partners if day else []:
+        organisation = put.organisation
+        if organisation.founded_on and organisation.founded_on > day:
+            messages.append(
+                gettext(
+                    "%(organisation)s did not exist yet on the decision day (%(day)s): it was founded on %(founded)s."
+                )
+                % {
+                    "organisation": organisation,
+                    "day": display_date(day),
+                    "founded": display_date(organisation.founded_on),
+                }
+            )
+        elif organisation.ceased_on and organisation.ceased_on < day:
+            messages.append(
+                gettext("%(organisation)s no longer existed on the decision day (%(day)s): it ceased on %(ceased)s.")
+                % {
+                    "organisation": organisation,
+                    "day": display_date(day),
+                    "ceased": display_date(organisation.ceased_on),
+                }
+            )
+    if messages:
+        raise ValidationError({"partners": messages})
+
+
 # --- flags ---------------------------------------------------------------------------------------
 
 
@@ -325,7 +476,7 @@ class Cause:
     cluster_id: int
     subject: str
     template: str
-    values: dict[str, str | int | date]
+    values: dict[str, str | int | date | Decimal]
     due_on: date | None = None
     agreement_id: int | None = None
     report_id: int | None = None
@@ -333,10 +484,16 @@ class Cause:
 
     def message(self, language: str) -> str:
         with translation.override(language):
-            values: dict[str, str | int | date] = {
-                k: display_date(v) if isinstance(v, date) else v for k, v in self.values.items()
-            }
-            return gettext(self.template) % values
+            return gettext(self.template) % {k: _shown(v) for k, v in self.values.items()}
+
+
+def _shown(value: str | int | date | Decimal) -> str | int:
+    """A value of a flag's message as the reader's language writes it."""
+    if isinstance(value, date):
+        return display_date(value)
+    if isinstance(value, Decimal):
+        return display_eur(value)
+    return value
 
 
 @dataclass
@@ -428,6 +585,35 @@ def _report_causes(as_of: date) -> list[Cause]:
     return causes
 
 
+def _reservation_causes(as_of: date) -> list[Cause]:
+    """Each active cluster's year whose projects decided by `as_of` exceed its reservation
+    (`funding.selectors.reservation_use`, the figures the funding overview and the briefing show)."""
+    causes: list[Cause] = []
+    for use in reservation_use(as_of=as_of).values():
+        if use.over <= 0 or not use.cluster_active:
+            continue
+        causes.append(
+            Cause(
+                kind=Flag.Kind.RESERVATION_EXCEEDED,
+                cluster_id=use.cluster_id,
+                year=use.year,
+                subject=f"reservation:{use.cluster_id}:{use.year}",
+                template=gettext_noop(
+                    "%(cluster)s: the projects decided in %(year)s (%(decided)s) exceed its reservation of "
+                    "%(reserved)s by %(over)s."
+                ),
+                values={
+                    "cluster": use.cluster_name,
+                    "year": use.year,
+                    "decided": use.decided,
+                    "reserved": use.reserved,
+                    "over": use.over,
+                },
+            )
+        )
+    return causes
+
+
 @transaction.atomic
 def flags_scan(*, as_of: date) -> ScanResult:
     """Raise the flags whose cause exists on `as_of` and resolve the open ones whose cause is gone.
@@ -437,7 +623,10 @@ def flags_scan(*, as_of: date) -> ScanResult:
     subject is a database constraint). Officers hear of new flags once, after the commit
     (the digest goes through the outbox, `core.outbox`).
     """
-    causes = {(cause.kind, cause.subject): cause for cause in _agreement_causes(as_of) + _report_causes(as_of)}
+    causes = {
+        (cause.kind, cause.subject): cause
+        for cause in _agreement_causes(as_of) + _report_causes(as_of) + _reservation_causes(as_of)
+    }
     wording = {key: (cause.message(settings.LANGUAGE_CODE), cause.message("en")) for key, cause in causes.items()}
     open_flags = {(flag.kind, flag.subject): flag for flag in Flag.objects.open().select_related("cluster")}
 

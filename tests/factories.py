@@ -28,7 +28,7 @@ from clusterpacts.models import (
 )
 from core.roles import API_READER, CLUSTER_MANAGER, OFFICER
 from evaluations.models import Evaluation
-from funding.models import BudgetYear
+from funding.models import BudgetYear, Project, ProjectPartner
 
 
 def valid_enterprise_number(serial: int) -> str:
@@ -94,6 +94,37 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     cluster = factory.SubFactory(ClusterFactory)
     joined_on = date(2018, 1, 1)
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    """A project decided against its lead cluster's reservation (an ICON project of 2024 by default)."""
+
+    class Meta:
+        model = Project
+        skip_postgeneration_save = True
+
+    reference = factory.Sequence(lambda n: f"HBC.2024.{n:04d}")
+    title = factory.Sequence(lambda n: f"Project {n}")
+    type = Project.Type.ICON
+    lead_cluster = factory.SubFactory(ClusterFactory)
+    decided_on = date(2024, 6, 1)
+    amount = Decimal("1000000.00")
+    start_date = date(2024, 9, 1)
+    end_date = date(2026, 8, 31)
+    status = Project.Status.DECIDED
+    status_on = factory.LazyAttribute(lambda o: o.decided_on)
+
+    @factory.post_generation
+    def clusters(self, create: bool, extracted: list[Cluster] | None, **kwargs: object) -> None:
+        """`clusters=[...]`: the other clusters of an inter-cluster project."""
+        if create and extracted:
+            self.clusters.set(extracted)
+
+    @factory.post_generation
+    def partners(self, create: bool, extracted: list[tuple[Organisation, str]] | None, **kwargs: object) -> None:
+        """`partners=[(organisation, role), ...]`."""
+        for organisation, role in extracted or []:
+            ProjectPartner.objects.create(project=self, organisation=organisation, role=role)
 
 
 class PactFactory(factory.django.DjangoModelFactory):

@@ -161,6 +161,9 @@ class Organisation(models.Model):
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     enterprise_number = EnterpriseNumberField(blank=True)
     website = models.URLField(_("website"), blank=True)
+    # The days the organisation existed, when known: a project's partners must exist on its decision day.
+    founded_on = models.DateField(_("founded on"), null=True, blank=True)
+    ceased_on = models.DateField(_("ceased on"), null=True, blank=True)
     history = HistoricalRecords()
 
     scope_path = "memberships__cluster"
@@ -177,13 +180,32 @@ class Organisation(models.Model):
                 name="organisation_enterprise_number_unique",
                 violation_error_message=_("An organisation with this enterprise number already exists."),
             ),
+            models.CheckConstraint(
+                condition=Q(ceased_on__isnull=True)
+                | Q(founded_on__isnull=True)
+                | Q(ceased_on__gte=models.F("founded_on")),
+                name="organisation_ceases_after_founding",
+                violation_error_message=_("An organisation cannot cease before it was founded."),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
+        self.check_days()
         check_enterprise_number_unique(self, gettext("An organisation with this enterprise number already exists."))
+
+    def check_days(self) -> None:
+        """The one implementation of 'an organisation ceases on or after its founding' (also for bulk writes)."""
+        if self.founded_on and self.ceased_on and self.ceased_on < self.founded_on:
+            raise ValidationError({"ceased_on": gettext("An organisation cannot cease before it was founded.")})
+
+    def exists_on(self, day: date) -> bool:
+        """The organisation existed on `day`: founded by then (or founding day unknown) and not yet ceased."""
+        return (self.founded_on is None or self.founded_on <= day) and (
+            self.ceased_on is None or self.ceased_on >= day
+        )
 
     @property
     def is_sme(self) -> bool:

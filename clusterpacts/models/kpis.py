@@ -40,7 +40,7 @@ class KpiDefinition(models.Model):
         LOWER = "lower", _("lower is better")
 
     class Source(models.TextChoices):
-        DERIVED = "derived", _("derived from memberships")
+        DERIVED = "derived", _("derived from memberships or projects")
         REPORTED = "reported", _("reported in the annual report")
 
     code = models.CharField(_("code"), max_length=20, unique=True)
@@ -73,7 +73,8 @@ class KpiDefinition(models.Model):
 
     @property
     def is_derived(self) -> bool:
-        """Computed from the memberships (`clusterpacts.selectors.derived_figures`), never entered."""
+        """Computed from the memberships or the decided projects (`clusterpacts.selectors.derived_figures`),
+        never entered."""
         return self.source == self.Source.DERIVED
 
     def achievement(self, value: Decimal | None, target: Decimal | None) -> Decimal | None:
