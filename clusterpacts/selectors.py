@@ -242,7 +242,8 @@ class DerivedBasis(Protocol):
     """The figures another app derives KPIs of one cluster's working year from (funding: the decided
     projects), with what they were counted from (`basis`, shown beside the values)."""
 
-    basis: tuple[Any, ...]
+    @property
+    def basis(self) -> tuple[Any, ...]: ...
 
     def value(self, code: str) -> Decimal | None: ...
 

@@ -11,9 +11,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
 from clusterpacts.models import Cluster, Organisation
@@ -25,6 +26,7 @@ from funding.models import (
     BudgetYear,
     Project,
     ProjectPartner,
+    ProjectQuerySet,
     SupportAgreement,
     cap_date_for,
     ends_the_chain,
@@ -268,15 +270,16 @@ def budget_years(*, user: User, from_year: int | None = None, as_of: date | None
     allocations: dict[int, list[Allocation]] = defaultdict(list)
     for allocation in visible:
         allocations[allocation.budget_year_id].append(allocation)
-    years = list(years)
-    year_numbers = [year.year for year in years]
+    year_rows = list(years)
+    # The years as a subquery, not a list: the same queries whether there are budget years or not.
+    year_numbers = years.values("year")
     projects = Project.objects.for_user(user)
     decided = _decided(projects, as_of=as_of, years=year_numbers)
     inter = _inter_cluster_decided(projects, as_of=as_of, years=year_numbers)
     sees_all = is_reader(user)
     return [
         _budget_year(year, allocations[year.pk], decided.get(year.year, {}), inter.get(year.year), sees_all=sees_all)
-        for year in years
+        for year in year_rows
     ]
 
 
@@ -289,7 +292,7 @@ class _Decided:
 
 
 def _decided(
-    projects: QuerySet[Project], *, as_of: date | None, years: list[int] | None = None
+    projects: ProjectQuerySet, *, as_of: date | None, years: QuerySet | None = None
 ) -> dict[int, dict[int, _Decided]]:
     """What was decided against each cluster's reservation, by year and cluster id (one query)."""
     rows = projects.against_reservations()
@@ -312,7 +315,7 @@ def _decided(
 
 
 def _inter_cluster_decided(
-    projects: QuerySet[Project], *, as_of: date | None, years: list[int] | None = None
+    projects: ProjectQuerySet, *, as_of: date | None, years: QuerySet | None = None
 ) -> dict[int, tuple[Decimal, int]]:
     """What was decided against each year's inter-cluster allocation: (amount, projects) by year (one query)."""
     rows = projects.filter(type=Project.Type.INTER_CLUSTER)
@@ -478,54 +481,63 @@ class ProjectFigures:
         return None
 
 
+class _ProjectRow(NamedTuple):
+    reference: str
+    title: str
+    type: str
+    lead: int
+    decided_on: date
+    amount: Decimal
+
+
 def project_figures(*, cluster_ids: Collection[int], on: dict[int, date]) -> dict[tuple[int, int], ProjectFigures]:
     """`ProjectFigures` of each cluster and year, keyed by (cluster id, year), where `on` gives each year
-    the day it is counted to. Three queries (projects, their other clusters, their partners), however many
-    clusters, years or projects."""
+    the day it is counted to. Two queries (the projects with their other clusters, their partners) whatever
+    the clusters, years or projects, and whether there are any."""
     ids = set(cluster_ids)
     windows = Q()
     for year, day in on.items():
         windows |= Q(decided_on__gte=date(year, 1, 1), decided_on__lte=day)
-    projects: list[Project] = []
-    if ids and on:
-        projects = list(
-            Project.objects.filter(Q(lead_cluster__in=ids) | Q(clusters__in=ids))
-            .filter(windows)
-            .distinct()
-            .prefetch_related(
-                Prefetch("clusters", queryset=Cluster.objects.only("pk")),
-                Prefetch("partners", queryset=ProjectPartner.objects.select_related("organisation")),
-            )
-            .order_by("decided_on", "reference")
-        )
+    involved = Project.objects.filter(Q(lead_cluster__in=ids) | Q(clusters__in=ids)).values("pk")
+    counted = Project.objects.filter(windows, pk__in=involved)
+    projects: dict[int, _ProjectRow] = {}
+    others: dict[int, set[int]] = defaultdict(set)
+    for pk, reference, title, kind, lead, decided_on, amount, other in counted.order_by(
+        "decided_on", "reference"
+    ).values_list("pk", "reference", "title", "type", "lead_cluster_id", "decided_on", "amount", "clusters"):
+        projects[pk] = _ProjectRow(reference, title, kind, lead, decided_on, amount)
+        if other is not None:
+            others[pk].add(other)
+    firms_of: dict[int, dict[int, bool]] = defaultdict(dict)
+    partners = ProjectPartner.objects.filter(project__in=counted.values("pk"), organisation__kind__in=COMPANY_KINDS)
+    for project_id, organisation_id, kind in partners.values_list(
+        "project_id", "organisation_id", "organisation__kind"
+    ):
+        firms_of[project_id][organisation_id] = kind == Organisation.Kind.SME
     bases: dict[tuple[int, int], list[ProjectBasis]] = defaultdict(list)
     companies: dict[tuple[int, int], dict[int, bool]] = defaultdict(dict)
-    for project in projects:
-        members = {project.lead_cluster_id} | {cluster.pk for cluster in project.clusters.all()}
-        firms = {
-            p.organisation_id: p.organisation.is_sme
-            for p in project.partners.all()
-            if p.organisation.kind in COMPANY_KINDS
-        }
+    for pk, row in projects.items():
+        lead, day = row.lead, row.decided_on
+        firms = firms_of[pk]
         collaboration = len(firms) >= COLLABORATION_COMPANIES
-        inter = project.type == Project.Type.INTER_CLUSTER
-        for cluster_id in members & ids:
+        inter = row.type == Project.Type.INTER_CLUSTER
+        for cluster_id in ({lead} | others[pk]) & ids:
             counts_in = set()
-            if cluster_id == project.lead_cluster_id and not inter:
+            if cluster_id == lead and not inter:
                 counts_in |= {"CPI3", "PRJ1"}
             if collaboration:
                 counts_in |= {"C4", "CPI7", "CPI7BIS"}
-                companies[cluster_id, project.year].update(firms)
+                companies[cluster_id, day.year].update(firms)
             if inter:
                 counts_in.add("CPI8")
-            bases[cluster_id, project.year].append(
+            bases[cluster_id, day.year].append(
                 ProjectBasis(
-                    id=project.pk,
-                    reference=project.reference,
-                    title=project.title,
-                    type_label=str(project.get_type_display()),
-                    decided_on=project.decided_on,
-                    amount=project.amount,
+                    id=pk,
+                    reference=row.reference,
+                    title=row.title,
+                    type_label=str(Project.Type(row.type).label),
+                    decided_on=day,
+                    amount=row.amount,
                     companies=len(firms),
                     counts_in=frozenset(counts_in),
                 )

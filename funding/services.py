@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -476,7 +476,7 @@ class Cause:
     cluster_id: int
     subject: str
     template: str
-    values: dict[str, str | int | date | Decimal]
+    values: Mapping[str, str | int | date | Decimal]
     due_on: date | None = None
     agreement_id: int | None = None
     report_id: int | None = None

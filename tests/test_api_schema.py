@@ -108,7 +108,14 @@ def test_the_schema_lists_every_resource_and_action(schema):
 
 
 ENUMS = {
-    "FlagKindEnum": ["renewal_due", "evaluation_missing", "cap_approaching", "final_term", "report_overdue"],
+    "FlagKindEnum": [
+        "renewal_due",
+        "evaluation_missing",
+        "cap_approaching",
+        "final_term",
+        "report_overdue",
+        "reservation_exceeded",
+    ],
     "EvaluationStageEnum": ["planned", "in_progress", "reporting", "completed"],
     "EvaluationKindEnum": ["interim", "final", "ad_hoc"],
     "WorkflowStatusEnum": ["draft", "submitted", "accepted", "returned"],

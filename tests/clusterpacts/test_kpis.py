@@ -124,7 +124,7 @@ def test_fractional_or_negative_count_is_refused_on_value_and_not_saved(report, 
     assert not KpiValue.objects.exists()
 
 
-@pytest.mark.parametrize("code", ["PRJ1", "CPI10", "CPI11"], ids=["eur", "million eur", "fte"])
+@pytest.mark.parametrize("code", ["CPI10", "CPI11"], ids=["million eur", "fte"])
 def test_negative_money_or_employment_is_refused(report, code):
     with pytest.raises(ValidationError) as caught:
         kpi_value_set(report=report, kpi=factories.kpi(code), value=Decimal("-1"))
@@ -133,11 +133,33 @@ def test_negative_money_or_employment_is_refused(report, code):
     assert not KpiValue.objects.exists()
 
 
-@pytest.mark.parametrize(("code", "value"), [("PRJ1", "0"), ("CPI10", "2.75"), ("CPI11", "12.5")])
+@pytest.mark.parametrize(("code", "value"), [("CPI10", "0"), ("CPI10", "2.75"), ("CPI11", "12.5")])
 def test_money_and_employment_may_be_zero_or_fractional(report, code, value):
     kpi_value_set(report=report, kpi=factories.kpi(code), value=Decimal(value))
 
     assert KpiValue.objects.get().value == Decimal(value)
+
+
+def test_a_negative_amount_in_eur_is_refused_as_a_target_and_nothing_is_stored(cluster):
+    """PRJ1 (EUR) is counted from the projects: its unit's rule is met where it is still entered, as a target."""
+    plan = factories.AnnualPlanFactory(cluster=cluster, year=2021)
+
+    with pytest.raises(ValidationError) as caught:
+        kpi_target_set(plan=plan, kpi=factories.kpi("PRJ1"), value=Decimal("-1"))
+
+    assert "value" in caught.value.message_dict
+    assert not KpiTarget.objects.exists()
+
+
+@pytest.mark.parametrize("code", ["CPI3", "PRJ1", "C4", "CPI7", "CPI7BIS", "CPI8", "MEM1", "MEM2"])
+def test_a_derived_kpi_cannot_be_entered_in_a_report_and_nothing_is_stored(report, code):
+    with pytest.raises(ValidationError) as caught:
+        kpi_value_set(report=report, kpi=factories.kpi(code), value=Decimal(1))
+
+    assert caught.value.message_dict == {
+        "value": [f"{code} is computed from the memberships or the decided projects; it cannot be entered."]
+    }
+    assert not KpiValue.objects.exists()
 
 
 def test_an_invalid_change_keeps_the_stored_value(report):

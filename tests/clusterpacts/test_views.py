@@ -428,7 +428,7 @@ def test_the_whole_report_flow_through_the_pages(
     assert len(mailoutbox) == 1
 
     # ... but with one; the cluster's manager gets the comment by e-mail.
-    comment = "Please add the sources of CPI3."
+    comment = "Please add the sources of CPI4."
     with django_capture_on_commit_callbacks(execute=True):
         response = officer_client.post(review, {"decision": "return", "comment": comment})
     assert response.status_code == 302
@@ -445,12 +445,12 @@ def test_the_whole_report_flow_through_the_pages(
     assert comment in page.text
     with django_capture_on_commit_callbacks(execute=True):
         response = manager_client.post(
-            url, {"narrative": "Final text, with sources.", **complete_values(CPI3="12"), "submit": "1"}
+            url, {"narrative": "Final text, with sources.", **complete_values(CPI4="12"), "submit": "1"}
         )
     assert response.status_code == 302
     report.refresh_from_db()
     assert report.status == Workflow.SUBMITTED
-    assert values_of(report)["CPI3"] == Decimal(12)
+    assert values_of(report)["CPI4"] == Decimal(12)
     assert len(mailoutbox) == 3
     assert mailoutbox[2].to == [officer.email]
 
@@ -674,7 +674,9 @@ def test_a_derived_kpi_is_refused_when_posted_and_by_the_service(client, manager
 
     with pytest.raises(ValidationError) as caught:
         services.kpi_value_set(report=report, kpi=factories.kpi("MEM1"), value=Decimal(40))
-    assert caught.value.message_dict["value"] == ["MEM1 is computed from the memberships; it cannot be entered."]
+    assert caught.value.message_dict["value"] == [
+        "MEM1 is computed from the memberships or the decided projects; it cannot be entered."
+    ]
 
 
 # --- rule messages next to the right field ----------------------------------------------------------
