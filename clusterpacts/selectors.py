@@ -302,6 +302,12 @@ class DerivedFigures:
                 return self.sources[name].value(code)
         return None
 
+    def source_of(self, code: str) -> str | None:
+        """Where the derived KPI `code` comes from: "memberships", a registered source's name, or None."""
+        if code in DERIVED_KPIS:
+            return "memberships"
+        return next((name for name, (codes, _source) in _DERIVED_SOURCES.items() if code in codes), None)
+
     def basis(self, name: str) -> tuple[Any, ...]:
         """What the source `name` counted this year's figures from (e.g. the decided projects)."""
         found = self.sources.get(name)

@@ -89,6 +89,7 @@ def figure_rows(form: Any, figures: YearFigures, kpis: list[KpiDefinition]) -> l
     for kpi in kpis:
         target = figures.target.get(kpi.pk)
         name = kpi_field_name(kpi)
+        source = figures.derived.source_of(kpi.code) if kpi.is_derived else None
         if kpi.is_derived:
             current = figures.derived.value(kpi.code)
             last_year, last_year_official = figures.derived_last_year.value(kpi.code), True
@@ -106,15 +107,19 @@ def figure_rows(form: Any, figures: YearFigures, kpis: list[KpiDefinition]) -> l
                 "last_year_official": last_year_official,
                 "achievement": kpi.achievement(current, target),
                 "derived": figures.derived if kpi.is_derived else None,
+                "source": source,
+                # The projects a project KPI was counted from (listed below the figures).
+                "counted": sum(kpi.code in p.counts_in for p in figures.derived.basis(source)) if source else 0,
             }
         )
     return rows
 
 
 def _no_membership_years(figures: YearFigures, kpis: list[KpiDefinition]) -> list[int]:
-    """The year, if the catalogue has derived KPIs and no membership was active at its end: the page warns."""
+    """The year, if the catalogue has membership KPIs and no membership was active at its end: the page warns."""
     derived = figures.derived
-    return [derived.year] if any(kpi.is_derived for kpi in kpis) and not derived.has_data else []
+    from_members = any(derived.source_of(kpi.code) == "memberships" for kpi in kpis if kpi.is_derived)
+    return [derived.year] if from_members and not derived.has_data else []
 
 
 # What a saved page says: after a save as a draft, after a submission.
@@ -265,6 +270,7 @@ def report_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
             "form": form,
             "rows": figure_rows(form, figures, kpis),
             "no_membership_years": _no_membership_years(figures, kpis),
+            "projects": figures.derived.basis("projects"),
             "writable": writable,
             "attachments": report.attachments.all() if report else [],
             "events": report.events.select_related("by") if report else [],
@@ -372,6 +378,7 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
             "cluster": report.cluster,
             "rows": figure_rows(None, figures, kpis),
             "no_membership_years": _no_membership_years(figures, kpis),
+            "projects": figures.derived.basis("projects"),
             "form": decided,
             "attachments": report.attachments.all(),
             "events": report.events.select_related("by"),

@@ -424,7 +424,8 @@ def reservation_use(
 # The KPIs of the catalogue the decided projects give their value (source "derived"; registered with
 # `clusterpacts.selectors.register_derived_source` when the app is ready). Active actors (CPI1) is not
 # among them: it also counts companies with two innovation initiatives, which the portal does not record.
-PROJECT_KPIS = frozenset({"CPI3", "PRJ1", "C4", "CPI7", "CPI7BIS", "CPI8"})
+PROJECT_KPI_ORDER = ("CPI3", "PRJ1", "C4", "CPI7", "CPI7BIS", "CPI8")
+PROJECT_KPIS = frozenset(PROJECT_KPI_ORDER)
 COMPANY_KINDS = frozenset({Organisation.Kind.COMPANY, Organisation.Kind.SME})
 COLLABORATION_COMPANIES = 3
 
@@ -441,6 +442,11 @@ class ProjectBasis:
     amount: Decimal
     companies: int
     counts_in: frozenset[str]
+
+    @property
+    def kpi_codes(self) -> list[str]:
+        """The KPIs it counts in, in the catalogue's order."""
+        return [code for code in PROJECT_KPI_ORDER if code in self.counts_in]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ amount formatting, and query counts that must not grow with the data.
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -677,6 +678,47 @@ def test_a_derived_kpi_is_refused_when_posted_and_by_the_service(client, manager
     assert caught.value.message_dict["value"] == [
         "MEM1 is computed from the memberships or the decided projects; it cannot be entered."
     ]
+
+
+def test_the_report_shows_the_project_kpis_counted_read_only_with_the_projects_they_came_from(
+    client, manager, cluster, other_cluster, year
+):
+    from funding.models import ProjectPartner
+
+    firms = [factories.OrganisationFactory(kind="company") for _ in range(3)]
+    roles = [ProjectPartner.Role.LEAD, ProjectPartner.Role.PARTNER, ProjectPartner.Role.PARTNER]
+    factories.ProjectFactory(
+        lead_cluster=cluster,
+        reference="HBC.TEST.1",
+        title="Shared pilot line",
+        decided_on=date(year, 3, 1),
+        start_date=date(year, 4, 1),
+        end_date=date(year + 2, 3, 31),
+        amount=Decimal("1250000.00"),
+        partners=list(zip(firms, roles, strict=True)),
+    )
+    factories.ProjectFactory(
+        lead_cluster=other_cluster, reference="OTHER.1", title="Another cluster's project", decided_on=date(year, 5, 1)
+    )
+    factories.ProjectFactory(
+        lead_cluster=cluster, reference="HBC.TEST.0", title="Last year's project", decided_on=date(year - 1, 5, 1)
+    )
+
+    page = login(client, manager).get(report_url(cluster, year))
+
+    form = page.context["form"]
+    assert not {"kpi_CPI3", "kpi_PRJ1", "kpi_C4", "kpi_CPI7", "kpi_CPI7BIS", "kpi_CPI8"} & set(form.fields)
+    rows = {row["kpi"].code: row for row in page.context["rows"]}
+    assert (rows["CPI3"]["value"], rows["PRJ1"]["value"], rows["C4"]["value"]) == (1, Decimal("1250000.00"), 1)
+    assert rows["CPI3"]["source"] == "projects" and rows["CPI3"]["counted"] == 1
+    assert [p.reference for p in page.context["projects"]] == ["HBC.TEST.1"]
+    section = page.text[page.text.index('id="projects"') :]
+    assert "HBC.TEST.1" in section and "Shared pilot line" in section and "CPI3, PRJ1, C4, CPI7, CPI7BIS" in section
+    assert "OTHER.1" not in page.text and "Last year" not in section
+
+    # A value posted for a project KPI is not taken: the form has no field for it.
+    login(client, manager).post(report_url(cluster, year), {"narrative": "Text.", "kpi_CPI3": "40", "save": "1"})
+    assert not KpiValue.objects.filter(kpi__code="CPI3").exists()
 
 
 # --- rule messages next to the right field ----------------------------------------------------------
