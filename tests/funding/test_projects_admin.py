@@ -250,3 +250,18 @@ def test_only_officers_reach_the_project_admin(request, client, who):
     response = client.get(reverse("admin:funding_project_changelist"))
 
     assert response.status_code == 302  # not staff: to the admin's login
+
+
+def test_the_admin_in_dutch_says_the_partner_rules_in_dutch(dutch_client, officer, cluster, members):
+    dutch_client.force_login(officer)
+
+    response = save(
+        dutch_client,
+        reverse(ADD),
+        project_fields(cluster),
+        [partner_row(members[0], "lead"), partner_row(members[1], "lead")],
+    )
+
+    assert response.status_code == 200
+    assert inline_errors(response) == ["Een project heeft één penvoerder."]
+    assert not Project.objects.exists()

@@ -402,3 +402,21 @@ def test_projects_filter_by_any_cluster_taking_part_lead_cluster_type_year_statu
     assert client.get(URL, {"type": "grant"}).status_code == 400
     listed = [row["id"] for row in client.get(URL).json()["results"]]
     assert listed == [theirs.pk, joined.pk, own.pk]  # the latest decision first
+
+
+def test_a_project_error_is_in_dutch_by_default(officer, cluster, members):
+    client = ApiClient()  # no Accept-Language: the portal's default language
+    client.force_login(officer)
+    young = factories.OrganisationFactory(name="Startup BV", founded_on=date(2024, 7, 1))
+    data = payload(cluster, members, type="inter_cluster", partners=[{"organisation": young.pk, "role": "lead"}])
+
+    response = client.post(URL, data, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["clusters"] == [
+        "Een interclusterproject heeft minstens twee clusters: vermeld de andere clusters naast de leidende cluster."
+    ]
+    assert response.json()["partners"] == [
+        "Startup BV bestond nog niet op de dag van de beslissing (1-6-2024): de organisatie werd opgericht op "
+        "1-7-2024."
+    ]
