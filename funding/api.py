@@ -253,7 +253,15 @@ class ProjectFilter(ScopedFilterSet):
         method="filter_cluster",
         label="cluster taking part: the lead cluster or one of the other clusters",
     )
-    year = django_filters.NumberFilter(field_name="decided_on", lookup_expr="year", label="year of the decision")
+    # Bounded by the calendar: a year past it (or 0) would be a 500 from the date lookup, not a 400.
+    year = django_filters.NumberFilter(
+        field_name="decided_on",
+        lookup_expr="year",
+        label="year of the decision",
+        min_value=1,
+        max_value=9999,
+        decimal_places=0,
+    )
 
     class Meta:
         model = Project

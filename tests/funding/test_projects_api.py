@@ -420,3 +420,14 @@ def test_a_project_error_is_in_dutch_by_default(officer, cluster, members):
         "Startup BV bestond nog niet op de dag van de beslissing (1-6-2024): de organisatie werd opgericht op "
         "1-7-2024."
     ]
+
+
+@pytest.mark.parametrize("year", ["0", "-3", "10000", "99999999999999999999", "2024.5", "twenty"])
+def test_a_year_off_the_calendar_is_a_400_not_a_500(officer, year):
+    client = ApiClient()
+    client.force_login(officer)
+
+    response = client.get(URL, {"year": year})
+
+    assert response.status_code == 400, response.content
+    assert "year" in response.json()
