@@ -1,4 +1,4 @@
-"""The Django admin for support agreements, budget years and allocations."""
+"""The Django admin for support agreements, budget years, allocations, projects and flags."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.forms.models import construct_instance
+from django.forms.models import BaseInlineFormSet, construct_instance
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdmin, ServiceAdmin, ServiceInlineFormSet
 from core.forms import errors_to_form
 from funding import services
-from funding.models import Allocation, BudgetYear, Flag, SupportAgreement, display_eur
+from funding.models import Allocation, BudgetYear, Flag, Project, ProjectPartner, SupportAgreement, display_eur
 from funding.selectors import agreement_term
 
 
@@ -250,6 +250,157 @@ class AllocationAdmin(ServiceAdmin):
         services.allocation_save(allocation=obj, partners=form.cleaned_data.get("partners", []))
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+# --- projects ------------------------------------------------------------------------------------
+
+
+class ProjectForm(forms.ModelForm):
+    """The project's fields and its other clusters. The cluster rules are the service's own check, run here so
+    that each message shows next to its field before anything is saved; the partners are checked by their
+    inline (`ProjectPartnerFormSet`), which holds the rows of the same page. `project_save` checks
+    everything again, together, to save."""
+
+    class Meta:
+        model = Project
+        fields = [
+            "reference",
+            "title",
+            "type",
+            "lead_cluster",
+            "clusters",
+            "decided_on",
+            "amount",
+            "start_date",
+            "end_date",
+            "status",
+            "status_on",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "status_on" in self.fields:
+            # A decided project has its status since its decision day: project_save fills it in.
+            self.fields["status_on"].required = False
+            self.fields["status_on"].help_text = _(
+                "The day the project took its current status. Leave it empty for a decided project: its decision day."
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status") not in (None, Project.Status.DECIDED) and not data.get("status_on"):
+            self.add_error("status_on", self.fields["status_on"].error_messages["required"])
+        if "clusters" in data and not any(name in self.errors for name in ("type", "lead_cluster")):
+            try:
+                # The partners are the inline's to check: none are passed here.
+                services.project_check(
+                    project=construct_instance(self, self.instance), clusters=list(data["clusters"]), partners=[]
+                )
+            except ValidationError as error:
+                errors_to_form(self, error)
+        return data
+
+
+class ProjectPartnerFormSet(BaseInlineFormSet):
+    """The partners on the project's page. They are checked as one list with the project as the page has it
+    (`services.project_check`: each organisation once, one lead partner, each existing on the decision day),
+    and written by `project_save` together with the project, never row by row: a lead can be handed over
+    within one save, and a refusal anywhere on the page saves nothing."""
+
+    def partner_puts(self) -> list[services.PartnerPut]:
+        """The partners the page asks for: its filled-in rows not marked for deletion."""
+        return [
+            services.PartnerPut(
+                form.cleaned_data["organisation"], form.cleaned_data.get("role") or ProjectPartner.Role.PARTNER
+            )
+            for form in self.forms
+            if form.cleaned_data.get("organisation") and not form.cleaned_data.get("DELETE")
+        ]
+
+    def validate_unique(self) -> None:
+        """Each organisation once is a rule of the service (clean() below), said in its words."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return  # a row refused on its own (no organisation, an unknown role): that says it
+        try:
+            # The project as the page has it (its form was cleaned first); its clusters are the form's to check.
+            services.project_check(project=self.instance, clusters=[], partners=self.partner_puts())
+        except ValidationError as error:
+            messages = error.message_dict.get("partners")
+            if messages:
+                raise ValidationError(messages) from error
+
+    def save(self, commit: bool = True) -> list[Any]:
+        """Write nothing (`ProjectAdmin.save_related` has written the partners through `project_save`); note
+        what changed, for the admin's change message."""
+        deleted = self.deleted_forms
+        self.new_objects = [form.instance for form in self.extra_forms if form not in deleted and form.has_changed()]
+        self.changed_objects = [
+            (form.instance, form.changed_data)
+            for form in self.initial_forms
+            if form not in deleted and form.has_changed()
+        ]
+        self.deleted_objects = [form.instance for form in self.initial_forms if form in deleted]
+        return [*self.new_objects, *(instance for instance, _fields in self.changed_objects)]
+
+
+class ProjectPartnerInline(admin.TabularInline):
+    model = ProjectPartner
+    formset = ProjectPartnerFormSet
+    fields = ["organisation", "role"]
+    autocomplete_fields = ["organisation"]
+    extra = 1
+
+
+class DecisionYearFilter(admin.SimpleListFilter):
+    """The budget year a project counts in: the year of its decision."""
+
+    title = _("year of decision")
+    parameter_name = "year"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        days = Project.objects.dates("decided_on", "year", order="DESC")
+        return [(str(day.year), str(day.year)) for day in days]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Project]) -> QuerySet[Project]:
+        value = self.value()
+        return queryset.filter(decided_on__year=int(value)) if value and value.isdigit() else queryset
+
+
+@admin.register(Project)
+class ProjectAdmin(ServiceAdmin):
+    form = ProjectForm
+    list_display = ["reference", "title", "type", "lead_cluster", "decided_on", "amount_eur", "status"]
+    list_filter = ["type", "status", DecisionYearFilter, "lead_cluster"]
+    list_select_related = ["lead_cluster"]
+    search_fields = ["reference", "title"]
+    date_hierarchy = "decided_on"
+    autocomplete_fields = ["lead_cluster", "clusters"]
+    fieldsets = [
+        (None, {"fields": ["reference", "title", "type", "lead_cluster", "clusters"]}),
+        (_("Decision"), {"fields": ["decided_on", "amount", ("start_date", "end_date"), ("status", "status_on")]}),
+    ]
+    inlines = [ProjectPartnerInline]
+
+    @admin.display(description=_("amount granted"), ordering="amount")
+    def amount_eur(self, obj: Project) -> str:
+        return display_eur(obj.amount)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # Saved in save_related, with its other clusters and its partners, in one call of the service.
+        obj._history_user = request.user
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        partners = next((formset for formset in formsets if isinstance(formset, ProjectPartnerFormSet)), None)
+        services.project_save(
+            project=form.instance,
+            clusters=list(form.cleaned_data.get("clusters", [])),
+            partners=partners.partner_puts() if partners is not None else None,  # no inline shown: kept
+        )
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 

@@ -1,4 +1,4 @@
-"""REST API v1 for support agreements, budget years, allocations and flags."""
+"""REST API v1 for support agreements, budget years, allocations, the projects decided against them, and flags."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
-from django.db.models import DecimalField, Prefetch, Sum, Value
+from django.db.models import DecimalField, Prefetch, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from clusterpacts.models import Cluster
+from clusterpacts.models import Cluster, Organisation
 from core.api import (
     DATE_RANGE,
     OfficerOnly,
@@ -28,7 +28,7 @@ from core.api import (
     ServiceSerializer,
 )
 from funding import services
-from funding.models import Allocation, BudgetYear, Flag, SupportAgreement
+from funding.models import Allocation, BudgetYear, Flag, Project, ProjectPartner, SupportAgreement
 from funding.selectors import AgreementTerm, agreement_term
 
 
@@ -165,6 +165,135 @@ class AllocationViewSet(ScopedViewSet):
     ordering = ["budget_year", "purpose", "id"]
 
 
+class ProjectPartnerSerializer(serializers.ModelSerializer):
+    """One partner of a project: written as the organisation's id and its role, read with its name and
+    whether it is an SME."""
+
+    organisation = ScopedRelatedField(queryset=Organisation.objects.all())
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    sme = serializers.BooleanField(
+        source="organisation.is_sme", read_only=True, help_text="The organisation is an SME (its kind)."
+    )
+
+    class Meta:
+        model = ProjectPartner
+        fields = ["organisation", "organisation_name", "role", "sme"]
+
+
+class ProjectSerializer(ServiceSerializer):
+    """A project with its other clusters and its partners, written together through `project_save`: every
+    broken rule is a 400 on its field (`clusters`, `partners`, `amount`, ...) and nothing is saved."""
+
+    clusters = ScopedRelatedField(
+        many=True,
+        queryset=Cluster.objects.all(),
+        required=False,
+        help_text="The other clusters of an inter-cluster project, besides the lead cluster. "
+        "Left out of a PUT or PATCH: kept as they are.",
+    )
+    partners = ProjectPartnerSerializer(
+        many=True,
+        required=False,
+        help_text="The partner organisations with their role; at most one lead partner. "
+        "Sent: they replace the project's partners. Left out of a PUT or PATCH: kept as they are.",
+    )
+    year = serializers.IntegerField(
+        read_only=True, help_text="The budget year it counts in: the year of the decision."
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "type",
+            "lead_cluster",
+            "clusters",
+            "decided_on",
+            "year",
+            "amount",
+            "start_date",
+            "end_date",
+            "status",
+            "status_on",
+            "partners",
+        ]
+        extra_kwargs = {
+            "status_on": {
+                "required": False,
+                "help_text": "The day the project took its current status (for a decided project: its decision "
+                "day, which is the default).",
+            }
+        }
+
+    def save_instance(
+        self, instance: Project, clusters: list[Cluster] | None = None, partners: list[dict[str, Any]] | None = None
+    ) -> Project:
+        # A partner sent without a role takes the default of PartnerPut (a partner).
+        puts = None if partners is None else [services.PartnerPut(**partner) for partner in partners]
+        return services.project_save(project=instance, clusters=clusters, partners=puts)
+
+    def create(self, validated_data: dict[str, Any]) -> Project:
+        clusters = validated_data.pop("clusters", [])
+        partners = validated_data.pop("partners", [])
+        return self.save_instance(Project(**validated_data), clusters=clusters, partners=partners)
+
+    def update(self, instance: Project, validated_data: dict[str, Any]) -> Project:
+        clusters = validated_data.pop("clusters", None)
+        partners = validated_data.pop("partners", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return self.save_instance(instance, clusters=clusters, partners=partners)
+
+
+class ProjectFilter(ScopedFilterSet):
+    cluster = django_filters.ModelChoiceFilter(
+        queryset=Cluster.objects.all(),
+        method="filter_cluster",
+        label="cluster taking part: the lead cluster or one of the other clusters",
+    )
+    # Bounded by the calendar: a year past it (or 0) would be a 500 from the date lookup, not a 400.
+    year = django_filters.NumberFilter(
+        field_name="decided_on",
+        lookup_expr="year",
+        label="year of the decision",
+        min_value=1,
+        max_value=9999,
+        decimal_places=0,
+    )
+
+    class Meta:
+        model = Project
+        fields = {
+            "lead_cluster": ["exact"],
+            "type": ["exact"],
+            "status": ["exact"],
+            "decided_on": ["gte", "lte"],
+            "reference": ["exact"],
+        }
+
+    def filter_cluster(self, queryset: Any, name: str, value: Cluster) -> Any:
+        # A subquery rather than a join on the other clusters: no row twice, and no DISTINCT.
+        joined = Project.clusters.through.objects.filter(cluster=value).values("project_id")
+        return queryset.filter(Q(lead_cluster=value) | Q(pk__in=joined))
+
+
+class ProjectViewSet(ScopedViewSet):
+    """Projects decided against the lead cluster's reservation (an inter-cluster project: against the year's
+    inter-cluster allocation). A cluster manager sees the projects their cluster leads or takes part in;
+    only officers write."""
+
+    queryset = Project.objects.prefetch_related(
+        Prefetch("clusters", queryset=Cluster.objects.only("id")),  # type: ignore[arg-type]
+        Prefetch("partners", queryset=ProjectPartner.objects.select_related("organisation")),  # type: ignore[arg-type]
+    )
+    serializer_class = ProjectSerializer
+    filterset_class = ProjectFilter
+    ordering_fields = ["decided_on", "amount", "reference", "start_date", "end_date"]
+    ordering = ["-decided_on", "reference"]
+
+
 class FlagSerializer(serializers.ModelSerializer):
     message = serializers.CharField(source="text", read_only=True, help_text="In the request's language.")
 
@@ -235,4 +364,5 @@ def register(router: BaseRouter) -> None:
     router.register("agreements", AgreementViewSet)
     router.register("budget-years", BudgetYearViewSet)
     router.register("allocations", AllocationViewSet)
+    router.register("projects", ProjectViewSet)
     router.register("flags", FlagViewSet)

@@ -31,7 +31,7 @@ from clusterpacts.models import (
 )
 from core.versions import VERSION_FIELD
 from evaluations.models import Evaluation, Finding, Lesson
-from funding.models import Allocation, BudgetYear, Flag, SupportAgreement
+from funding.models import Allocation, BudgetYear, Flag, Project, ProjectPartner, SupportAgreement
 from tests import factories
 
 API = "/api/v1"
@@ -59,6 +59,7 @@ class ClusterSlice:
     lesson: Lesson
     agreement: SupportAgreement
     allocation: Allocation
+    project: Project  # led by the cluster, with the slice's organisation as lead partner
     flag: Flag
 
 
@@ -98,6 +99,11 @@ def build_slice(cluster: Cluster, kpi: KpiDefinition, budget_year: BudgetYear) -
     allocation = Allocation.objects.create(
         budget_year=budget_year, purpose=Allocation.Purpose.COMPETITIVENESS, cluster=cluster, amount=Decimal(8_000_000)
     )
+    project = factories.ProjectFactory(
+        reference=f"PRJ-{cluster.slug}-1",
+        lead_cluster=cluster,
+        partners=[(organisation, ProjectPartner.Role.LEAD)],
+    )
     flag = Flag.objects.create(
         kind=Flag.Kind.REPORT_OVERDUE,
         cluster=cluster,
@@ -122,6 +128,7 @@ def build_slice(cluster: Cluster, kpi: KpiDefinition, budget_year: BudgetYear) -
         lesson=lesson,
         agreement=agreement,
         allocation=allocation,
+        project=project,
         flag=flag,
     )
 
@@ -136,6 +143,29 @@ def build_world(cluster: Cluster, other_cluster: Cluster) -> World:
         kpi=kpi,
         spare_kpi=factories.kpi("CPI2"),
         budget_year=budget_year,
+    )
+
+
+def seed_project(cluster: Cluster) -> Project:
+    """An ICON project of 2024 that `cluster` leads, with two of its members as partners, through the service.
+
+    The demo data holds no projects (yet): the tests that walk every endpoint over the demo add this one."""
+    from funding.services import PartnerPut, project_save
+
+    lead, partner = Organisation.objects.filter(memberships__cluster=cluster).distinct().order_by("pk")[:2]
+    return project_save(
+        project=Project(
+            reference=f"TEST.{cluster.slug}.ICON",
+            title="Illustrative ICON project",
+            type=Project.Type.ICON,
+            lead_cluster=cluster,
+            decided_on=date(2024, 6, 1),
+            amount=Decimal("750000.00"),
+            start_date=date(2024, 9, 1),
+            end_date=date(2026, 8, 31),
+        ),
+        clusters=[],
+        partners=[PartnerPut(lead, ProjectPartner.Role.LEAD), PartnerPut(partner, ProjectPartner.Role.PARTNER)],
     )
 
 
@@ -325,6 +355,24 @@ RESOURCES: list[Resource] = [
         "allocation",
         create=lambda w: {"budget_year": w.budget_year.pk, "purpose": "other", "amount": "1000000.00"},
         patch=("description", "Roadmap", "Roadmap"),
+    ),
+    Resource(
+        "projects",
+        Project,
+        "project",
+        create=lambda w: {
+            "reference": "HBC.2024.0999",
+            "title": "Recycled composites",
+            "type": "icon",
+            "lead_cluster": w.own.cluster.pk,
+            "decided_on": "2024-06-01",
+            "amount": "750000.00",
+            "start_date": "2024-09-01",
+            "end_date": "2026-08-31",
+            "partners": [{"organisation": w.own.organisation.pk, "role": "lead"}],
+        },
+        patch=("title", "Recycled composites, phase 2", "Recycled composites, phase 2"),
+        scoped_choice="lead_cluster",
     ),
     Resource(
         "flags",

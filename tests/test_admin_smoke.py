@@ -5,16 +5,18 @@ from django.contrib import admin
 from django.urls import reverse
 
 from funding.demo import CLUSTERS, DemoSeeder
+from tests.api_helpers import seed_project
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def demo(db):
-    """One demo cluster (MEDVIA, the smallest) with everything it has, and the budget years."""
+    """One demo cluster (MEDVIA, the smallest) with everything it has, the budget years, and a project."""
     seeder = DemoSeeder(password="demo-pass-123", log=lambda _line: None)
     medvia = seeder.seed_cluster(CLUSTERS[-1])
     seeder.seed_budget([medvia])
+    seed_project(medvia)
 
 
 def _registered():

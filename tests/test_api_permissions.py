@@ -20,7 +20,7 @@ from django.test import Client
 from clusterpacts import services as cp_services
 from clusterpacts.models import AnnualPlan, AnnualReport, ClusterPact, KpiTarget, KpiValue, Workflow
 from evaluations.models import Stage
-from funding.models import Allocation, Flag
+from funding.models import Allocation, Flag, Project
 from tests import factories
 from tests.api_helpers import (
     API,
@@ -487,6 +487,8 @@ SCOPED_FILTERS = [
     ("agreements", "predecessor", "agreement"),
     ("allocations", "cluster", "cluster"),
     ("allocations", "partner", "cluster"),
+    ("projects", "cluster", "cluster"),
+    ("projects", "lead_cluster", "cluster"),
     ("flags", "cluster", "cluster"),
     ("flags", "agreement", "agreement"),
 ]
@@ -536,7 +538,7 @@ def test_the_same_filters_work_for_an_officer(client_as, world, name, param, att
     assert list_ids(response) == expected
 
 
-@pytest.mark.parametrize("name", ["annual-plans", "annual-reports", "kpi-values", "agreements"])
+@pytest.mark.parametrize("name", ["annual-plans", "annual-reports", "kpi-values", "agreements", "projects"])
 def test_the_browsable_api_shows_a_manager_no_other_cluster(client_as, world, name):
     """The HTML pages render the filter form and the create form with their choices."""
     manager_page = client_as("manager").get(url(name), HTTP_ACCEPT="text/html")
@@ -545,6 +547,89 @@ def test_the_browsable_api_shows_a_manager_no_other_cluster(client_as, world, na
     assert manager_page.status_code == officer_page.status_code == 200
     assert has_word(officer_page.content.decode(), world.other.cluster.name)
     assert not has_word(manager_page.content.decode(), world.other.cluster.name)
+
+
+# --- projects: a cluster taking part sees the project, and only officers write it ----------------------
+
+
+@pytest.fixture
+def joined_project(world) -> Project:
+    """An inter-cluster project the other cluster leads and the manager's cluster takes part in."""
+    return factories.ProjectFactory(
+        reference="HBC.2024.IC01",
+        type=Project.Type.INTER_CLUSTER,
+        lead_cluster=world.other.cluster,
+        clusters=[world.own.cluster],
+        partners=[(world.other.organisation, "lead"), (world.own.organisation, "partner")],
+    )
+
+
+def test_an_inter_cluster_project_is_visible_to_the_manager_of_a_cluster_taking_part(client_as, world, joined_project):
+    client = client_as("manager")
+
+    listed = list_ids(client.get(url("projects"), {"page_size": 500}))
+    filtered = list_ids(client.get(url("projects"), {"cluster": world.own.cluster.pk}))
+    detail = client.get(url("projects", joined_project.pk))
+
+    assert listed == {world.own.project.pk, joined_project.pk}  # not the other cluster's own project
+    assert filtered == {world.own.project.pk, joined_project.pk}
+    assert_status(detail, 200)
+    assert detail.json()["lead_cluster"] == world.other.cluster.pk
+    assert detail.json()["clusters"] == [world.own.cluster.pk]
+    assert {p["organisation"] for p in detail.json()["partners"]} == {
+        world.other.organisation.pk,
+        world.own.organisation.pk,
+    }
+
+
+def test_the_manager_of_a_cluster_taking_part_cannot_change_or_delete_the_project(client_as, world, joined_project):
+    client = client_as("manager")
+
+    patched = client.patch(url("projects", joined_project.pk), {"title": "Taken over"}, "application/json")
+    put = client.put(
+        url("projects", joined_project.pk),
+        {**client.get(url("projects", joined_project.pk)).json(), "title": "Taken over"},
+        "application/json",
+    )
+    deleted = client.delete(url("projects", joined_project.pk))
+
+    for response in (patched, put, deleted):
+        assert_status(response, 403)
+    assert stored(joined_project, "title") != "Taken over"
+    assert exists(joined_project)
+
+
+def test_a_manager_of_a_cluster_not_taking_part_gets_a_404_for_the_project(client_as, world, joined_project):
+    third = factories.ClusterFactory(name="Flux50", slug="flux50")
+    outsider = factories.manager_of(third, username="manager-flux50")
+    client = session_client(outsider)
+
+    assert list_ids(client.get(url("projects"))) == set()
+    assert_status(client.get(url("projects", joined_project.pk)), 404)
+    assert_status(client.patch(url("projects", joined_project.pk), {"title": "X"}, "application/json"), 404)
+    assert_status(client.delete(url("projects", joined_project.pk)), 404)
+    assert exists(joined_project)
+
+
+def test_a_project_naming_a_partner_or_cluster_that_does_not_exist_is_a_400(client_as, world):
+    """The related ids of a project are checked like every other: an unknown id is a 400 on its field."""
+    payload = resource_named("projects").create(world)
+    before = Project.objects.count()
+
+    unknown_partner = client_as("officer").post(
+        url("projects"), {**payload, "partners": [{"organisation": 999_999, "role": "lead"}]}, "application/json"
+    )
+    unknown_cluster = client_as("officer").post(
+        url("projects"),
+        {**payload, "reference": "HBC.2024.0998", "type": "inter_cluster", "clusters": [999_999]},
+        "application/json",
+    )
+
+    assert_status(unknown_partner, 400)
+    assert "organisation" in unknown_partner.json()["partners"]["0"]  # the first partner's field
+    assert_status(unknown_cluster, 400)
+    assert "clusters" in unknown_cluster.json()
+    assert Project.objects.count() == before
 
 
 # --- authentication ---------------------------------------------------------------------------------

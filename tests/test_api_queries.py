@@ -32,7 +32,7 @@ from clusterpacts.models import (
     Organisation,
 )
 from evaluations.models import Evaluation, Finding, Lesson
-from funding.models import Allocation, BudgetYear, Flag, SupportAgreement
+from funding.models import Allocation, BudgetYear, Flag, Project, ProjectPartner, SupportAgreement
 from tests.api_helpers import API, RESOURCE_NAMES, session_client
 
 pytestmark = pytest.mark.django_db
@@ -188,6 +188,33 @@ def _allocations(scope: Scope, indexes: range) -> None:
     )
 
 
+def _projects(scope: Scope, indexes: range) -> None:
+    """Inter-cluster projects the manager's cluster leads, each with another cluster and two partners: the
+    list shows the other clusters and the partners' names and SME kind."""
+    projects = Project.objects.bulk_create(
+        Project(
+            reference=f"BULK.{i:04d}",
+            title=f"Project {i}",
+            type=Project.Type.INTER_CLUSTER,
+            lead_cluster=scope.cluster,
+            decided_on=date(2024, 6, 1),
+            amount=Decimal(1000 + i),
+            start_date=date(2024, 9, 1),
+            end_date=date(2026, 8, 31),
+            status_on=date(2024, 6, 1),
+        )
+        for i in indexes
+    )
+    through = Project.clusters.through
+    through.objects.bulk_create(through(project_id=p.pk, cluster_id=scope.other_cluster.pk) for p in projects)
+    organisations = _organisations(scope, range(2))
+    ProjectPartner.objects.bulk_create(
+        ProjectPartner(project=project, organisation=organisation, role=role)
+        for project in projects
+        for organisation, role in zip(organisations, ["lead", "partner"], strict=True)
+    )
+
+
 def _flags(scope: Scope, indexes: range) -> None:
     Flag.objects.bulk_create(
         Flag(
@@ -219,6 +246,7 @@ BUILDERS: dict[str, Callable[[Scope, range], Any]] = {
     "agreements": _agreements,
     "budget-years": _budget_years,
     "allocations": _allocations,
+    "projects": _projects,
     "flags": _flags,
 }
 

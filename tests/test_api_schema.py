@@ -19,6 +19,7 @@ from knox.models import get_token_model
 
 from funding.demo import CLUSTERS, DemoSeeder
 from funding.services import flags_scan
+from tests.api_helpers import seed_project
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +46,11 @@ def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 @pytest.fixture
 def world(db, officer) -> None:
-    """One demo cluster (MEDVIA) with everything it has, its budget years, and the flags of today."""
+    """One demo cluster (MEDVIA) with everything it has, its budget years, a project, and the flags of today."""
     seeder = DemoSeeder(password="demo-pass-123", log=lambda _line: None)
     medvia = seeder.seed_cluster(CLUSTERS[-1])
     seeder.seed_budget([medvia])
+    seed_project(medvia)
     flags_scan(as_of=timezone.localdate())
 
 
@@ -85,6 +87,7 @@ def test_the_schema_lists_every_resource_and_action(schema):
         "agreements",
         "budget-years",
         "allocations",
+        "projects",
         "flags",
     }
     paths = set(schema["paths"])
@@ -124,6 +127,9 @@ ENUMS = {
     "PurposeEnum": ["competitiveness", "inter_cluster", "other"],
     "LessonKindEnum": ["good_practice", "bottleneck"],
     "KpiCategoryEnum": ["direct_results", "membership", "company_impact"],
+    "ProjectTypeEnum": ["icon", "csbo", "feasibility", "inter_cluster", "transition", "other"],
+    "ProjectStatusEnum": ["decided", "running", "completed", "stopped"],
+    "ProjectPartnerRoleEnum": ["lead", "partner", "subcontractor"],
 }
 
 
@@ -166,6 +172,25 @@ def test_agreements_expose_the_chain_fields_and_a_read_only_cap_date(schema):
     assert agreement["amount"]["type"] == "number"  # decimals are numbers, not strings
     assert "cap_date" not in request
     assert {"cluster", "start_date", "end_date", "predecessor"} <= set(request)
+
+
+def test_projects_document_their_enums_nested_partners_and_read_only_year(schema):
+    components = schema["components"]["schemas"]
+    project, request = components["Project"]["properties"], components["ProjectRequest"]["properties"]
+    partner = components["ProjectPartner"]["properties"]
+    partner_request = components["ProjectPartnerRequest"]["properties"]
+
+    assert ref_of(project["type"]) == "ProjectTypeEnum"
+    assert ref_of(project["status"]) == "ProjectStatusEnum"
+    assert ref_of(partner["role"]) == "ProjectPartnerRoleEnum"
+    assert project["clusters"]["items"]["type"] == "integer"
+    assert ref_of(project["partners"]["items"]) == "ProjectPartner"
+    assert ref_of(request["partners"]["items"]) == "ProjectPartnerRequest"
+    assert project["year"]["readOnly"] is True
+    assert project["amount"]["type"] == "number"
+    assert "year" not in request
+    assert set(partner) == {"organisation", "organisation_name", "role", "sme"}
+    assert set(partner_request) == {"organisation", "role"}  # the name and the SME kind are read-only
 
 
 @pytest.mark.parametrize("document", ["annual-reports", "annual-plans"])
@@ -236,6 +261,15 @@ def test_lists_document_pagination_ordering_and_their_filters(schema):
     assert {"cluster", "year", "status"} <= parameters("/api/v1/annual-reports/")
     assert {"kind", "stage", "cluster"} <= parameters("/api/v1/evaluations/")
     assert {"year", "purpose", "cluster", "partner"} <= parameters("/api/v1/allocations/")
+    assert {
+        "cluster",
+        "lead_cluster",
+        "type",
+        "year",
+        "status",
+        "decided_on__gte",
+        "decided_on__lte",
+    } <= parameters("/api/v1/projects/")
     assert "500" in next(
         p["description"] for p in schema["paths"]["/api/v1/clusters/"]["get"]["parameters"] if p["name"] == "page_size"
     )

@@ -4,7 +4,7 @@ import pytest
 
 from funding.demo import CLUSTERS, DemoSeeder
 from funding.services import flags_scan
-from tests.api_helpers import RESOURCE_NAMES
+from tests.api_helpers import RESOURCE_NAMES, seed_project
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +16,7 @@ def demo(db):
     seeder = DemoSeeder(password="demo-pass-123", log=lambda _line: None)
     medvia = seeder.seed_cluster(CLUSTERS[-1])
     seeder.seed_budget([medvia])
+    seed_project(medvia)
     from datetime import date
 
     flags_scan(as_of=date(2026, 11, 27))

@@ -261,6 +261,10 @@ SPECTACULAR_SETTINGS = {
         "LessonKindEnum": "evaluations.models.Lesson.Kind",
         "FlagKindEnum": "funding.models.Flag.Kind",
         "KpiCategoryEnum": "clusterpacts.models.KpiDefinition.Category",
+        # Named after their model: "type", "status" and "role" are too common to stay unique.
+        "ProjectTypeEnum": "funding.models.Project.Type",
+        "ProjectStatusEnum": "funding.models.Project.Status",
+        "ProjectPartnerRoleEnum": "funding.models.ProjectPartner.Role",
     },
 }
 
