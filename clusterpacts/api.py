@@ -80,7 +80,7 @@ class ClusterViewSet(ScopedViewSet):
 class OrganisationSerializer(ServiceSerializer):
     class Meta:
         model = Organisation
-        fields = ["id", "name", "kind", "enterprise_number", "website", "is_sme"]
+        fields = ["id", "name", "kind", "enterprise_number", "website", "founded_on", "ceased_on", "is_sme"]
         read_only_fields = ["is_sme"]
 
 

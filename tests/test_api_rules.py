@@ -387,6 +387,18 @@ def test_enterprise_number_dotted_and_plain_are_stored_the_same_and_clash(api, l
     assert set(body) == {"enterprise_number"}
 
 
+def test_an_organisation_that_ceases_before_its_founding_is_refused_on_ceased_on(api, lang):
+    payload = {"name": "Acme", "kind": "sme", "founded_on": "2020-01-01", "ceased_on": "2019-12-31"}
+    expected = service_errors(
+        organisation_like({**payload, "founded_on": date(2020, 1, 1), "ceased_on": date(2019, 12, 31)}), lang
+    )
+    before = row_counts(Organisation)
+
+    body = assert_refused(send(api, "post", "/api/v1/organisations/", payload), expected, before, Organisation)
+
+    assert set(body) == {"ceased_on"}
+
+
 def test_cluster_slug_already_used_is_refused_on_slug(api, lang, cluster):
     from clusterpacts.models import Cluster
 
