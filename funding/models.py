@@ -464,6 +464,16 @@ class Project(models.Model):
             return self.status
         return self.Status.RUNNING if self.start_date <= day else self.Status.DECIDED
 
+    def status_since_on_day(self, day: date) -> date | None:
+        """The day the status it had at the end of `day` (`status_on_day`) took effect: None before its
+        decision; `status_on` from that day; before it, the start day while running, else the decision day."""
+        status = self.status_on_day(day)
+        if status is None:
+            return None
+        if day >= self.status_on:
+            return self.status_on
+        return self.start_date if status == self.Status.RUNNING else self.decided_on
+
 
 class ProjectPartner(models.Model):
     class Role(models.TextChoices):

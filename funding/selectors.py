@@ -254,6 +254,16 @@ class BudgetYearFigures:
         """The reservations more was decided against than reserved."""
         return [r for r in self.reservations if r.over > 0]
 
+    @property
+    def inter_cluster_remaining(self) -> Decimal:
+        """What is left of the inter-cluster allocation; negative when more was decided against it."""
+        return self.inter_cluster - self.inter_cluster_decided
+
+    @property
+    def inter_cluster_over(self) -> Decimal:
+        """How much more was decided in inter-cluster projects than allocated to them (0 when within it)."""
+        return max(Decimal(0), self.inter_cluster_decided - self.inter_cluster)
+
 
 def budget_years(*, user: User, from_year: int | None = None, as_of: date | None = None) -> list[BudgetYearFigures]:
     """Every budget year (from `from_year` on): envelope, the reservations and allocations `user` may see.

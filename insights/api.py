@@ -140,8 +140,15 @@ class BriefingRenewal(ClusterRef):
     state = serializers.ChoiceField(choices=["final_term", "renewal_due", "running", "ended"], required=False)
 
 
+money = amount  # `amount` is also a field's name below, where it hides the function
+
+
 class BriefingReservation(ClusterRef):
-    amount = amount()
+    amount = money(help_text="Reserved for the cluster's competitiveness programme (0: projects without one).")
+    decided = money(help_text="Granted to the projects the cluster leads, decided in the year by as_of.")
+    projects = serializers.IntegerField(help_text="The number of those projects.")
+    remaining = money(help_text="amount - decided; negative when more was decided than reserved.")
+    over = money(help_text="decided - amount when more was decided than reserved, else 0.")
 
 
 class BriefingBudget(serializers.Serializer):
@@ -153,6 +160,14 @@ class BriefingBudget(serializers.Serializer):
     other = amount(allow_null=True, help_text="Null for a cluster manager: not every allocation is theirs to see.")
     remaining = amount(allow_null=True, help_text="Envelope - every allocation; null for a cluster manager.")
     decided = serializers.BooleanField(help_text="At least one allocation of the year was decided by as_of.")
+    projects_decided = amount(help_text="Decided in the year by as_of against the reservations listed.")
+    inter_cluster_decided = amount(help_text="Inter-cluster projects decided in the year by as_of.")
+    inter_cluster_projects = serializers.IntegerField(help_text="The number of those inter-cluster projects.")
+    inter_cluster_remaining = amount(help_text="inter_cluster - inter_cluster_decided; negative when exceeded.")
+
+
+class BriefingExceeded(ClusterRef):
+    over = amount(help_text="Decided beyond the reservation.")
 
 
 class BriefingSummaryFigures(serializers.Serializer):
@@ -164,6 +179,16 @@ class BriefingSummaryFigures(serializers.Serializer):
     budget_year = serializers.IntegerField(allow_null=True)
     budget_envelope = amount(allow_null=True)
     budget_committed = amount(allow_null=True, help_text="Allocated of the year's envelope by as_of (that you see).")
+    projects_decided = amount(
+        allow_null=True,
+        help_text="Decided in projects of budget_year by as_of against the reservations (that you see).",
+    )
+    inter_cluster_decided = amount(
+        allow_null=True, help_text="Decided in inter-cluster projects of budget_year by as_of (that you see)."
+    )
+    reservations_exceeded = BriefingExceeded(
+        many=True, help_text="The reservations of budget_year more was decided against by as_of than reserved."
+    )
 
 
 class BriefingSerializer(serializers.Serializer):

@@ -173,3 +173,40 @@ def _budget(document: DocxDocument, years: list[BudgetYearFigures]) -> None:
             f"{_('Other initiatives')} {_amount(year.other)}; {_('Remaining')} {_amount(year.remaining)}",
             style="List Bullet",
         )
+    for year in years:
+        _reservations(document, year)
+
+
+def _remaining(remaining: Decimal, over: Decimal) -> str:
+    """What is left, or how much more was decided (as the pages mark it)."""
+    return _("%(amount)s over") % {"amount": _amount(over)} if over else _amount(remaining)
+
+
+def _reservations(document: DocxDocument, year: BudgetYearFigures) -> None:
+    """A year's reservations with the projects decided against them by the day, and the inter-cluster
+    allocation with its projects (as the page's table, `insights/partials/reservations.html`)."""
+    inter = bool(year.inter_cluster or year.inter_cluster_projects)
+    if not (year.reservations or inter):
+        return
+    document.add_heading(_("%(year)s: reservations and projects decided against them") % {"year": year.year}, level=2)
+    table = document.add_table(rows=1, cols=5)
+    titles = [_("Cluster"), _("Reserved"), _("Decided"), _("Projects"), _("Remaining")]
+    for cell, title in zip(table.rows[0].cells, titles, strict=True):
+        cell.text = title
+    lines = [
+        (r.cluster_name, r.amount, r.decided, r.projects, _remaining(r.remaining, r.over)) for r in year.reservations
+    ]
+    if inter:
+        lines.append(
+            (
+                _("Inter-cluster allocation"),
+                year.inter_cluster,
+                year.inter_cluster_decided,
+                year.inter_cluster_projects,
+                _remaining(year.inter_cluster_remaining, year.inter_cluster_over),
+            )
+        )
+    for name, reserved, decided, count, remaining in lines:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, (name, _amount(reserved), _amount(decided), str(count), remaining), strict=True):
+            cell.text = text

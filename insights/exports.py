@@ -21,17 +21,26 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db.models import OuterRef, QuerySet, Subquery
+import django_filters
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from clusterpacts.api import KpiValueFilter
-from clusterpacts.models import KpiTarget, KpiValue, ReportEvent, Workflow
+from clusterpacts.models import Cluster, KpiTarget, KpiValue, ReportEvent, Workflow
 from clusterpacts.selectors import end_of_day
 from core.api import ScopedFilterSet
 from core.spreadsheets import safe_cell
 from evaluations.api import EvaluationFilter, LessonFilter
 from evaluations.models import Evaluation, EvaluationQuerySet, Lesson
 from funding.api import AgreementFilter, AllocationFilter
-from funding.models import Allocation, AllocationQuerySet, SupportAgreement, SupportAgreementQuerySet
+from funding.models import (
+    Allocation,
+    AllocationQuerySet,
+    Project,
+    ProjectPartner,
+    ProjectQuerySet,
+    SupportAgreement,
+    SupportAgreementQuerySet,
+)
 from funding.selectors import agreement_term
 
 
@@ -141,25 +150,151 @@ _register(
         lambda agreements, day: cast(SupportAgreementQuerySet, agreements).known_on(day),
     )
 )
+
+
+CENT = Decimal("0.01")
+
+
+def _with_projects_decided(allocations: QuerySet, day: date | None) -> QuerySet:
+    """Each reservation with what was decided against it in projects (by the end of `day`, if given): the
+    amount and the number of the projects its cluster leads, decided in its year, inter-cluster ones aside
+    (`ProjectQuerySet.against_reservations`, as `funding.selectors.budget_years` counts them). Null for the
+    other allocations: the inter-cluster projects are decided against the year's inter-cluster allocations
+    together, not one by one (the funding overview shows them per year)."""
+    projects = Project.objects.against_reservations().filter(
+        lead_cluster=OuterRef("cluster"), decided_on__year=OuterRef("budget_year__year")
+    )
+    if day is not None:
+        projects = projects.known_on(day)
+    totals = projects.order_by().values("lead_cluster").annotate(total=Sum("amount"), count=Count("id"))
+    return allocations.annotate(
+        projects_decided=Subquery(totals.values("total")[:1]),
+        projects_count=Subquery(totals.values("count")[:1]),
+    )
+
+
+def _allocation_row(a: Allocation, _as_of: date | None) -> list[Any]:
+    reservation = a.purpose == Allocation.Purpose.COMPETITIVENESS
+    # In cents, as the amounts are (SQLite gives a sum without its decimals).
+    decided = (a.projects_decided or Decimal(0)).quantize(CENT) if reservation else None  # type: ignore[attr-defined]
+    return [
+        a.budget_year.year,
+        a.purpose,
+        a.cluster.name if a.cluster is not None else "",
+        a.amount,
+        a.description,
+        a.decided_on,
+        decided,
+        (a.projects_count or 0) if reservation else None,  # type: ignore[attr-defined]
+        a.amount - decided if decided is not None else None,
+    ]
+
+
 _register(
     Dataset(
         "allocations",
-        ["year", "purpose", "cluster", "amount", "description", "decided_on"],
-        lambda user: (
+        [
+            "year",
+            "purpose",
+            "cluster",
+            "amount",
+            "description",
+            "decided_on",
+            "projects_decided",
+            "projects",
+            "remaining",
+        ],
+        lambda user: _with_projects_decided(
             Allocation.objects.for_user(user)
             .select_related("budget_year", "cluster")
-            .order_by("budget_year__year", "purpose", "id")
+            .order_by("budget_year__year", "purpose", "id"),
+            None,
         ),
-        lambda a, _as_of: [
-            a.budget_year.year,
-            a.purpose,
-            a.cluster.name if a.cluster_id else "",
-            a.amount,
-            a.description,
-            a.decided_on,
-        ],
+        _allocation_row,
         AllocationFilter,
-        lambda allocations, day: cast(AllocationQuerySet, allocations).known_on(day),
+        lambda allocations, day: _with_projects_decided(cast(AllocationQuerySet, allocations).known_on(day), day),
+    )
+)
+
+
+class ProjectFilter(ScopedFilterSet):
+    """The projects export's filters: the cluster (leading or taking part), the year of the decision, the
+    type and the status (stored), as the other exports filter like their API lists."""
+
+    cluster = django_filters.ModelChoiceFilter(
+        queryset=Cluster.objects.all(), method="filter_cluster", label="cluster (lead or other cluster)"
+    )
+    year = django_filters.NumberFilter(field_name="decided_on", lookup_expr="year", label="year decided")
+
+    class Meta:
+        model = Project
+        fields = {
+            "lead_cluster": ["exact"],
+            "type": ["exact"],
+            "status": ["exact"],
+            "decided_on": ["gte", "lte"],
+            "reference": ["exact"],
+        }
+
+    def filter_cluster(self, queryset: Any, name: str, value: Cluster) -> Any:
+        return queryset.filter(pk__in=Project.objects.filter(Q(lead_cluster=value) | Q(clusters=value)).values("pk"))
+
+
+def _projects(user: Any) -> QuerySet:
+    return (
+        Project.objects.for_user(user)
+        .select_related("lead_cluster")
+        .prefetch_related(
+            Prefetch("clusters", queryset=Cluster.objects.only("pk", "name").order_by("name")),
+            Prefetch("partners", queryset=ProjectPartner.objects.select_related("organisation")),
+        )
+        .order_by("decided_on", "reference")
+    )
+
+
+def _project_row(project: Project, as_of: date | None) -> list[Any]:
+    """As of a day: the status it had then and the day it took it (`Project.status_on_day`)."""
+    status = project.status if as_of is None else project.status_on_day(as_of)
+    since = project.status_on if as_of is None else project.status_since_on_day(as_of)
+    return [
+        project.reference,
+        project.title,
+        project.type,
+        project.lead_cluster.name,
+        "; ".join(cluster.name for cluster in project.clusters.all()),
+        project.decided_on,
+        project.year,
+        project.amount,
+        project.start_date,
+        project.end_date,
+        status,
+        since,
+        "; ".join(f"{partner.organisation.name} ({partner.role})" for partner in project.partners.all()),
+    ]
+
+
+_register(
+    Dataset(
+        "projects",
+        [
+            "reference",
+            "title",
+            "type",
+            "lead_cluster",
+            "other_clusters",
+            "decided_on",
+            "year",
+            "amount",
+            "start_date",
+            "end_date",
+            "status",
+            "status_since",
+            "partners",
+        ],
+        _projects,
+        _project_row,
+        ProjectFilter,
+        lambda projects, day: cast(ProjectQuerySet, projects).known_on(day),
     )
 )
 

@@ -9,11 +9,12 @@ number of queries does not depend on the number of clusters.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Required, TypedDict
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, ngettext
@@ -38,13 +39,16 @@ from clusterpacts.selectors import (
 )
 from core.roles import User
 from evaluations.models import Evaluation, Lesson, Stage
+from funding.models import Project
 from funding.selectors import (
     AgreementStanding,
     BudgetYearFigures,
+    ReservationUse,
     agreement_chains,
     agreement_standings,
     budget_years,
     next_renewal_on,
+    reservation_use,
 )
 
 # --- what the briefing answers, block by block ------------------------------------------------------
@@ -155,6 +159,12 @@ class RenewalRow(TypedDict, total=False):
     state: str
 
 
+class ExceededItem(TypedDict):
+    cluster: int
+    cluster_name: str
+    over: Decimal  # decided in projects by the day beyond the reservation
+
+
 class SummaryFigures(TypedDict):
     clusters: int
     evaluations_completed: int
@@ -164,6 +174,9 @@ class SummaryFigures(TypedDict):
     budget_year: int | None  # the day's year, when it has a budget
     budget_envelope: Decimal | None
     budget_committed: Decimal | None  # what the reader sees allocated of it by the day
+    projects_decided: Decimal | None  # decided in projects of that year by the day, against the reservations
+    inter_cluster_decided: Decimal | None  # and against the inter-cluster allocation
+    reservations_exceeded: list[ExceededItem]  # the reservations of that year more was decided against
 
 
 class Briefing(TypedDict):
@@ -253,6 +266,10 @@ def _summary_figures(
     committed = None
     if year is not None:
         committed = year.reserved + year.inter_cluster + (year.other or Decimal(0))
+    exceeded = [
+        ExceededItem(cluster=r.cluster, cluster_name=r.cluster_name, over=r.over)
+        for r in (year.over_reserved if year is not None else [])
+    ]
     return SummaryFigures(
         clusters=len(clusters),
         evaluations_completed=sum(e["stage"] == Stage.COMPLETED for row in evaluations for e in row["evaluations"]),
@@ -262,11 +279,17 @@ def _summary_figures(
         budget_year=year.year if year else None,
         budget_envelope=year.envelope if year else None,
         budget_committed=committed,
+        projects_decided=year.projects_decided if year else None,
+        inter_cluster_decided=year.inter_cluster_decided if year else None,
+        reservations_exceeded=exceeded,
     )
 
 
 def _millions(amount: Decimal) -> str:
-    """75 M EUR, 8 M EUR, 14,2 M EUR: how a reply states an amount."""
+    """75 M EUR, 8 M EUR, 14,2 M EUR: how a reply states an amount (one that would round to 0 M EUR, in full:
+    20.000 EUR)."""
+    if 0 < abs(amount) < Decimal(50_000):
+        return number_format(amount, decimal_pos=0, use_l10n=True, force_grouping=True) + " EUR"
     million = amount / Decimal(1_000_000)
     whole = million == million.to_integral_value()
     return number_format(million, decimal_pos=0 if whole else 1, use_l10n=True, force_grouping=True) + " M EUR"
@@ -309,6 +332,35 @@ def summary_text(figures: SummaryFigures, as_of: date) -> str:
                 "committed": _millions(figures["budget_committed"] or Decimal(0)),
             }
         )
+        decided = figures["projects_decided"] or Decimal(0)
+        inter = figures["inter_cluster_decided"] or Decimal(0)
+        if decided or inter:
+            parts.append(
+                gettext(
+                    "Projects worth %(decided)s were decided against the clusters' reservations of %(year)s, and "
+                    "%(inter)s against the inter-cluster allocation."
+                )
+                % {"year": figures["budget_year"], "decided": _millions(decided), "inter": _millions(inter)}
+            )
+        else:
+            parts.append(gettext("No project of %(year)s has been decided yet.") % {"year": figures["budget_year"]})
+        exceeded = figures["reservations_exceeded"]
+        if exceeded:
+            parts.append(
+                ngettext(
+                    "One reservation was exceeded: %(list)s.",
+                    "%(count)s reservations were exceeded: %(list)s.",
+                    len(exceeded),
+                )
+                % {
+                    "count": len(exceeded),
+                    "list": "; ".join(
+                        gettext("%(cluster)s by %(over)s")
+                        % {"cluster": e["cluster_name"], "over": _millions(e["over"])}
+                        for e in exceeded
+                    ),
+                }
+            )
     return " ".join(parts)
 
 
@@ -564,3 +616,62 @@ def members_by_year(*, cluster: Cluster, years: list[int], today: date) -> list[
     figures the derived KPIs are computed from (`clusterpacts.selectors.derived_figures`)."""
     derived = derived_figures(cluster_ids=[cluster.pk], years=years, as_of=today)
     return [derived[cluster.pk, year] for year in years]
+
+
+# --- one cluster's projects (the cluster page) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterProject:
+    """A project as one of its clusters sees it on a day."""
+
+    project: Project
+    leads: bool  # the cluster leads it; otherwise it is one of the other clusters of an inter-cluster project
+    lead_name: str
+    other_names: list[str]  # the project's clusters besides the lead and this one, by name
+    status: str  # on the day (`Project.status_on_day`)
+
+    @property
+    def status_label(self) -> str:
+        return str(Project.Status(self.status).label)
+
+
+@dataclass(frozen=True)
+class ClusterProjectYear:
+    """A year of a cluster's projects: those decided in it that the cluster leads or takes part in, and its
+    reservation of the year with what was decided against it (None: neither a reservation nor a project
+    against one)."""
+
+    year: int
+    use: ReservationUse | None
+    projects: list[ClusterProject]
+
+
+def cluster_projects(*, user: User, cluster: Cluster, as_of: date) -> list[ClusterProjectYear]:
+    """The projects `cluster` leads or takes part in, decided by the end of `as_of`, by year (the latest
+    first), each year with the cluster's reservation and what was decided against it
+    (`funding.selectors.reservation_use`). Scoped to what `user` may see. Four queries, however many
+    projects or years."""
+    scope = Cluster.objects.filter(pk=cluster.pk)
+    uses = {year: use for (_cluster, year), use in reservation_use(as_of=as_of, clusters=scope).items()}
+    projects = (
+        Project.objects.for_user(user)
+        .filter(pk__in=Project.objects.filter(Q(lead_cluster=cluster) | Q(clusters=cluster)).values("pk"))
+        .known_on(as_of)
+        .select_related("lead_cluster")
+        .prefetch_related(Prefetch("clusters", queryset=Cluster.objects.only("pk", "name").order_by("name")))
+        .order_by("-decided_on", "reference")
+    )
+    by_year: dict[int, list[ClusterProject]] = defaultdict(list)
+    for project in projects:
+        by_year[project.year].append(
+            ClusterProject(
+                project=project,
+                leads=project.lead_cluster_id == cluster.pk,
+                lead_name=project.lead_cluster.name,
+                other_names=[c.name for c in project.clusters.all() if c.pk != cluster.pk],
+                status=project.status_on_day(as_of) or Project.Status.DECIDED,
+            )
+        )
+    years = sorted(set(uses) | set(by_year), reverse=True)
+    return [ClusterProjectYear(year=year, use=uses.get(year), projects=by_year.get(year, [])) for year in years]

@@ -38,6 +38,7 @@ from funding.selectors import (
     AgreementStanding,
     AgreementTerm,
     BudgetYearFigures,
+    ReservationUse,
     agreement_standing,
     agreement_standings,
     agreement_term,
@@ -51,7 +52,7 @@ from insights.selectors import ClusterSeries, KpiItem, KpiSeries
 def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
     """A cluster at a glance and over the years: pact, agreement chain, KPIs, members, evaluations, lessons."""
     from evaluations.models import Finding, Lesson
-    from insights.selectors import kpi_evolution, members_by_year
+    from insights.selectors import cluster_projects, kpi_evolution, members_by_year
 
     cluster = get_cluster_by_slug_for_user(request.user, slug)
     today = timezone.localdate()
@@ -85,6 +86,8 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
         )
         .order_by("-period_end", "-period_start")
     )
+    project_years = cluster_projects(user=request.user, cluster=cluster, as_of=today)
+    reservations = [py.use for py in reversed(project_years) if py.use is not None]
     context = {
         "cluster": cluster,
         "today": today,
@@ -117,8 +120,46 @@ def cluster_home(request: HttpRequest, slug: str) -> HttpResponse:
         "evaluations": evaluations,
         "can_write": can_write_cluster_documents(request.user, cluster),
         "cluster_query": urlencode({"cluster": cluster.pk}),
+        # The years something was decided in (the reservations' table has every year with a reservation).
+        "project_years": [py for py in project_years if py.projects],
+        "reservations": reservations,
+        "reservation_chart": _reservation_chart(reservations),
     }
     return render(request, "insights/cluster_home.html", context)
+
+
+def _reservation_chart(uses: list[ReservationUse]) -> charts.Chart | None:
+    """Per year, what was decided in projects against the cluster's reservation (a column, drawn in the
+    warning colour when it passes the reservation) and the reservation (a line across it), in M EUR."""
+    if not uses:
+        return None
+    million = Decimal(1_000_000)
+    items = []
+    for use in uses:
+        title = gettext("%(year)s: %(decided)s M decided, %(reserved)s M reserved") % {
+            "year": use.year,
+            "decided": number_format(use.decided / million, 2, use_l10n=True),
+            "reserved": number_format(use.reserved / million, 2, use_l10n=True),
+        }
+        if use.over:
+            title += " (" + gettext("%(over)s M over") % {"over": number_format(use.over / million, 2, use_l10n=True)}
+            title += ")"
+        items.append(
+            charts.Column(
+                label=str(use.year),
+                value=use.decided / million,
+                css="bar-over" if use.over else "bar",
+                target=use.reserved / million,
+                title=title,
+            )
+        )
+    legend = [("bar", gettext("decided in projects"))]
+    if any(use.over for use in uses):
+        legend.append(("bar-over", gettext("decided beyond the reservation")))
+    legend.append(("target", gettext("reservation")))
+    return charts.columns(
+        gettext("Projects decided against the reservation (million EUR)"), items, legend=legend, width=400
+    )
 
 
 def _with_how(row: dict[str, Any], members: list[DerivedFigures]) -> dict[str, Any]:
@@ -254,12 +295,10 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def briefing_page(request: HttpRequest) -> HttpResponse:
     """The parliamentary briefing as a page, in the reader's language (Dutch by default)."""
-    from insights.api import AsOfSerializer
     from insights.selectors import briefing
 
-    query = AsOfSerializer(data=request.GET)
-    as_of = query.validated_data.get("as_of") if query.is_valid() else None
-    as_of = as_of or timezone.localdate()
+    asked, invalid = _requested_day(request)
+    as_of = asked or timezone.localdate()
     data = briefing(user=request.user, as_of=as_of)
     day = as_of.isoformat()
     # Every download carries the page's day: the export replays it as the briefing does (insights.exports).
@@ -269,11 +308,12 @@ def briefing_page(request: HttpRequest) -> HttpResponse:
         "lessons": urlencode({"as_of": day}),
         "agreements": urlencode({"as_of": day}),
         "allocations": urlencode({"as_of": day}),
+        "projects": urlencode({"as_of": day}),
     }
     context = {
         "b": data,
         "as_of": as_of,
-        "invalid": bool(query.errors),
+        "invalid": invalid,
         "budget_chart": budget_chart(data["budget"]),
         "kpi_rows": [
             {
@@ -288,16 +328,25 @@ def briefing_page(request: HttpRequest) -> HttpResponse:
     return render(request, "insights/briefing.html", context)
 
 
+def _requested_day(request: HttpRequest) -> tuple[date | None, bool]:
+    """The day a page is asked as of (`?as_of=YYYY-MM-DD`, as the API reads it): (the day or None, whether
+    what was given is not a day). A page shows what it would without a day when the day is not valid."""
+    from insights.api import AsOfSerializer
+
+    query = AsOfSerializer(data=request.GET)
+    if not query.is_valid():
+        return None, True
+    return query.validated_data.get("as_of"), False
+
+
 @require_safe
 @login_required
 def briefing_docx_download(request: HttpRequest) -> HttpResponse:
     """The same briefing as a Word document."""
-    from insights.api import AsOfSerializer
     from insights.documents import briefing_docx
     from insights.selectors import briefing
 
-    query = AsOfSerializer(data=request.GET)
-    as_of = (query.validated_data.get("as_of") if query.is_valid() else None) or timezone.localdate()
+    as_of = _requested_day(request)[0] or timezone.localdate()
     content = briefing_docx(briefing(user=request.user, as_of=as_of))
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -345,11 +394,16 @@ def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponseBase:
 @require_safe
 @login_required
 def funding_overview(request: HttpRequest) -> HttpResponse:
-    """Every budget year, past and planned: envelope, reservations per cluster, other allocations, remaining."""
+    """Every budget year, past and planned: envelope, reservations per cluster, other allocations, remaining;
+    and per year what was decided in projects against each reservation and the inter-cluster allocation.
+
+    With `?as_of=YYYY-MM-DD`, as it stood at the end of that day (`funding.selectors.budget_years`): only the
+    allocations and the projects decided by then. Without, everything recorded."""
     from funding.selectors import budget_years
 
+    as_of, invalid = _requested_day(request)
     clusters = list(Cluster.objects.for_user(request.user).order_by("name"))
-    years = budget_years(user=request.user)
+    years = budget_years(user=request.user, as_of=as_of)
     reserved: list[list[Decimal | None]] = []
     for year in years:
         by_cluster = {r.cluster: r.amount for r in year.reservations}
@@ -362,7 +416,21 @@ def funding_overview(request: HttpRequest) -> HttpResponse:
         "remaining": _total_or_none(y.remaining for y in years),
     }
     rows = [{"year": year, "reserved": amounts} for year, amounts in zip(years, reserved, strict=True)]
-    context = {"clusters": clusters, "rows": rows, "grand": grand, "today": timezone.localdate()}
+    # The downloads carry the page's day, as the briefing's do.
+    query = urlencode({"as_of": as_of.isoformat()}) if as_of else ""
+    context = {
+        "clusters": clusters,
+        "rows": rows,
+        # The decisions, latest year first: the years with a reservation or a project.
+        "decision_years": [
+            year for year in reversed(years) if year.reservations or year.inter_cluster or year.inter_cluster_projects
+        ],
+        "grand": grand,
+        "today": timezone.localdate(),
+        "as_of": as_of,
+        "invalid": invalid,
+        "export_query": query,
+    }
     return render(request, "insights/funding.html", {**context, "budget_chart": budget_chart(years)})
 
 

@@ -264,8 +264,8 @@ def test_the_cluster_page_draws_every_chart(open_page, portal):
     active = KpiDefinition.objects.filter(active=True).count()
     # The derived KPIs (MEM1, MEM2) have figures wherever the cluster has members: computed, never typed.
     derived = KpiDefinition.objects.filter(active=True, source=KpiDefinition.Source.DERIVED).count()
-    assert charts.count() == len(CATALISTI_KPIS) + derived + 2, (
-        "the agreements timeline, members, and a chart per KPI with figures"
+    assert charts.count() == len(CATALISTI_KPIS) + derived + 3, (
+        "the agreements timeline, the reservation, members, and a chart per KPI with figures"
     )
     empty = page.locator("figure[id^=kpi-] .chart-empty")
     assert empty.count() == active - len(CATALISTI_KPIS) - derived, (
@@ -282,6 +282,11 @@ def test_the_cluster_page_draws_every_chart(open_page, portal):
     for bar in timeline.locator("rect").all():
         _drawn(bar)
     assert timeline.locator("line.cap").count() == 1
+
+    # This year's reservation, nothing decided against it yet: the reservation's line over an empty column.
+    reservation = page.locator("#reservation-chart svg[data-chart]")
+    assert reservation.locator("line.target").count() == 1
+    assert "Nog geen projecten beslist." in page.inner_text("#projects")
 
     # One KPI figure per active KPI; C2 has an accepted and a pending value, and targets.
     assert page.locator("figure[id^=kpi-]").count() == active

@@ -18,6 +18,7 @@ from clusterpacts.models import KpiDefinition, Membership, Organisation, Workflo
 from clusterpacts.selectors import membership_figures, membership_figures_on
 from evaluations.models import Finding, Lesson
 from evaluations.services import evaluation_advance, lesson_carry
+from funding.models import Allocation, Project, ProjectPartner
 from funding.services import agreement_create, agreement_extend
 from insights.selectors import kpi_comparison, kpi_evolution
 from tests import factories
@@ -430,6 +431,15 @@ def grow_world(count: int, *, year: int) -> list:
         report(cluster, year - 2, {"CPI9": 4})
         report(cluster, year - 1, {"CPI9": 12, "CPI1": 3}, Workflow.SUBMITTED)
         member(cluster, date(year - 2, 1, 1))
+        # A project it leads, and an inter-cluster one with the cluster made before it.
+        factories.ProjectFactory(lead_cluster=cluster, decided_on=date(year - 1, 5, 1))
+        if made:
+            factories.ProjectFactory(
+                type=Project.Type.INTER_CLUSTER,
+                lead_cluster=cluster,
+                clusters=[made[-1]],
+                decided_on=date(year - 1, 6, 1),
+            )
         made.append(cluster)
     return made
 
@@ -465,6 +475,15 @@ def cluster_with_history(years: int, *, year: int):
         pact = services.pact_sign(pact=services.pact_create(cluster=cluster), signed_on=date(working_year, 9, 1))
         lesson = Lesson.objects.create(evaluation=evaluation, kind=Lesson.Kind.GOOD_PRACTICE, text="Keep it.")
         lesson_carry(lesson=lesson, pact=pact)
+        budget_year = factories.BudgetYearFactory(year=working_year)
+        Allocation.objects.create(
+            budget_year=budget_year, purpose="competitiveness", cluster=cluster, amount=Decimal(8_000_000)
+        )
+        factories.ProjectFactory(
+            lead_cluster=cluster,
+            decided_on=date(working_year, 4, 1),
+            partners=[(factories.OrganisationFactory(), ProjectPartner.Role.LEAD)],
+        )
     agreement = agreement_create(
         cluster=cluster,
         reference=f"SO-{cluster.slug}-0",
@@ -493,6 +512,7 @@ def test_cluster_page_queries_are_the_same_for_3_and_8_years_of_data(officer_cli
     assert len(response.context["members_by_year"]) == 8
     assert all(len(row["years"]) == 8 for row in response.context["evolution"])
     assert (len(response.context["evaluations"]), len(response.context["agreements"])) == (7, 3)
+    assert [len(year.projects) for year in response.context["project_years"]] == [1] * 7
 
 
 # --- the compare page ------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ def test_the_briefing_links_each_question_to_its_table_filtered_to_the_day(clien
     response = client.get("/insights/briefing/", {"as_of": "2020-04-01"}, HTTP_ACCEPT_LANGUAGE="en")
     hrefs = links(response.text)
     # Every download carries the page's day and replays it (tests/insights/test_briefing_as_of.py).
-    for dataset in ("evaluations", "kpi-values", "lessons", "agreements", "allocations"):
+    for dataset in ("evaluations", "kpi-values", "lessons", "agreements", "allocations", "projects"):
         for fmt in ("xlsx", "csv"):
             assert f"/insights/exports/{dataset}.{fmt}?as_of=2020-04-01" in hrefs
 
@@ -42,10 +42,11 @@ def test_no_download_of_the_briefing_says_it_is_todays_data(client, officer):
 def test_the_cluster_page_links_its_tables_filtered_to_the_cluster(client, manager, cluster, other_cluster):
     factories.EvaluationFactory(cluster=cluster, title="Own evaluation")
     factories.EvaluationFactory(cluster=other_cluster, title="Someone else's evaluation")
+    factories.ProjectFactory(lead_cluster=cluster)
     client.force_login(manager)
     hrefs = links(client.get(f"/clusters/{cluster.slug}/").text)
     query = f"?cluster={cluster.pk}"
-    for dataset in ("agreements", "kpi-values", "evaluations", "lessons"):
+    for dataset in ("agreements", "kpi-values", "evaluations", "lessons", "projects"):
         assert (
             f"/insights/exports/{dataset}.xlsx{query}" in hrefs and f"/insights/exports/{dataset}.csv{query}" in hrefs
         )

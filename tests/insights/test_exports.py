@@ -14,7 +14,7 @@ from core.spreadsheets import safe_cell
 from evaluations.models import Lesson
 from funding.models import Allocation
 from funding.services import agreement_create
-from insights.exports import DATASETS
+from insights.exports import DATASETS, ProjectFilter
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +90,7 @@ def test_an_xlsx_export_of_kpi_values_has_targets_numbers_and_the_filter(client,
 
 def test_every_dataset_exports_in_both_formats_and_bad_input_is_refused(client, officer, lessons):
     client.force_login(officer)
-    for dataset in ("kpi-values", "agreements", "allocations", "evaluations", "lessons"):
+    for dataset in ("kpi-values", "agreements", "allocations", "evaluations", "lessons", "projects"):
         for fmt in ("csv", "xlsx"):
             assert client.get(f"/insights/exports/{dataset}.{fmt}").status_code == 200, (dataset, fmt)
     assert client.get("/insights/exports/users.csv").status_code == 404
@@ -110,9 +110,12 @@ def test_every_dataset_filters_with_the_filterset_of_its_api_list():
         "evaluations": EvaluationViewSet,
         "lessons": LessonViewSet,
     }
-    assert {name: dataset.filterset for name, dataset in DATASETS.items()} == {
+    # The projects have no API list yet: their export filters with its own filterset (cluster, year, type,
+    # status) until one takes it over.
+    assert {name: dataset.filterset for name, dataset in DATASETS.items() if name != "projects"} == {
         name: viewset.filterset_class for name, viewset in lists.items()
     }
+    assert DATASETS["projects"].filterset is ProjectFilter
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from funding.models import Allocation
 from funding.selectors import budget_years
 from funding.services import allocation_save
 from insights.exports import DATASETS
+from tests import factories
 from tests.conftest import reload_migrated_data
 from tests.pages import has_word
 
@@ -35,8 +36,10 @@ pytestmark = pytest.mark.django_db
 
 AS_OF = date(2024, 6, 30)
 OWN = "catalisti"
-# Another cluster's reservation, made distinctive so that it can be recognised in any format.
+# Another cluster's reservation and a project decided against it, made distinctive so that they can be
+# recognised in any format.
 FOREIGN_RESERVATION = Decimal("7654321.00")
+FOREIGN_PROJECT = Decimal("6543219.00")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +48,14 @@ def demo(django_db_setup, django_db_blocker):
         call_command("seed_demo", stdout=StringIO())
         sim = Allocation.objects.get(cluster__slug="sim", budget_year__year=AS_OF.year)
         allocation_save(allocation=sim, amount=FOREIGN_RESERVATION)
+        # A project of each: the manager's own cluster's, and the other's that they must not see.
+        for slug, amount in ((OWN, Decimal("1250000.00")), ("sim", FOREIGN_PROJECT)):
+            factories.ProjectFactory(
+                reference=f"MATRIX-{slug}",
+                lead_cluster=Cluster.objects.get(slug=slug),
+                decided_on=date(AS_OF.year, 3, 1),
+                amount=amount,
+            )
         yield
         call_command("flush", interactive=False, verbosity=0)
         reload_migrated_data()
@@ -111,8 +122,9 @@ def _not_theirs(officer, manager) -> list[str]:
     year = next(y for y in budget_years(user=officer) if y.year == AS_OF.year)
     theirs = next(y for y in budget_years(user=manager) if y.year == AS_OF.year)
     own = {_amount_digits(amount) for amount in (theirs.reserved, theirs.inter_cluster)}
-    candidates = {_amount_digits(FOREIGN_RESERVATION), _amount_digits(year.remaining), _amount_digits(year.other)}
-    assert _amount_digits(FOREIGN_RESERVATION) not in own
+    foreign = {_amount_digits(FOREIGN_RESERVATION), _amount_digits(FOREIGN_PROJECT)}
+    candidates = foreign | {_amount_digits(year.remaining), _amount_digits(year.other)}
+    assert not foreign & own
     return sorted(candidates - own)
 
 
@@ -131,7 +143,8 @@ def test_every_insights_answer_is_scoped_to_the_asker(demo, client, role, page, 
     if role != "manager-catalisti":
         assert response.status_code == 200
         if page not in ("own cluster page", "other cluster page"):
-            assert any(has_word(text_of(response), name) for name in others), "a reader sees every cluster"
+            text = text_of(response)  # once: a streamed export is read to its end
+            assert any(has_word(text, name) for name in others), "a reader sees every cluster"
         return
     if page == "dashboard":
         assert response.status_code == 403

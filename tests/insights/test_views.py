@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 
 from clusterpacts import services
 from clusterpacts.models import ClusterPact, Commitment, KpiDefinition, KpiTarget, Workflow
-from funding.models import Flag, SupportAgreement
+from funding.models import Flag, Project, ProjectPartner, SupportAgreement
 from funding.services import agreement_create
 from tests import factories
 from tests.pages import assert_login_redirect, login, user_for
@@ -223,6 +223,7 @@ def test_cluster_page_queries_do_not_grow_with_reports_agreements_and_flags(clie
     today = timezone.localdate()
     pact = factories.PactFactory(cluster=cluster, status=ClusterPact.Status.SIGNED, signed_on=date(2017, 12, 15))
     state = {"reports": 0, "agreements": [], "flags": 0}
+    partner_cluster = factories.ClusterFactory()
 
     def grow(n):
         for _ in range(n):
@@ -252,6 +253,21 @@ def test_cluster_page_queries_do_not_grow_with_reports_agreements_and_flags(clie
                 year=today.year + state["reports"] // 17,
                 value=Decimal(1),
             )
+            # Projects in a year of their own, one it leads against its reservation and one inter-cluster
+            # project another cluster leads, each with a partner.
+            year = 2000 + state["reports"]
+            factories.BudgetYearFactory(year=year)
+            factories.ProjectFactory(
+                lead_cluster=cluster,
+                decided_on=date(year, 3, 1),
+                partners=[(factories.OrganisationFactory(), ProjectPartner.Role.LEAD)],
+            )
+            factories.ProjectFactory(
+                type=Project.Type.INTER_CLUSTER,
+                lead_cluster=partner_cluster,
+                clusters=[cluster],
+                decided_on=date(year, 6, 1),
+            )
 
     url = reverse("insights:cluster", args=[cluster.slug])
     manager_client = login(client, manager)
@@ -260,7 +276,9 @@ def test_cluster_page_queries_do_not_grow_with_reports_agreements_and_flags(clie
     grow(12)
     many = count_queries(manager_client, url)
     assert many == few
-    assert len(manager_client.get(url).context["reports"]) == 15
+    context = manager_client.get(url).context
+    assert len(context["reports"]) == 15
+    assert sum(len(year.projects) for year in context["project_years"]) == 30
 
 
 def test_cluster_list_queries_do_not_grow_with_clusters(client, officer):
