@@ -6,14 +6,17 @@
 The data file says which figures come from the record (the parliamentary answer in shared/seed and
 DESIGN.md) and marks every other one "(illustratief)"; the texts are Dutch. What it does not list
 (member organisations, KPI targets and values) is drawn from a random generator seeded with the
-cluster's slug, and the days of the yearly plans and reports from one seeded with the slug and
-"days", so every run gives the same data (and a change to the days leaves the figures alone).
+cluster's slug, the days of the yearly plans and reports from one seeded with the slug and "days", the
+organisations' founding days from one seeded with the slug and "founded", and the projects from one
+seeded with the slug and "projects", so every run gives the same data (and a change to one of them
+leaves the others alone).
 Everything is written through the services, so the demo data obeys every rule the portal enforces.
 Running it twice changes nothing: a cluster, budget year or user that exists is left alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -42,8 +45,15 @@ from clusterpacts.models import (
 from core.roles import API_READER, OFFICER
 from evaluations.models import STAGE_ORDER, Evaluation, Finding, Lesson, Stage
 from evaluations.services import evaluation_advance, lesson_carry
-from funding.models import Allocation, BudgetYear, cap_date_for, latest_end_for
-from funding.services import agreement_create, agreement_extend, allocation_save, budget_year_save
+from funding.models import Allocation, BudgetYear, Project, ProjectPartner, cap_date_for, latest_end_for
+from funding.services import (
+    PartnerPut,
+    agreement_create,
+    agreement_extend,
+    allocation_save,
+    budget_year_save,
+    project_save,
+)
 
 DATA = Path(__file__).resolve().parent / "data" / "demo.toml"
 RECORD: dict[str, Any] = tomllib.loads(DATA.read_text("utf-8"))
@@ -56,6 +66,9 @@ REPORTS: dict[str, Any] = RECORD["reports"]
 LAST_WORKING_YEAR: int = RECORD["last_working_year"]
 HORIZON: int = RECORD["horizon"]
 BUDGET: dict[str, Any] = RECORD["budget"]
+PROJECTS: dict[str, Any] = RECORD["projects"]
+PROJECT_TYPES: dict[str, dict[str, Any]] = PROJECTS["types"]
+INTER_CLUSTER: dict[str, Any] = PROJECTS["inter_cluster"]
 MILLION = Decimal(1_000_000)
 ROLES = {"officer": OFFICER, "api_reader": API_READER}
 
@@ -72,7 +85,8 @@ class DemoCluster:
     members_public: tuple[int, ...]
     sources: tuple[str, ...]
     targets_met: dict[int, str]  # working years whose targets the record says were met ("met" / "largely")
-    project_decisions_2024_meur: Decimal
+    project_decisions_2024_meur: Decimal  # decided against its reservation in 2024 (public record)
+    project_themes: tuple[str, ...]  # what its illustrative projects are about, in turn
     companies_only: bool = False  # the record counts the members as companies
 
     @classmethod
@@ -84,6 +98,7 @@ class DemoCluster:
             sources=tuple(row["sources"]),
             targets_met={int(year): how for year, how in row["targets_met"].items()},
             project_decisions_2024_meur=Decimal(row["project_decisions_2024_meur"]),
+            project_themes=tuple(row["project_themes"]),
         )
         return cls(**fields)
 
@@ -203,6 +218,138 @@ def planned_actions(spec: DemoCluster, year: int) -> str:
     return f"Jaarplan {year}: {actions} {ILLUSTRATIVE}"
 
 
+def founded_before(kind: str, joined: date, days: random.Random) -> date | None:
+    """An illustrative founding day, years before the organisation joined its cluster: an SME 1 to 25 years,
+    a larger company 8 to 60; a knowledge institution's is left unknown."""
+    if kind == Organisation.Kind.KNOWLEDGE_INSTITUTION:
+        return None
+    years = days.randint(1, 25) if kind == Organisation.Kind.SME else days.randint(8, 60)
+    return date(joined.year - years, days.randint(1, 12), days.randint(1, 28))
+
+
+# --- projects ---------------------------------------------------------------------------------------
+
+COMPANY_KINDS = (Organisation.Kind.COMPANY, Organisation.Kind.SME)
+THOUSAND = Decimal(1000)
+
+
+@dataclass(frozen=True)
+class DemoProject:
+    """One illustrative project as `project_save` takes it."""
+
+    reference: str
+    title: str
+    type: str
+    lead_cluster: Cluster
+    clusters: list[Cluster]
+    decided_on: date
+    amount: Decimal
+    start_date: date
+    end_date: date
+    status: str
+    status_on: date
+    partners: list[PartnerPut]
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member organisation of a cluster, and the days it was one."""
+
+    organisation: Organisation
+    joined_on: date
+    left_on: date | None
+
+    def on(self, day: date) -> bool:
+        """A member on `day` (from the day it joins up to the day it leaves) that existed then."""
+        active = self.joined_on <= day and (self.left_on is None or self.left_on >= day)
+        return active and self.organisation.exists_on(day)
+
+
+def months_later(day: date, months: int) -> date:
+    """The first day of the month `months` after the month of `day`."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def project_count(total: Decimal, per_project: int, rng: random.Random, least: int) -> int:
+    """How many projects share `total`: about one per `per_project` EUR, `least` to 5."""
+    return max(least, min(5, round(total / per_project) + rng.randint(0, 1)))
+
+
+def decision_days(year: int, window: list[str], count: int, rng: random.Random) -> list[date]:
+    """`count` different days of `year` within `window` (["MM-DD", "MM-DD"]), in order."""
+    first, last = (date.fromisoformat(f"{year}-{month_day}") for month_day in window)
+    offsets = rng.sample(range((last - first).days + 1), count)
+    return sorted(first + timedelta(days=offset) for offset in offsets)
+
+
+def _thousands(amount: Decimal) -> Decimal:
+    return (amount / THOUSAND).quantize(Decimal(1)) * THOUSAND
+
+
+def project_amounts(total: Decimal, kinds: list[str], rng: random.Random) -> list[Decimal]:
+    """The amounts of projects of `kinds` (in thousands of EUR) that add up to `total` to the euro: a small
+    type keeps an amount drawn from its range, the large ones share what is left in proportion to theirs
+    (the last one takes the rest)."""
+    draws = [Decimal(rng.randint(*PROJECT_TYPES[kind]["eur"])) for kind in kinds]
+    large = [i for i, kind in enumerate(kinds) if PROJECT_TYPES[kind]["large"]]
+    amounts = [_thousands(draw) for draw in draws]
+    left = total - sum((amounts[i] for i in range(len(kinds)) if i not in large), Decimal(0))
+    weight = sum((draws[i] for i in large), Decimal(0))
+    for i in large:
+        amounts[i] = _thousands(left * draws[i] / weight)
+    amounts[large[-1]] += total - sum(amounts, Decimal(0))
+    return amounts
+
+
+def project_kinds(total: Decimal, rng: random.Random) -> list[str]:
+    """The types of a cluster's projects of a year that share `total`: a large one first, then any; small
+    ones are left out while they would leave the large ones less than 400 000 EUR each."""
+    names = list(PROJECT_TYPES)
+    large = [name for name in names if PROJECT_TYPES[name]["large"]]
+    count = project_count(total, PROJECTS["eur_a_project"], rng, least=2)
+    first = rng.choices(large, weights=[PROJECT_TYPES[name]["weight"] for name in large])[0]
+    kinds = [first, *rng.choices(names, weights=[PROJECT_TYPES[name]["weight"] for name in names], k=count - 1)]
+    while True:
+        small = [kind for kind in kinds if not PROJECT_TYPES[kind]["large"]]
+        smallest_share = Decimal(400_000) * (len(kinds) - len(small))
+        if not small or total - sum(Decimal(PROJECT_TYPES[k]["eur"][1]) for k in small) >= smallest_share:
+            return kinds
+        kinds.remove(small[-1])
+
+
+def project_status(decided_on: date, start: date, end: date) -> tuple[str, date]:
+    """The status as known on the demo's today, and the day it took it: completed the day after its end,
+    running from its start, decided before."""
+    known_on: date = PROJECTS["status_known_on"]
+    if end + timedelta(days=1) <= known_on:
+        return Project.Status.COMPLETED, end + timedelta(days=1)
+    if start <= known_on:
+        return Project.Status.RUNNING, start
+    return Project.Status.DECIDED, decided_on
+
+
+def project_partners(kind: dict[str, Any], members: list[Organisation], rng: random.Random) -> list[PartnerPut]:
+    """The partners of a project of type `kind`, from the cluster's members on the decision day: the lead
+    partner of the kind the type asks for (another when the cluster has none), companies and knowledge
+    institutions. Both counts are always drawn, so that a cluster without knowledge institutions changes
+    no later draw."""
+    firms = [o for o in members if o.kind in COMPANY_KINDS]
+    institutes = [o for o in members if o.kind == Organisation.Kind.KNOWLEDGE_INSTITUTION]
+    wanted_firms, wanted_institutes = rng.randint(*kind["companies"]), rng.randint(*kind["knowledge"])
+    firms = rng.sample(firms, min(wanted_firms, len(firms)))
+    institutes = rng.sample(institutes, min(wanted_institutes, len(institutes)))
+    lead = firms[0]
+    if kind["lead"] == "knowledge_institution" and institutes:
+        lead = institutes[0]
+    elif kind["lead"] == "sme":
+        lead = next((o for o in firms if o.kind == Organisation.Kind.SME), lead)
+    partners = [PartnerPut(lead, ProjectPartner.Role.LEAD)]
+    partners += [PartnerPut(o, ProjectPartner.Role.PARTNER) for o in firms if o != lead]
+    partners += [PartnerPut(o, kind["knowledge_role"]) for o in institutes if o != lead]
+    return partners
+
+
 def _at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
 
@@ -242,6 +389,7 @@ class DemoSeeder:
         """Everything but the users: what the bundled demo workbook holds (`build_demo_workbook`)."""
         clusters = [self.seed_cluster(spec) for spec in CLUSTERS]
         self.seed_budget(clusters)
+        self.seed_projects(clusters)
         return clusters
 
     # --- one cluster ------------------------------------------------------------------------------
@@ -287,13 +435,21 @@ class DemoSeeder:
         memberships: list[Membership] = []
         active: list[int] = []
         previous = 0
+        # The days the organisations were founded (and some ceased) from a generator of their own, so that
+        # the members and figures drawn from `rng` stay as they were.
+        days = random.Random(f"{spec.slug}:founded")  # noqa: S311 - demo days, not security
         for year, target in sorted(spec.members.items()):
             for index in rng.sample(active, k=min(len(active), previous // 25)):
-                memberships[index].left_on = date(year, rng.randint(1, 12), rng.randint(1, 28))
+                left_on = date(year, rng.randint(1, 12), rng.randint(1, 28))
+                memberships[index].left_on = left_on
                 active.remove(index)
+                if organisations[index].kind == Organisation.Kind.SME and days.random() < 0.25:
+                    organisations[index].ceased_on = left_on  # it left the cluster as it stopped its activity
             for _ in range(target - len(active)):
-                organisations.append(self.member(spec, len(organisations), rng))
+                organisation = self.member(spec, len(organisations), rng)
                 joined = spec.started_on if year == spec.started_on.year else date(year, rng.randint(1, 12), 1)
+                organisation.founded_on = founded_before(organisation.kind, joined, days)
+                organisations.append(organisation)
                 active.append(len(memberships))
                 memberships.append(Membership(cluster=cluster, joined_on=joined))
             previous = target
@@ -439,10 +595,8 @@ class DemoSeeder:
         days: random.Random,
     ) -> None:
         report = cp.annual_report_create(cluster=cluster, year=year, narrative=report_narrative(spec, year))
-        for kpi in self.reported:
+        for kpi in self.reported:  # PRJ1 and the other project KPIs are counted from the projects
             value = self.demo_value(kpi, targets[kpi.code], rng, spec.targets_met.get(year))
-            if kpi.code == "PRJ1" and year == 2024:
-                value = spec.project_decisions_2024_meur * MILLION  # public record
             cp.kpi_value_set(report=report, kpi=kpi, value=value)
         self.advance_report(report, report_steps(spec, year, days))
 
@@ -511,6 +665,186 @@ class DemoSeeder:
         inter = public.get("inter_cluster", BUDGET["inter_cluster"])
         _allocate(budget_year, Allocation.Purpose.INTER_CLUSTER, inter_meur, inter, decided, partners=running)
         _allocate(budget_year, Allocation.Purpose.OTHER, BUDGET["other_meur"], BUDGET["other"], decided)
+
+    # --- projects ----------------------------------------------------------------------------------
+
+    @transaction.atomic
+    def seed_projects(self, clusters: list[Cluster]) -> None:
+        """Every cluster's projects and the inter-cluster projects, through `funding.services.project_save`
+        (every rule of a project holds); a project whose reference exists is left alone."""
+        held = set(Project.objects.values_list("reference", flat=True))
+        members = self.members_of(clusters)
+        planned: list[DemoProject] = []
+        for cluster in clusters:
+            spec = next(spec for spec in CLUSTERS if spec.slug == cluster.slug)
+            planned += self.cluster_projects(cluster, spec, members[cluster.pk])
+        planned += self.inter_cluster_projects(clusters, members)
+        for project in planned:
+            if project.reference in held:
+                continue
+            project_save(
+                project=Project(
+                    reference=project.reference,
+                    title=project.title,
+                    type=project.type,
+                    lead_cluster=project.lead_cluster,
+                    decided_on=project.decided_on,
+                    amount=project.amount,
+                    start_date=project.start_date,
+                    end_date=project.end_date,
+                    status=project.status,
+                    status_on=project.status_on,
+                ),
+                clusters=project.clusters,
+                partners=project.partners,
+            )
+
+    @staticmethod
+    def members_of(clusters: list[Cluster]) -> dict[int, list[Member]]:
+        """Each cluster's members with their days, in the order of their enterprise numbers."""
+        found: dict[int, list[Member]] = {cluster.pk: [] for cluster in clusters}
+        for membership in (
+            Membership.objects.filter(cluster__in=clusters)
+            .select_related("organisation")
+            .order_by("organisation__enterprise_number", "joined_on")
+        ):
+            found[membership.cluster_id].append(
+                Member(membership.organisation, membership.joined_on, membership.left_on)
+            )
+        return found
+
+    def cluster_projects(self, cluster: Cluster, spec: DemoCluster, members: list[Member]) -> list[DemoProject]:
+        """The projects the cluster decided against its reservation, year by year: in 2024 the public total,
+        in the other years a share of the reservation."""
+        rng = random.Random(f"{spec.slug}:projects")  # noqa: S311 - demo figures, not security
+        reservations = dict(
+            Allocation.objects.filter(cluster=cluster, purpose=Allocation.Purpose.COMPETITIVENESS).values_list(
+                "budget_year__year", "amount"
+            )
+        )
+        stopped = PROJECTS["stopped"]
+        projects: list[DemoProject] = []
+        for year in range(spec.started_on.year, LAST_WORKING_YEAR + 1):
+            share = Decimal(rng.randint(*PROJECTS["share_of_reservation"])) / 100
+            total = (reservations[year] * share / 10_000).quantize(Decimal(1)) * 10_000
+            if year == 2024:
+                total = spec.project_decisions_2024_meur * MILLION  # public record
+            kinds = project_kinds(total, rng)
+            amounts = project_amounts(total, kinds, rng)
+            days = decision_days(year, PROJECTS["cluster_decided"], len(kinds), rng)
+            year_projects = []
+            for number, (kind, amount, decided_on) in enumerate(zip(kinds, amounts, days, strict=True), start=1):
+                theme = spec.project_themes[len(projects) % len(spec.project_themes)]
+                start = months_later(decided_on, rng.randint(*PROJECTS["start_months"]))
+                months = rng.randint(*PROJECT_TYPES[kind]["months"])
+                if year == LAST_WORKING_YEAR and spec.slug in PROJECTS["postponed"] and number == len(kinds):
+                    decided_on = max(decided_on, PROJECTS["postponed_decided_from"])
+                    start = PROJECTS["postponed_start"]
+                end = months_later(start, months) - timedelta(days=1)
+                status, status_on = project_status(decided_on, start, end)
+                on_day = [member.organisation for member in members if member.on(decided_on)]
+                project = DemoProject(
+                    reference=PROJECTS["reference"].format(
+                        year=year, number=(CLUSTERS.index(spec) + 1) * 100 + number
+                    ),
+                    title=self.project_title(PROJECT_TYPES[kind]["label"], theme),
+                    type=kind,
+                    lead_cluster=cluster,
+                    clusters=[],
+                    decided_on=decided_on,
+                    amount=amount,
+                    start_date=start,
+                    end_date=end,
+                    status=status,
+                    status_on=status_on,
+                    partners=project_partners(PROJECT_TYPES[kind], on_day, rng),
+                )
+                year_projects.append(project)
+                projects.append(project)
+            if (spec.slug, year) == (stopped["cluster"], stopped["year"]):
+                longest = max(year_projects, key=lambda p: p.end_date - p.start_date)
+                projects[projects.index(longest)] = dataclasses.replace(
+                    longest,
+                    status=Project.Status.STOPPED,
+                    status_on=months_later(longest.start_date, stopped["months"]),
+                )
+        return projects
+
+    def inter_cluster_projects(self, clusters: list[Cluster], members: dict[int, list[Member]]) -> list[DemoProject]:
+        """The inter-cluster projects of every year with two clusters running: in 2024 the public total, in
+        the other years a share of the inter-cluster allocation."""
+        rng = random.Random("inter-cluster:projects")  # noqa: S311 - demo figures, not security
+        spec = INTER_CLUSTER
+        allocations = dict(
+            Allocation.objects.filter(purpose=Allocation.Purpose.INTER_CLUSTER).values_list(
+                "budget_year__year", "amount"
+            )
+        )
+        projects: list[DemoProject] = []
+        for year in range(min(c.started_on.year for c in clusters if c.started_on), LAST_WORKING_YEAR + 1):
+            running = [c for c in clusters if c.started_on and c.started_on.year <= year]
+            if year not in allocations or len(running) < 2:
+                continue
+            share = Decimal(rng.randint(*spec["share_of_allocation"])) / 100
+            total = (allocations[year] * share / 10_000).quantize(Decimal(1)) * 10_000
+            public = BUDGET["public"].get(str(year), {}).get("inter_cluster_meur")
+            if public:
+                total = Decimal(public) * MILLION  # public record
+            count = project_count(total, spec["eur_a_project"], rng, least=1)
+            draws = [Decimal(rng.randint(*spec["eur"])) for _ in range(count)]
+            amounts = [_thousands(total * draw / sum(draws)) for draw in draws]
+            amounts[-1] += total - sum(amounts)
+            for number, (amount, decided_on) in enumerate(
+                zip(amounts, decision_days(year, spec["decided"], count, rng), strict=True), start=1
+            ):
+                lead = rng.choice(running)
+                others = rng.sample([c for c in running if c != lead], rng.randint(1, 2))
+                partners = self.inter_cluster_partners(lead, others, members, decided_on, rng)
+                start = months_later(decided_on, rng.randint(*PROJECTS["start_months"]))
+                end = months_later(start, rng.randint(*spec["months"])) - timedelta(days=1)
+                status, status_on = project_status(decided_on, start, end)
+                projects.append(
+                    DemoProject(
+                        reference=PROJECTS["reference"].format(year=year, number=900 + number),
+                        title=self.project_title(spec["label"], spec["themes"][len(projects) % len(spec["themes"])]),
+                        type=Project.Type.INTER_CLUSTER,
+                        lead_cluster=lead,
+                        clusters=others,
+                        decided_on=decided_on,
+                        amount=amount,
+                        start_date=start,
+                        end_date=end,
+                        status=status,
+                        status_on=status_on,
+                        partners=partners,
+                    )
+                )
+        return projects
+
+    @staticmethod
+    def inter_cluster_partners(
+        lead: Cluster, others: list[Cluster], members: dict[int, list[Member]], day: date, rng: random.Random
+    ) -> list[PartnerPut]:
+        """Companies of the lead cluster (the first of them the lead partner) and of each other cluster, and
+        a knowledge institution of the lead cluster or none: members on the decision day."""
+        spec = INTER_CLUSTER
+        partners: list[PartnerPut] = []
+        for cluster in [lead, *others]:
+            on_day = [member.organisation for member in members[cluster.pk] if member.on(day)]
+            firms = [o for o in on_day if o.kind in COMPANY_KINDS]
+            wanted = spec["lead_cluster_companies" if cluster == lead else "other_cluster_companies"]
+            partners += [PartnerPut(o, ProjectPartner.Role.PARTNER) for o in rng.sample(firms, rng.randint(*wanted))]
+            if cluster == lead:
+                partners[0] = PartnerPut(partners[0].organisation, ProjectPartner.Role.LEAD)
+                institutes = [o for o in on_day if o.kind == Organisation.Kind.KNOWLEDGE_INSTITUTION]
+                wanted_institutes = rng.randint(*spec["knowledge"])
+                knowledge = rng.sample(institutes, min(wanted_institutes, len(institutes)))
+                partners += [PartnerPut(o, ProjectPartner.Role.PARTNER) for o in knowledge]
+        return partners
+
+    @staticmethod
+    def project_title(label: str, theme: str) -> str:
+        return f"{PROJECTS['title'].format(label=label, theme=theme)} {ILLUSTRATIVE}"
 
     def seed_users(self, clusters: list[Cluster]) -> None:
         for person in RECORD["users"]:

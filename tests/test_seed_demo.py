@@ -2,7 +2,7 @@
 tells the minister's story as of 1 March 2020, and today holds only what would really be waiting."""
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -26,7 +26,8 @@ from clusterpacts.models import (
     ReportEvent,
 )
 from evaluations.models import Evaluation, Finding, Lesson
-from funding.models import Allocation, BudgetYear, Flag, SupportAgreement
+from funding.models import Allocation, BudgetYear, Flag, Project, ProjectPartner, SupportAgreement
+from funding.selectors import budget_years
 from funding.services import flags_scan
 from tests.conftest import reload_migrated_data
 
@@ -49,6 +50,8 @@ MODELS = [
     SupportAgreement,
     BudgetYear,
     Allocation,
+    Project,
+    ProjectPartner,
     ClusterManager,
     get_user_model(),
 ]
@@ -61,9 +64,9 @@ SEEDED = {
     "ClusterPact": 58,  # a yearly version from the first 31 January at least half a year after version 1
     "Commitment": 174,
     "AnnualPlan": 67,  # the plans on 2027 of the three clusters whose support may run into 2027
-    "KpiTarget": 1005,
+    "KpiTarget": 603,  # the reported KPIs only (9): the project KPIs are derived now, like MEM1 and MEM2
     "AnnualReport": 58,  # MEDVIA's report on 2026, in draft
-    "KpiValue": 855,
+    "KpiValue": 513,
     "ReportEvent": 249,  # two reports returned and resubmitted; three plans on 2027 submitted
     "Evaluation": 24,
     "Finding": 51,
@@ -71,6 +74,8 @@ SEEDED = {
     "SupportAgreement": 24,
     "BudgetYear": 11,
     "Allocation": 91,
+    "Project": 193,  # 2 to 4 a cluster a year from its start up to 2025, and 20 inter-cluster projects
+    "ProjectPartner": 783,
     "ClusterManager": 7,
     "User": 10,  # the nine demo logins and `system`, who signs the loader's changes (core.audit)
 }
@@ -79,6 +84,17 @@ RENEWAL_DUE = {"renewal_due": date(2026, 12, 31), "evaluation_missing": date(202
 TODAY = date(2026, 12, 2)
 ANSWER = date(2020, 3, 1)  # the minister's answer (shared/seed)
 FIRST_FOUR = ["catalisti", "sim", "flux50", "vil"]
+# Projects decided in 2024 against each cluster's reservation (public record, DESIGN.md), in EUR.
+DECIDED_2024 = {
+    "Catalisti": Decimal("5310000"),
+    "De Blauwe Cluster": Decimal("10100000"),
+    "Flanders' FOOD": Decimal("6800000"),
+    "Flux50": Decimal("7700000"),
+    "MEDVIA": Decimal("2700000"),
+    "SIM": Decimal("6200000"),
+    "VIL": Decimal("1100000"),
+}
+END_2024 = date(2024, 12, 31)
 
 
 def _counts():
@@ -100,7 +116,7 @@ def seeded(django_db_setup, django_db_blocker):
 
 
 def test_every_change_of_the_demo_loader_is_signed_by_the_system_user(seeded):
-    for model in (Cluster, AnnualReport, KpiValue, Evaluation, SupportAgreement, Allocation):
+    for model in (Cluster, AnnualReport, KpiValue, Evaluation, SupportAgreement, Allocation, Project, ProjectPartner):
         assert set(model.history.values_list("history_user__username", flat=True)) == {"system"}, model
 
 
@@ -111,8 +127,8 @@ def test_running_it_twice_gives_the_same_counts(seeded):
 
 def test_the_demo_data_is_the_same_on_every_run(seeded):
     assert seeded["first"] == SEEDED
-    assert KpiTarget.objects.aggregate(total=Sum("value"))["total"] == Decimal("540598246")
-    assert KpiValue.objects.aggregate(total=Sum("value"))["total"] == Decimal("437516483")
+    assert KpiTarget.objects.aggregate(total=Sum("value"))["total"] == Decimal("29230")
+    assert KpiValue.objects.aggregate(total=Sum("value"))["total"] == Decimal("25262")
     assert Membership.objects.filter(left_on__isnull=False).count() == 422
     assert Counter(Organisation.objects.values_list("kind", flat=True)) == {
         "sme": 1294,
@@ -128,6 +144,15 @@ def test_the_demo_data_is_the_same_on_every_run(seeded):
     }
     assert SupportAgreement.objects.aggregate(total=Sum("amount"))["total"] == Decimal("32000000")
     assert Allocation.objects.aggregate(total=Sum("amount"))["total"] == Decimal("656200000")
+    assert Project.objects.aggregate(total=Sum("amount"))["total"] == Decimal("393770000")
+    assert Counter(Project.objects.values_list("status", flat=True)) == {
+        "completed": 141,
+        "running": 48,
+        "decided": 3,
+        "stopped": 1,
+    }
+    assert Organisation.objects.filter(founded_on__isnull=False).count() == 1722  # every company and SME
+    assert Organisation.objects.filter(ceased_on__isnull=False).count() == 54
 
 
 def test_a_scan_of_the_demo_data_raises_its_flags(seeded):
@@ -143,7 +168,8 @@ def test_a_scan_of_the_demo_data_raises_its_flags(seeded):
         "flux50": final_term,
         "vil": final_term,
         "flanders-food": RENEWAL_DUE | {"cap_approaching": CAP_2018},
-        "de-blauwe-cluster": RENEWAL_DUE | {"cap_approaching": CAP_2018},
+        # Besides: the projects it decided in 2024 exceed its reservation of that year.
+        "de-blauwe-cluster": RENEWAL_DUE | {"cap_approaching": CAP_2018, "reservation_exceeded": None},
         "medvia": RENEWAL_DUE,
     }
 
@@ -262,11 +288,91 @@ def test_today_only_the_plans_on_2027_wait_for_review(seeded):
 
 
 def test_2024_project_decisions_are_the_public_figures(seeded):
-    values = dict(KpiValue.objects.filter(kpi__code="PRJ1", year=2024).values_list("cluster__slug", "value"))
-    assert values["de-blauwe-cluster"] == Decimal("10100000")
-    assert values["vil"] == Decimal("1100000")
-    inter = Allocation.objects.get(budget_year__year=2024, purpose="inter_cluster")
-    assert inter.amount == Decimal("14200000")
+    """As of the end of 2024, each cluster decided the public figure against its reservation and the
+    inter-cluster projects the public 14.2 M EUR: the funding overview's figures (`budget_years`)."""
+    officer = get_user_model().objects.get(username="officer")
+
+    (year,) = budget_years(user=officer, from_year=2024, as_of=END_2024)[:1]
+
+    assert year.year == 2024
+    assert {r.cluster_name: r.decided for r in year.reservations} == DECIDED_2024
+    assert year.inter_cluster_decided == Decimal("14200000") == year.inter_cluster
+    assert year.inter_cluster_projects == 5
+    # De Blauwe Cluster decided 10.1 M EUR against its reservation of 8 M EUR; every other cluster less.
+    assert [(r.cluster_name, r.amount, r.over) for r in year.over_reserved] == [
+        ("De Blauwe Cluster", Decimal("8000000"), Decimal("2100000"))
+    ]
+    assert Allocation.objects.get(budget_year__year=2024, purpose="inter_cluster").amount == Decimal("14200000")
+
+
+def test_at_the_end_of_2024_only_de_blauwe_cluster_is_flagged_over_its_reservation(seeded):
+    flags_scan(as_of=END_2024)
+
+    flags = Flag.objects.open().filter(kind=Flag.Kind.RESERVATION_EXCEEDED)
+    assert [(flag.cluster.slug, flag.year) for flag in flags] == [("de-blauwe-cluster", 2024)]
+    assert "2,100,000.00 EUR" in flags[0].message_en
+    assert "10,100,000.00 EUR" in flags[0].message_en
+
+
+def test_no_other_year_was_decided_beyond_its_reservation_or_allocation(seeded):
+    """Every other year of every cluster stays within its reservation, and the inter-cluster projects of
+    every year within the year's inter-cluster allocation (the whole of it in 2024)."""
+    officer = get_user_model().objects.get(username="officer")
+    over = []
+    for year in budget_years(user=officer, as_of=TODAY):
+        over += [(r.cluster_name, year.year) for r in year.over_reserved]
+        assert year.inter_cluster_decided <= year.inter_cluster, year.year
+        assert year.year <= 2025 or not year.projects_decided, "no project is decided after the last working year"
+    assert over == [("De Blauwe Cluster", 2024)]
+
+
+def test_the_project_kpis_of_2024_are_counted_from_the_projects(seeded):
+    clusters = dict(Cluster.objects.values_list("pk", "name"))
+
+    figures = selectors.derived_figures(cluster_ids=list(clusters), years=[2024], as_of=END_2024)
+
+    for cluster_id, name in clusters.items():
+        year = figures[cluster_id, 2024]
+        assert year.value("PRJ1") == DECIDED_2024[name], name
+        assert year.value("CPI3") >= 2, name  # several projects a cluster
+        assert year.value("C4") >= 1, name  # collaborations with at least three companies
+        assert year.value("CPI7") >= 3, name
+        assert 0 < year.value("CPI7BIS") <= 100, name
+    assert sum(figures[cluster_id, 2024].value("CPI8") for cluster_id in clusters) >= 10  # 5 projects, 2+ clusters
+
+
+def test_the_projects_keep_the_rules_of_the_portal(seeded):
+    """Decided on a past day (those of 2024 within 2024), each with one lead partner, partners that were
+    members of one of its clusters and existed on the decision day; an inter-cluster project names another
+    cluster; the old ones completed the day after their end, one stopped early."""
+    projects = Project.objects.prefetch_related("clusters", "partners__organisation__memberships")
+    for project in projects:
+        assert project.decided_on <= TODAY and project.status_on <= TODAY, project
+        assert project.decided_on.year == int(project.reference.split(".")[1]), project
+        assert "(illustratief)" in project.title
+        assert [p.role for p in project.partners.all()].count("lead") == 1, project
+        clusters = {project.lead_cluster_id} | {cluster.pk for cluster in project.clusters.all()}
+        assert (project.type == "inter_cluster") == (len(clusters) > 1), project
+        for partner in project.partners.all():
+            organisation = partner.organisation
+            assert organisation.exists_on(project.decided_on), (project, organisation)
+            assert any(
+                m.cluster_id in clusters
+                and m.joined_on <= project.decided_on
+                and (m.left_on or TODAY) >= project.decided_on
+                for m in organisation.memberships.all()
+            ), (project, organisation)
+        if project.status == "completed":
+            assert project.status_on == project.end_date + timedelta(days=1)
+        if project.status == "running":
+            assert project.status_on == project.start_date
+    assert Project.objects.filter(status="stopped").count() == 1
+    with_three_companies = [
+        project
+        for project in projects
+        if sum(p.organisation.kind in ("company", "sme") for p in project.partners.all()) >= 3
+    ]
+    assert len(with_three_companies) > Project.objects.count() / 2
 
 
 def test_illustrative_figures_are_marked(seeded):
@@ -291,6 +397,7 @@ def test_the_texts_are_dutch(seeded):
         *SupportAgreement.objects.filter(predecessor=None).values_list("notes", flat=True),
         *Cluster.objects.values_list("description", flat=True),
         *Cluster.objects.values_list("domain", flat=True),
+        *Project.objects.values_list("title", flat=True),
     ]
     english = ("illustrative", "public record", "report on", "planned actions", "evaluation", "programme")
     assert "" not in texts

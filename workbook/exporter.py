@@ -31,7 +31,7 @@ from clusterpacts.models import (
     format_enterprise_number,
 )
 from evaluations.models import Evaluation, Finding, Lesson
-from funding.models import Allocation, BudgetYear, SupportAgreement
+from funding.models import Allocation, BudgetYear, Project, ProjectPartner, SupportAgreement
 from workbook import format as fmt
 
 CHUNK = 2000
@@ -72,7 +72,9 @@ def clusters() -> Rows:
 
 def organisations() -> Rows:
     query = Organisation.objects.exclude(enterprise_number="").order_by("enterprise_number")
-    for number, *rest in query.values_list("enterprise_number", "name", "kind", "website").iterator(CHUNK):
+    for number, *rest in query.values_list(
+        "enterprise_number", "name", "kind", "website", "founded_on", "ceased_on"
+    ).iterator(CHUNK):
         yield [_number(number), *rest]
 
 
@@ -254,6 +256,39 @@ def allocations() -> Rows:
         ]
 
 
+def projects() -> Rows:
+    others: dict[int, list[str]] = {}
+    for pk, slug in Project.clusters.through.objects.values_list("project_id", "cluster__slug"):
+        others.setdefault(pk, []).append(slug)
+    query = Project.objects.order_by("decided_on", "reference")
+    for pk, reference, title, kind, lead, decided_on, amount, start, end, status, status_on in query.values_list(
+        "pk",
+        "reference",
+        "title",
+        "type",
+        "lead_cluster__slug",
+        "decided_on",
+        "amount",
+        "start_date",
+        "end_date",
+        "status",
+        "status_on",
+    ).iterator(CHUNK):
+        other = ", ".join(sorted(others.get(pk, [])))
+        yield [reference, title, kind, lead, other, decided_on, _amount(amount), start, end, status, status_on]
+
+
+def project_partners() -> Rows:
+    # The lead partner first ("lead" < "partner" < "subcontractor"), then by enterprise number.
+    query = (
+        ProjectPartner.objects.exclude(organisation__enterprise_number="")
+        .order_by("project__decided_on", "project__reference", "role", "organisation__enterprise_number")
+        .values_list("project__reference", "organisation__enterprise_number", "role")
+    )
+    for reference, number, role in query.iterator(CHUNK):
+        yield [reference, _number(number), role]
+
+
 READERS: dict[str, Callable[[], Rows]] = {
     "clusters": clusters,
     "organisations": organisations,
@@ -271,6 +306,8 @@ READERS: dict[str, Callable[[], Rows]] = {
     "agreements": agreements,
     "budget_years": budget_years,
     "allocations": allocations,
+    "projects": projects,
+    "project_partners": project_partners,
 }
 assert list(READERS) == [sheet.name for sheet in fmt.SHEETS]  # noqa: S101 - the format and the export agree
 

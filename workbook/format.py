@@ -19,7 +19,7 @@ from clusterpacts.models import (
     Workflow,
 )
 from evaluations.models import Conclusion, Evaluation, Lesson, Stage
-from funding.models import Allocation
+from funding.models import Allocation, Project, ProjectPartner
 from workbook import cells
 
 TEXT, INT, DECIMAL, DATE, BOOL, CHOICE, REF = "text", "int", "decimal", "date", "bool", "choice", "ref"
@@ -126,6 +126,8 @@ SHEETS: tuple[Sheet, ...] = (
             _c("name", "naam"),
             _c("kind", "soort", CHOICE, choices=Organisation.Kind.choices),
             _c("website", "website"),
+            _c("founded_on", "opgericht_op", DATE),
+            _c("ceased_on", "stopgezet_op", DATE),
         ),
     ),
     Sheet(
@@ -270,6 +272,32 @@ SHEETS: tuple[Sheet, ...] = (
             _c("amount", "bedrag", DECIMAL),
             _c("description", "omschrijving"),
             _c("decided_on", "beslist_op", DATE),
+        ),
+    ),
+    Sheet(
+        "projects",
+        "projecten",
+        (
+            _c("reference", "referentie", key=True),
+            _c("title", "titel"),
+            _c("type", "soort", CHOICE, choices=Project.Type.choices),
+            _c("lead_cluster", "trekkende_cluster", REF),
+            _c("other_clusters", "andere_clusters"),
+            _c("decided_on", "beslist_op", DATE),
+            _c("amount", "bedrag", DECIMAL),
+            _c("start_date", "begindatum", DATE),
+            _c("end_date", "einddatum", DATE),
+            _c("status", "status", CHOICE, choices=Project.Status.choices),
+            _c("status_since", "status_sinds", DATE),
+        ),
+    ),
+    Sheet(
+        "project_partners",
+        "projectpartners",
+        (
+            _c("project", "project", key=True),
+            _c("organisation", "organisatie", REF, key=True),
+            _c("role", "rol", CHOICE, choices=ProjectPartner.Role.choices),
         ),
     ),
 )

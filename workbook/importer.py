@@ -45,8 +45,15 @@ from clusterpacts.models import (
 from core.audit import acting_as, change_reason, system_user
 from core.services import entity_save
 from evaluations.models import Evaluation, Finding, Lesson
-from funding.models import Allocation, BudgetYear, SupportAgreement
-from funding.services import agreement_save, allocation_save, budget_year_save
+from funding.models import Allocation, BudgetYear, Project, ProjectPartner, SupportAgreement
+from funding.services import (
+    PartnerPut,
+    agreement_save,
+    allocation_save,
+    budget_year_save,
+    project_check,
+    project_save,
+)
 from workbook import format as fmt
 from workbook.reader import BadFile, Source, Unreadable, open_source
 from workbook.results import ImportResult, Progress, RowError, SheetCounts
@@ -1130,6 +1137,129 @@ class Importer:
 
             self.apply(run, row, save)
 
+    def take_projects(self, run: SheetRun) -> None:
+        """Each project through `funding.services.project_save` (its rules: the days, the status, the other
+        clusters of an inter-cluster project, the partners held existing on the decision day), compared
+        first: a row equal to what is held is left alone."""
+        fields = {c: PROJECT_FIELDS.get(c, c) for c in run.headers if c not in ("reference", "other_clusters")}
+        columns = {"status_on": "status_since", "clusters": "other_clusters", "partners": "decided_on"}
+        for row in self.unique(run, self.rows(run), lambda r: r["reference"]):
+
+            def save(row: Row) -> str:
+                project = Project.objects.filter(reference=row["reference"]).first()
+                project = project or Project(reference=row["reference"])
+                # An empty status leaves the held one, or a new project's default (decided); an empty status
+                # day is the decision day for a decided project (its only possible day), or else the held one.
+                values = dict(row.cells, status=row["status"] or project.status)
+                if row["status_since"] is None:
+                    decided = values["status"] == Project.Status.DECIDED
+                    values["status_since"] = (
+                        (row["decided_on"] or project.decided_on) if decided else project.status_on
+                    )
+                if row["lead_cluster"]:
+                    values["lead_cluster"] = self.cluster(row["lead_cluster"], "lead_cluster")
+                elif project.pk is None:
+                    raise Refused.on("lead_cluster", gettext("Fill in the cluster that leads the project."))
+                else:
+                    values["lead_cluster"] = project.lead_cluster
+                clusters = None
+                if row.has("other_clusters"):
+                    clusters = [self.cluster(name, "other_clusters") for name in _split(row["other_clusters"])]
+                held = set(project.clusters.values_list("pk", flat=True)) if project.pk else set()
+                clusters_change = clusters is not None and {c.pk for c in clusters} != held
+
+                def store(p: Project, changes: dict[str, Any]) -> None:
+                    project_save(project=p, clusters=clusters, **changes)
+
+                return _put(project, Row(row.number, values), fields, save=store, force=clusters_change)
+
+            self.apply(run, row, save, key=row["reference"], columns=columns)
+
+    def take_project_partners(self, run: SheetRun) -> None:
+        """The partners of each project, taken together through `project_save` (one lead partner, each
+        organisation once, every partner existing on the decision day): the file's partners are added to
+        those the portal holds, a held partner's role may change, none is removed."""
+
+        def key(row: Row) -> tuple[str, str]:
+            return (row["project"], normalize_enterprise_number(str(row["organisation"])))
+
+        projects: dict[str, list[Row]] = defaultdict(list)
+        for row in self.unique(run, self.rows(run), key):
+            projects[row["project"]].append(row)
+        for reference, rows in projects.items():
+            self.take_partners_of(run, reference, rows)
+
+    def take_partners_of(self, run: SheetRun, reference: str, rows: list[Row]) -> None:
+        project = Project.objects.filter(reference=reference).first()
+        if project is None:
+            where = self.refused.get(("projects", reference))
+            message = (
+                gettext("Project %(reference)s was refused on the sheet of projects (row %(row)s).")
+                % {"reference": reference, "row": where}
+                if where
+                else gettext(
+                    "Unknown project “%(reference)s”: give the reference of a project in the portal or on the sheet "
+                    "“%(sheet)s”."
+                )
+                % {"reference": reference, "sheet": fmt.SHEETS_BY_NAME["projects"].title()}
+            )
+            for row in rows:
+                self.refuse(run, row.number, {"project": [message]})
+            return
+        held = {partner.organisation_id: partner for partner in project.partners.select_related("organisation")}
+        wanted = {pk: PartnerPut(partner.organisation, partner.role) for pk, partner in held.items()}
+        found: list[tuple[Row, PartnerPut, str]] = []
+        for row in rows:
+            try:
+                organisation = self.organisation(row["organisation"])
+            except Refused as refused:
+                self.refuse(run, row.number, refused.errors)
+                continue
+            before = held.get(organisation.pk)
+            role = row["role"] or (before.role if before else ProjectPartner.Role.PARTNER)
+            outcome = CREATED if before is None else (UNCHANGED if before.role == role else UPDATED)
+            wanted[organisation.pk] = PartnerPut(organisation, role)
+            found.append((row, wanted[organisation.pk], outcome))
+        if any(outcome != UNCHANGED for _row, _put, outcome in found):
+            try:
+                with transaction.atomic():
+                    project_save(project=project, partners=list(wanted.values()))
+            except ValidationError as error:
+                self.refuse_partners(run, project, found, error)
+                return
+        for _row, _put, outcome in found:
+            setattr(run.counts, outcome, getattr(run.counts, outcome) + 1)
+
+    def refuse_partners(
+        self, run: SheetRun, project: Project, found: list[tuple[Row, PartnerPut, str]], error: ValidationError
+    ) -> None:
+        """The project's partners were refused together: each row whose partner breaks a rule on its own
+        (`project_check` with that partner alone: it did not exist on the decision day) is refused with the
+        rule's message; what only the rows together break (two lead partners) on the rows naming a lead."""
+        clusters = list(project.clusters.all())
+        own: dict[int, list[str]] = {}
+        for row, put, _outcome in found:
+            try:
+                project_check(project=project, clusters=clusters, partners=[put])
+            except ValidationError as alone:
+                own[row.number] = alone.message_dict.get("partners", [])
+        known = {message for messages in own.values() for message in messages}
+        every = [message for messages in _by_column(error, {}).values() for message in messages]
+        shared = [message for message in every if message not in known] or ([] if own else every)
+        leads = {
+            row.number for row, put, _o in found if put.role == ProjectPartner.Role.LEAD and not own.get(row.number)
+        }
+        for row, _put, _outcome in found:
+            if own.get(row.number):
+                self.refuse(run, row.number, {"organisation": own[row.number]})
+            elif shared and (row.number in leads or not leads):
+                self.refuse(run, row.number, {"role" if leads else "": shared})
+            else:
+                message = gettext(
+                    "The partners of project %(reference)s are taken together, and another of its rows was refused."
+                )
+                self.refuse(run, row.number, {"": [message % {"reference": project.reference}]})
+
     # --- helpers -----------------------------------------------------------------------------------
 
     def unique(self, run: SheetRun, rows: Iterator[Row], key: Callable[[Row], Any]) -> Iterator[Row]:
@@ -1142,6 +1272,10 @@ class Importer:
                 continue
             seen[value] = row.number
             yield row
+
+
+# The columns of the sheet of projects that name their model field otherwise.
+PROJECT_FIELDS = {"status_since": "status_on"}
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:

@@ -49,7 +49,8 @@ def wipe_history() -> None:
     from funding import models as fu
 
     for model in (
-        fu.Flag, cp.ReportEvent, cp.KpiValue, cp.KpiTarget, cp.ReportAttachment, cp.AnnualReport, cp.AnnualPlan,
+        fu.Flag, fu.ProjectPartner, fu.Project.clusters.through, fu.Project, cp.ReportEvent, cp.KpiValue,
+        cp.KpiTarget, cp.ReportAttachment, cp.AnnualReport, cp.AnnualPlan,
         ev.Lesson, ev.Finding, ev.Evaluation, fu.Allocation.partners.through, fu.Allocation, fu.BudgetYear,
         fu.SupportAgreement, cp.Commitment, cp.ClusterPact, cp.Membership, cp.Organisation, cp.ClusterManager,
         cp.Cluster,

@@ -3,7 +3,7 @@ with every refusal at once, idempotent, and an export that round-trips cell for 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -22,8 +22,9 @@ from clusterpacts.models import (
     Organisation,
     ReportEvent,
     Workflow,
+    format_enterprise_number,
 )
-from funding.models import Allocation, BudgetYear, SupportAgreement
+from funding.models import Allocation, BudgetYear, Project, ProjectPartner, SupportAgreement
 from tests import factories
 from tests.workbook.files import write_workbook
 from workbook.exporter import export_workbook
@@ -428,6 +429,209 @@ def test_a_step_already_held_cannot_become_another_or_disappear(tmp_path):
     assert corrected.counts["workflow"].updated == 1
     report = AnnualReport.objects.get()
     assert timezone.localdate(report.reviewed_at) == date(2020, 5, 29)
+
+
+# --- projects and their partners ------------------------------------------------------------------
+
+N4 = factories.valid_enterprise_number(15)
+PROJECT_COLUMNS = [
+    "reference", "title", "type", "lead_cluster", "other_clusters", "decided_on", "amount", "start_date",
+    "end_date", "status", "status_since",
+]  # fmt: skip
+PROJECTS = [
+    PROJECT_COLUMNS,
+    ["HBC.2020.0101", "Recyclage", "icon", "alpha", "", "2020-06-15", "1.250.000", "2020-09-01", "2022-08-31",
+     "completed", "2022-09-01"],
+    ["HBC.2020.0901", "Samen", "inter-cluster project", "alpha", "beta", "15-07-2020", 900_000, "2020-10-01",
+     "2022-09-30", "running", "2020-10-01"],
+    ["HBC.2021.0102", "Haalbaarheid", "feasibility study", "alpha", "", "2021-03-01", 80_000, "2021-04-01",
+     "2021-12-31", "", ""],
+]  # fmt: skip
+PARTNERS = [
+    ["project", "organisation", "role"],
+    ["HBC.2020.0101", N2, "lead"],
+    ["HBC.2020.0101", N3, "partner"],
+    ["HBC.2020.0901", N3, "lead partner"],
+    ["HBC.2020.0901", N4, ""],
+    ["HBC.2021.0102", N2, "lead"],
+]
+PROJECT_HISTORY = {
+    "clusters": [*CLUSTERS, ["beta", "Beta", "spearhead", factories.valid_enterprise_number(16), "2018-01-01"]],
+    "organisations": [
+        ["enterprise_number", "name", "kind", "founded_on", "ceased_on"],
+        [N2, "Org Two", "sme", "2009-05-04", ""],
+        [N3, "Org Three", "company", "", ""],
+        [N4, "Org Four", "knowledge_institution", "1425-12-09", ""],
+    ],
+    "projects": PROJECTS,
+    "project_partners": PARTNERS,
+}
+
+
+def _nothing_of_projects_saved() -> None:
+    assert not Project.objects.exists()
+    assert not ProjectPartner.objects.exists()
+    assert not Cluster.objects.exists()
+    assert not Organisation.objects.exists()
+
+
+def test_projects_and_their_partners_are_imported_with_their_days(tmp_path):
+    result = _import(tmp_path, PROJECT_HISTORY)
+
+    assert result.errors == []
+    assert result.applied
+    assert result.counts["projects"].created == 3
+    assert result.counts["project_partners"].created == 5
+    icon = Project.objects.get(reference="HBC.2020.0101")
+    assert (icon.type, icon.lead_cluster.slug, icon.amount) == ("icon", "alpha", Decimal("1250000"))
+    assert (icon.status, icon.status_on) == (Project.Status.COMPLETED, date(2022, 9, 1))
+    inter = Project.objects.get(reference="HBC.2020.0901")
+    assert inter.type == Project.Type.INTER_CLUSTER
+    assert inter.decided_on == date(2020, 7, 15)
+    assert list(inter.clusters.values_list("slug", flat=True)) == ["beta"]
+    assert dict(inter.partners.values_list("organisation__enterprise_number", "role")) == {
+        N3: ProjectPartner.Role.LEAD,
+        N4: ProjectPartner.Role.PARTNER,  # an empty role: a partner
+    }
+    study = Project.objects.get(reference="HBC.2021.0102")
+    assert (study.type, study.status, study.status_on) == ("feasibility", Project.Status.DECIDED, date(2021, 3, 1))
+    assert Organisation.objects.get(enterprise_number=N2).founded_on == date(2009, 5, 4)
+    assert Organisation.objects.get(enterprise_number=N3).founded_on is None
+
+
+def test_importing_projects_twice_changes_nothing_the_second_time(tmp_path):
+    assert _import(tmp_path, PROJECT_HISTORY).applied
+    history = Project.history.count(), ProjectPartner.history.count()
+
+    again = _import(tmp_path, PROJECT_HISTORY)
+
+    assert again.errors == []
+    assert again.changed == 0
+    assert again.counts["projects"].unchanged == 3
+    assert again.counts["project_partners"].unchanged == 5
+    assert (Project.history.count(), ProjectPartner.history.count()) == history
+
+
+def test_a_later_file_changes_a_project_and_adds_partners_but_removes_none(tmp_path):
+    _import(tmp_path, PROJECT_HISTORY)
+    changed = dict(
+        PROJECT_HISTORY,
+        projects=[PROJECTS[0], [*PROJECTS[1][:6], "1.300.000", *PROJECTS[1][7:]]],
+        project_partners=[PARTNERS[0], ["HBC.2020.0101", N4, "subcontractor"]],
+    )
+
+    result = _import(tmp_path, changed)
+
+    assert result.errors == []
+    assert result.counts["projects"].updated == 1
+    assert result.counts["project_partners"].created == 1
+    icon = Project.objects.get(reference="HBC.2020.0101")
+    assert icon.amount == Decimal("1300000")
+    assert "history.xlsx" in icon.history.latest("history_date").history_change_reason
+    assert dict(icon.partners.values_list("organisation__enterprise_number", "role")) == {
+        N2: "lead",
+        N3: "partner",
+        N4: "subcontractor",
+    }
+
+
+def test_an_older_workbook_without_the_days_of_organisations_leaves_them_alone(tmp_path):
+    _import(tmp_path, PROJECT_HISTORY)
+    older = {"organisations": [["enterprise_number", "name", "kind"], [N2, "Org Two", "sme"]]}
+
+    result = _import(tmp_path, older)
+
+    assert result.errors == []
+    assert result.counts["organisations"].unchanged == 1
+    assert Organisation.objects.get(enterprise_number=N2).founded_on == date(2009, 5, 4)
+
+
+def test_a_project_that_breaks_a_rule_is_refused_with_the_rules_words_and_nothing_is_saved(tmp_path):
+    bad = dict(PROJECT_HISTORY)
+    # An inter-cluster project of one cluster; a partner founded after the project was decided.
+    bad["projects"] = [*PROJECTS, [*PROJECTS[2][:4], "", *PROJECTS[2][5:]]]
+    bad["projects"][4][0] = "HBC.2020.0902"
+    organisations = list(PROJECT_HISTORY["organisations"])
+    organisations[2] = [N3, "Org Three", "company", "2020-08-01", ""]
+    bad["organisations"] = organisations
+
+    result = _import(tmp_path, bad)
+
+    assert not result.applied
+    errors = {(e.sheet, e.row, e.column): e.message for e in result.errors}
+    assert "at least two clusters" in errors["projects", 5, "other_clusters"]
+    assert "Org Three did not exist yet on the decision day" in errors["project_partners", 3, "organisation"]
+    # HBC.2020.0901 was decided on 15 July 2020, before Org Three was founded, too; the other rows stand.
+    assert "did not exist yet" in errors["project_partners", 4, "organisation"]
+    assert ("project_partners", 2, "") in errors  # its project's partners are taken together
+    assert result.counts["projects"].refused == 1 and result.counts["projects"].created == 3
+    _nothing_of_projects_saved()
+
+
+def test_two_lead_partners_are_refused_on_the_rows_that_name_them(tmp_path):
+    _import(tmp_path, PROJECT_HISTORY)
+
+    result = _import(tmp_path, {"project_partners": [PARTNERS[0], ["HBC.2020.0101", N4, "lead"]]})
+
+    assert _errors(result) == [("project_partners", 2, "role")]
+    assert "one lead partner" in result.errors[0].message
+    assert not ProjectPartner.objects.filter(project__reference="HBC.2020.0101", organisation__enterprise_number=N4)
+
+
+def test_a_handed_over_lead_is_taken_with_the_other_rows_of_its_project(tmp_path):
+    _import(tmp_path, PROJECT_HISTORY)
+    handover = [PARTNERS[0], ["HBC.2020.0101", N4, "lead"], ["HBC.2020.0101", N2, "partner"]]
+
+    result = _import(tmp_path, {"project_partners": handover})
+
+    assert result.errors == []
+    assert result.counts["project_partners"].created == 1 and result.counts["project_partners"].updated == 1
+    icon = Project.objects.get(reference="HBC.2020.0101")
+    assert icon.partners.get(role="lead").organisation.enterprise_number == N4
+
+
+def test_partners_of_an_unknown_or_refused_project_are_refused_naming_it(tmp_path):
+    bad = dict(PROJECT_HISTORY)
+    bad["projects"] = [PROJECTS[0], [*PROJECTS[1][:5], "2030-01-01", *PROJECTS[1][6:]]]  # decided in the future
+    bad["project_partners"] = [*PARTNERS[:3], ["HBC.1999.0001", N2, "lead"]]
+
+    result = _import(tmp_path, bad)
+
+    errors = {(e.sheet, e.row, e.column): e.message for e in result.errors}
+    assert "future" in errors["projects", 2, "decided_on"]
+    assert "refused on the sheet of projects (row 2)" in errors["project_partners", 2, "project"]
+    assert "Unknown project “HBC.1999.0001”" in errors["project_partners", 4, "project"]
+    _nothing_of_projects_saved()
+
+
+def test_the_template_and_the_export_have_the_sheets_of_projects(tmp_path):
+    path = tmp_path / "template.xlsx"
+    with translation.override("nl"):
+        export_workbook(path, empty=True)
+    book = load_workbook(path)
+    assert book.sheetnames[-2:] == ["projecten", "projectpartners"]
+    assert [cell.value for cell in book["projecten"][1]] == [
+        "referentie", "titel", "soort", "trekkende_cluster", "andere_clusters", "beslist_op", "bedrag",
+        "begindatum", "einddatum", "status", "status_sinds",
+    ]  # fmt: skip
+    assert [cell.value for cell in book["organisaties"][1]][-2:] == ["opgericht_op", "stopgezet_op"]
+    _import(tmp_path, PROJECT_HISTORY)
+
+    export_workbook(tmp_path / "export.xlsx")
+
+    exported = _cells(tmp_path / "export.xlsx")
+    assert exported["projects"][2] == (
+        "HBC.2020.0901", "Samen", "inter_cluster", "alpha", "beta", datetime(2020, 7, 15), 900_000,
+        datetime(2020, 10, 1), datetime(2022, 9, 30), "running", datetime(2020, 10, 1),
+    )  # fmt: skip
+    two, three, four = (format_enterprise_number(number) for number in (N2, N3, N4))
+    assert exported["project_partners"][1:] == [
+        ("HBC.2020.0101", two, "lead"),
+        ("HBC.2020.0101", three, "partner"),
+        ("HBC.2020.0901", three, "lead"),
+        ("HBC.2020.0901", four, "partner"),
+        ("HBC.2021.0102", two, "lead"),
+    ]
 
 
 # --- the command --------------------------------------------------------------------------------
