@@ -21,8 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-import django_filters
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Sum
 
 from clusterpacts.api import KpiValueFilter
 from clusterpacts.models import Cluster, KpiTarget, KpiValue, ReportEvent, Workflow
@@ -31,7 +30,7 @@ from core.api import ScopedFilterSet
 from core.spreadsheets import safe_cell
 from evaluations.api import EvaluationFilter, LessonFilter
 from evaluations.models import Evaluation, EvaluationQuerySet, Lesson
-from funding.api import AgreementFilter, AllocationFilter
+from funding.api import AgreementFilter, AllocationFilter, ProjectFilter
 from funding.models import (
     Allocation,
     AllocationQuerySet,
@@ -215,29 +214,6 @@ _register(
         lambda allocations, day: _with_projects_decided(cast(AllocationQuerySet, allocations).known_on(day), day),
     )
 )
-
-
-class ProjectFilter(ScopedFilterSet):
-    """The projects export's filters: the cluster (leading or taking part), the year of the decision, the
-    type and the status (stored), as the other exports filter like their API lists."""
-
-    cluster = django_filters.ModelChoiceFilter(
-        queryset=Cluster.objects.all(), method="filter_cluster", label="cluster (lead or other cluster)"
-    )
-    year = django_filters.NumberFilter(field_name="decided_on", lookup_expr="year", label="year decided")
-
-    class Meta:
-        model = Project
-        fields = {
-            "lead_cluster": ["exact"],
-            "type": ["exact"],
-            "status": ["exact"],
-            "decided_on": ["gte", "lte"],
-            "reference": ["exact"],
-        }
-
-    def filter_cluster(self, queryset: Any, name: str, value: Cluster) -> Any:
-        return queryset.filter(pk__in=Project.objects.filter(Q(lead_cluster=value) | Q(clusters=value)).values("pk"))
 
 
 def _projects(user: Any) -> QuerySet:

@@ -24,7 +24,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from clusterpacts.models import Cluster
-from funding.models import Allocation
+from funding.models import Allocation, Project
 from funding.selectors import budget_years
 from funding.services import allocation_save
 from insights.exports import DATASETS
@@ -81,6 +81,18 @@ def _urls() -> list[tuple[str, str]]:
 
 
 URLS = _urls()
+# The answers that list the projects a manager's cluster takes part in, with the other clusters of each.
+PROJECT_LISTS = {"own cluster page", "projects export (csv)", "projects export (xlsx)"}
+
+
+def co_participants(manager) -> set[str]:
+    """The other clusters of the inter-cluster projects the manager's cluster takes part in."""
+    names: set[str] = set()
+    for project in Project.objects.for_user(manager).filter(type=Project.Type.INTER_CLUSTER):
+        names |= {project.lead_cluster.name, *project.clusters.values_list("name", flat=True)}
+    return names - {"Catalisti"}
+
+
 ROLES = ["officer", "analyst", "manager-catalisti", "anonymous"]
 
 
@@ -122,6 +134,13 @@ def _not_theirs(officer, manager) -> list[str]:
     year = next(y for y in budget_years(user=officer) if y.year == AS_OF.year)
     theirs = next(y for y in budget_years(user=manager) if y.year == AS_OF.year)
     own = {_amount_digits(amount) for amount in (theirs.reserved, theirs.inter_cluster)}
+    # What is theirs in any year: their projects (and the inter-cluster ones they take part in), and what
+    # was decided against their reservations and their inter-cluster allocations.
+    own |= {_amount_digits(amount) for amount in Project.objects.for_user(manager).values_list("amount", flat=True)}
+    for figures in budget_years(user=manager):
+        own |= {_amount_digits(figures.inter_cluster_decided), _amount_digits(figures.projects_decided)}
+        for reservation in figures.reservations:
+            own |= {_amount_digits(reservation.decided), _amount_digits(reservation.remaining)}
     foreign = {_amount_digits(FOREIGN_RESERVATION), _amount_digits(FOREIGN_PROJECT)}
     candidates = foreign | {_amount_digits(year.remaining), _amount_digits(year.other)}
     assert not foreign & own
@@ -156,7 +175,13 @@ def test_every_insights_answer_is_scoped_to_the_asker(demo, client, role, page, 
     text = text_of(response)
     assert has_word(text, "Catalisti") or page in ("kpi-values export (csv)",), "the manager's own cluster is there"
     named = [name for name in others if has_word(text, name)]
-    assert named == [], f"{page} names other clusters to Catalisti's manager: {named}"
+    if page in PROJECT_LISTS:
+        # An inter-cluster project names the clusters it joins: those are part of the manager's project.
+        joined = co_participants(users.get(username=role))
+        assert set(named) <= joined, f"{page} names clusters Catalisti takes no part with: {set(named) - joined}"
+    else:
+        assert named == [], f"{page} names other clusters to Catalisti's manager: {named}"
+    assert "MATRIX-sim" not in text, f"{page} shows another cluster's project"
     hidden = _not_theirs(users.get(username="officer"), users.get(username=role))
     leaked = [amount for amount in hidden if amount in whole_numbers(text)]
     assert leaked == [], f"{page} shows amounts that are not Catalisti's: {leaked}"
