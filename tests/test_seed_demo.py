@@ -305,6 +305,26 @@ def test_2024_project_decisions_are_the_public_figures(seeded):
     assert Allocation.objects.get(budget_year__year=2024, purpose="inter_cluster").amount == Decimal("14200000")
 
 
+def test_the_funding_overview_and_the_briefing_as_of_the_end_of_2024_show_the_public_figures(seeded, client):
+    """What an officer reads, as of 31 December 2024: per cluster the reservation, the decided amount (the
+    public figure) and what remains, on the funding overview, in the briefing's JSON and on its page."""
+    client.force_login(get_user_model().objects.get(username="officer"))
+    day = END_2024.isoformat()
+
+    body = client.get(f"/api/v1/briefing/?as_of={day}", HTTP_ACCEPT_LANGUAGE="en").json()
+    (year,) = [row for row in body["budget"] if row["year"] == 2024]
+    decided = {r["cluster_name"]: Decimal(str(r["decided"])) for r in year["reservations"]}
+    remaining = {r["cluster_name"]: Decimal(str(r["remaining"])) for r in year["reservations"]}
+    assert decided == DECIDED_2024
+    assert remaining == {name: Decimal("8000000") - amount for name, amount in DECIDED_2024.items()}
+    assert Decimal(str(year["inter_cluster_decided"])) == Decimal("14200000")
+
+    for url in (f"/insights/funding/?as_of={day}", f"/insights/briefing/?as_of={day}"):
+        page = " ".join(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode().split())
+        for amount in [*DECIDED_2024.values(), Decimal("14200000"), Decimal("2100000")]:
+            assert f"{amount:,.2f}" in page or f"{amount:,.0f}" in page, f"{amount} not on {url}"
+
+
 def test_at_the_end_of_2024_only_de_blauwe_cluster_is_flagged_over_its_reservation(seeded):
     flags_scan(as_of=END_2024)
 
