@@ -578,6 +578,12 @@ class DemoSeeder:
         for kpi in self.reported:
             targets[kpi.code] = self.demo_target(kpi, year - spec.started_on.year, rng)
             cp.kpi_target_set(plan=plan, kpi=kpi, value=targets[kpi.code])
+        # The derived KPIs get their target too (a plan is complete with a target for every KPI), from a
+        # generator of their own, so the figures drawn above stay what they were.
+        derived_rng = random.Random(f"derived-targets:{spec.slug}:{year}")
+        for kpi in self.kpis:
+            if kpi.is_derived:
+                cp.kpi_target_set(plan=plan, kpi=kpi, value=self.derived_target(kpi, spec, year, derived_rng))
         submitted, reviewed = plan_days(spec, year, days)
         # The demo's history is loaded, not lived: nobody is e-mailed about it.
         cp.document_transition(document=plan, to=Workflow.SUBMITTED, at=_at(submitted), notify=False)
@@ -621,6 +627,23 @@ class DemoSeeder:
         if kpi.unit == KpiDefinition.Unit.PERCENT:
             return base
         return (base * (1 + Decimal(age) / 10)).quantize(Decimal("1"))
+
+    @staticmethod
+    def derived_target(kpi: KpiDefinition, spec: DemoCluster, year: int, rng: random.Random) -> Decimal:
+        """A plausible ambition for a KPI the portal counts (illustrative): paying members near the cluster's
+        size, a few projects decided for most of the 8 M EUR reservation, a share of SMEs of 55 % to 75 %."""
+        members = spec.members.get(year) or spec.members.get(year - 1) or max(spec.members.values())
+        counts = {
+            "MEM1": Decimal(members) * Decimal(rng.randint(80, 95)) / 100,
+            "CPI3": Decimal(rng.randint(2, 4)),
+            "PRJ1": Decimal(rng.randint(50, 80)) * 100_000,
+            "C4": Decimal(rng.randint(1, 3)),
+            "CPI7": Decimal(rng.randint(6, 14)),
+            "CPI8": Decimal(rng.randint(1, 2)),
+        }
+        if kpi.unit == KpiDefinition.Unit.PERCENT:
+            return Decimal(rng.randint(55, 75))
+        return counts.get(kpi.code, Decimal(rng.randint(1, 5))).quantize(Decimal("1"))
 
     @staticmethod
     def demo_value(kpi: KpiDefinition, target: Decimal, rng: random.Random, met: str | None = None) -> Decimal:

@@ -348,7 +348,7 @@ def summary_text(figures: SummaryFigures, as_of: date) -> str:
         if exceeded:
             parts.append(
                 ngettext(
-                    "One reservation was exceeded: %(list)s.",
+                    "%(count)s reservation was exceeded: %(list)s.",
                     "%(count)s reservations were exceeded: %(list)s.",
                     len(exceeded),
                 )

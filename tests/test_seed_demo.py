@@ -19,6 +19,7 @@ from clusterpacts.models import (
     ClusterManager,
     ClusterPact,
     Commitment,
+    KpiDefinition,
     KpiTarget,
     KpiValue,
     Membership,
@@ -64,7 +65,7 @@ SEEDED = {
     "ClusterPact": 58,  # a yearly version from the first 31 January at least half a year after version 1
     "Commitment": 174,
     "AnnualPlan": 67,  # the plans on 2027 of the three clusters whose support may run into 2027
-    "KpiTarget": 603,  # the reported KPIs only (9): the project KPIs are derived now, like MEM1 and MEM2
+    "KpiTarget": 1139,  # every plan a target for each of the 17 KPIs, the derived ones included
     "AnnualReport": 58,  # MEDVIA's report on 2026, in draft
     "KpiValue": 513,
     "ReportEvent": 249,  # two reports returned and resubmitted; three plans on 2027 submitted
@@ -127,7 +128,7 @@ def test_running_it_twice_gives_the_same_counts(seeded):
 
 def test_the_demo_data_is_the_same_on_every_run(seeded):
     assert seeded["first"] == SEEDED
-    assert KpiTarget.objects.aggregate(total=Sum("value"))["total"] == Decimal("29230")
+    assert KpiTarget.objects.aggregate(total=Sum("value"))["total"] == Decimal("439452006")
     assert KpiValue.objects.aggregate(total=Sum("value"))["total"] == Decimal("25262")
     assert Membership.objects.filter(left_on__isnull=False).count() == 422
     assert Counter(Organisation.objects.values_list("kind", flat=True)) == {
@@ -263,6 +264,14 @@ def test_the_targets_the_record_calls_met_are_met(seeded):
     for slug in FIRST_FOUR:
         for year in (2017, 2018):
             assert met[(slug, year)] >= 2 / 3 * total[(slug, year)], (slug, year)
+
+
+def test_every_plan_is_complete_with_a_target_for_every_kpi(seeded):
+    """The portal refuses to submit a plan without a target per active KPI; the demo's plans hold to it."""
+    active = KpiDefinition.objects.filter(active=True).count()
+    plans = AnnualPlan.objects.annotate(targets_count=Count("targets"))
+    assert plans.exists()
+    assert {plan.targets_count for plan in plans} == {active}
 
 
 def test_today_only_the_plans_on_2027_wait_for_review(seeded):

@@ -31,7 +31,7 @@ STARTED_2018 = ["De Blauwe Cluster", "Flanders' FOOD"]
 
 def _rows(page, section: str) -> dict[str, str]:
     """The text of each table row of a question's section, by the row's first cell (the cluster)."""
-    rows = page.locator(f"section[aria-labelledby={section}] table tbody tr")
+    rows = page.locator(f"section[aria-labelledby={section}] table").first.locator("tbody tr")
     found = {}
     for index in range(rows.count()):
         cells = rows.nth(index).locator("td, th")
@@ -111,6 +111,9 @@ def _walk(open_page, viewport: dict[str, int]) -> None:
     # 5. The budget as decided by that day: 75 M EUR in 2020, 8 M EUR reserved for each of the six.
     budget = _rows(page, "q5")
     assert "75.000.000 48.000.000 (6 clusters)" in budget["2020"]
+    # Below it, per cluster, what was decided against its reservation by that day.
+    reservations = " ".join(page.locator("section[aria-labelledby=q5] #reservations-2020").inner_text().split())
+    assert "Catalisti 8.000.000" in reservations
     page.locator("#q5").scroll_into_view_if_needed()
     tab.shot("05-q5-budget")
 
