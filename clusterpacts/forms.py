@@ -163,6 +163,26 @@ KIND_PLAN, KIND_REPORT = "plan", "report"
 ALL_STATES = "all"
 
 
+# Up to this many clusters the review queue offers them in a list to choose from; beyond, the cluster is
+# typed (its name or short name): a list of thousands is neither readable nor cheap to draw.
+CLUSTER_CHOICES_LIMIT = 100
+
+
+class ClusterByNameField(forms.ModelChoiceField):
+    """A cluster of the queryset, chosen from a list or typed: by its short name (slug) or its name, in any
+    case."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        typed = str(value).strip()
+        clusters = self.queryset if self.queryset is not None else Cluster.objects.none()
+        found = clusters.filter(slug=typed).first() or clusters.filter(name__iexact=typed).first()
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return found
+
+
 class ReviewQueueForm(forms.Form):
     """The review queue's filters: kind, cluster, year and state; without a state, what waits for review."""
 
@@ -171,7 +191,7 @@ class ReviewQueueForm(forms.Form):
         required=False,
         choices=[("", _("Plans and reports")), (KIND_PLAN, _("Annual plans")), (KIND_REPORT, _("Annual reports"))],
     )
-    cluster = forms.ModelChoiceField(
+    cluster = ClusterByNameField(
         label=_("Cluster"),
         required=False,
         queryset=Cluster.objects.none(),
@@ -193,7 +213,13 @@ class ReviewQueueForm(forms.Form):
 
     def __init__(self, *args: Any, clusters: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["cluster"].queryset = clusters  # type: ignore[attr-defined]
+        field = self.fields["cluster"]
+        field.queryset = clusters  # type: ignore[attr-defined]
+        if clusters[CLUSTER_CHOICES_LIMIT : CLUSTER_CHOICES_LIMIT + 1].exists():
+            # Many clusters: typed, not listed (the list would be thousands of options).
+            field.widget = forms.TextInput(attrs={"type": "search", "autocomplete": "off"})
+            field.help_text = _("Its name or short name; empty for all clusters.")
+            field.widget.attrs["aria-describedby"] = "id_cluster_help"
         self.fields["year"].widget.attrs.update({"inputmode": "numeric"})
 
     def filters(self) -> dict[str, Any]:

@@ -6,15 +6,29 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clusterpacts.models import (
     MISSING,
+    NOT_SUBMITTED,
     AnnualPlan,
     AnnualReport,
     Cluster,
@@ -52,6 +66,20 @@ def report_status_on(events: Iterable[ReportEvent], as_of: date) -> str:
         if event.at <= limit:
             status = event.to_status
     return status
+
+
+def status_on(subject: str, as_of: date, document: str = "pk") -> Coalesce:
+    """`report_status_on` as an SQL expression over the documents of `subject` ("report" or "plan"): the
+    status each had at the end of `as_of`, the `to_status` of its last workflow step by then (by time, then
+    id, as `report_status_on` reads them), draft before the first one. Computed once per document in the
+    database, so that a reader of many documents filters and counts on it without loading a step.
+    `document`: the field of the outer query that holds the document's id."""
+    last = (
+        ReportEvent.objects.filter(**{subject: OuterRef(document)}, at__lte=end_of_day(as_of))
+        .order_by("-at", "-id")
+        .values("to_status")[:1]
+    )
+    return Coalesce(Subquery(last), Value(Workflow.DRAFT), output_field=CharField())
 
 
 @dataclass(frozen=True)
@@ -96,23 +124,21 @@ def _replayed(
     years: Collection[int] | None,
 ) -> Iterator[tuple[_ClusterRow, int, _Document | None, str]]:
     """Each cluster's years (`span` of its start day, narrowed to `years`) with the document of the year
-    and its status at the end of `as_of`, in three queries however many clusters."""
+    and its status at the end of `as_of` (`status_on`, in the database), in two queries however many
+    clusters."""
     rows = clusters.order_by("name", "pk").values_list("pk", "name", "slug", "active", "started_on")
     documents = model.objects.filter(cluster__in=clusters.values("pk"), year__lte=as_of.year + 1)
     if years is not None:
         documents = documents.filter(year__in=list(years))
-    by_slot = {(document.cluster_id, document.year): document for document in documents}
     subject = "report" if model is AnnualReport else "plan"
-    events: dict[int, list[ReportEvent]] = defaultdict(list)
-    steps = ReportEvent.objects.filter(**{f"{subject}__in": documents}, at__lte=end_of_day(as_of))
-    for event in steps.only(f"{subject}_id", "to_status", "at").order_by("at", "id"):
-        events[getattr(event, f"{subject}_id")].append(event)
+    documents = documents.annotate(status_as_of=status_on(subject, as_of))
+    by_slot = {(document.cluster_id, document.year): document for document in documents}
     for cluster_id, name, slug, active, started_on in rows:
         for year in span(started_on) if started_on else ():
             if years is not None and year not in years:
                 continue
             document = by_slot.get((cluster_id, year))
-            status = report_status_on(events[document.pk], as_of) if document else MISSING
+            status = document.status_as_of if document else MISSING
             yield (cluster_id, name, slug, active), year, document, status
 
 
@@ -123,7 +149,7 @@ def report_slots(
     (the running year included: its report may be written, and is due the next year), or only those
     of `years`; ordered by cluster name and year. A working year is a calendar year; a cluster owes
     nothing before the day it started, or at all without a start day. An inactive cluster is not
-    chased: none of its slots is overdue. Three queries.
+    chased: none of its slots is overdue. Two queries.
 
     The flag scan, the briefing, the dashboard, the review queue and the cluster page read these;
     none of them decides again what is due or late.
@@ -157,11 +183,180 @@ def overdue_reports(*, clusters: QuerySet[Cluster], as_of: date) -> list[ReportS
     return [slot for slot in report_slots(clusters=clusters.filter(active=True), as_of=as_of) if slot.overdue]
 
 
+# --- the same slots, counted and listed in the database (for readers of many clusters) -----------------
+
+
+def _slotted(clusters: QuerySet[Cluster], as_of: date, year: int) -> QuerySet[Cluster]:
+    """The clusters of `clusters` with a report slot on working year `year` as of `as_of` (`report_slots`'
+    span: started by the day, in or before that year; the year begun by the day)."""
+    if year > as_of.year:
+        return clusters.none()
+    return clusters.filter(started_on__lte=as_of, started_on__year__lte=year)
+
+
+def _overdue_report(as_of: date) -> Q:
+    """`report_overdue` of a started report, on `AnnualReport` annotated with `status_as_of`."""
+    return Q(cluster__active=True, status_as_of__in=NOT_SUBMITTED - {MISSING}, due_on__lt=as_of)
+
+
+def _missing_overdue(year: int, as_of: date) -> bool:
+    """A slot of `year` never started is overdue on `as_of` (`report_overdue` with the default due day)."""
+    return report_overdue(MISSING, due_on=default_report_due_on(year), as_of=as_of)
+
+
+def report_slot_counts(*, clusters: QuerySet[Cluster], as_of: date, year: int) -> dict[str, int]:
+    """How many of the report slots `report_slots(years=[year])` lists are in each state: "overdue" for an
+    overdue one, else its status ("missing", "draft", ...), counted in the database in two queries however
+    many clusters; states without a slot are left out. The dashboard shows these for a programme of any
+    size; `tests/clusterpacts/test_report_slots.py` proves they are the slots' own."""
+    slotted = _slotted(clusters, as_of, year)
+    reports = (
+        AnnualReport.objects.filter(cluster__in=slotted.values("pk"), year=year)
+        .annotate(status_as_of=status_on("report", as_of))
+        .values("status_as_of")
+        .order_by()
+        .annotate(all=Count("id"), overdue=Count("id", filter=_overdue_report(as_of)))
+    )
+    counts: dict[str, int] = defaultdict(int)
+    for row in reports:
+        counts[row["status_as_of"]] += row["all"] - row["overdue"]
+        counts["overdue"] += row["overdue"]
+    missing = slotted.exclude(Exists(AnnualReport.objects.filter(cluster=OuterRef("pk"), year=year))).aggregate(
+        all=Count("id"), active=Count("id", filter=Q(active=True))
+    )
+    late = missing["active"] if _missing_overdue(year, as_of) else 0
+    counts[MISSING] += missing["all"] - late
+    counts["overdue"] += late
+    return {state: count for state, count in counts.items() if count}
+
+
+def accepted_by(as_of: date, subject: str = "report") -> QuerySet[ReportEvent, dict[str, Any]]:
+    """The ids (`<subject>_id`) of the reports (or plans) accepted by the end of `as_of`, for a filter
+    `<subject>__in=`. Acceptance is final (`WORKFLOW_TRANSITIONS`: no step leaves it), so a document's status
+    of the day (`status_on`) is "accepted" exactly when it has an accepted step by then: a semi-join the
+    database answers over every document at once, where `status_on` looks up each document's last step."""
+    # For `__in` only: the plans' steps have a null report id, and `NOT IN` a list with a null is never true
+    # (leave accepted documents out with `~Exists(...)`, as `overdue_slots` does).
+    return ReportEvent.objects.filter(to_status=Workflow.ACCEPTED, at__lte=end_of_day(as_of)).values(f"{subject}_id")
+
+
+def submitted_report_count(*, clusters: QuerySet[Cluster], as_of: date) -> int:
+    """How many reports of the slots `report_slots` lists (every working year of `clusters` begun by
+    `as_of`) were submitted and not yet accepted or returned at the end of the day: one query over their steps.
+
+    The workflow alternates (`WORKFLOW_TRANSITIONS`: draft -> submitted -> returned -> submitted ... ->
+    accepted), so each submission by the day is followed by at most one decision: a report is "submitted"
+    on the day (`status_on`) exactly when it has more submissions than decisions by then."""
+    decision = Q(to_status__in=(Workflow.ACCEPTED, Workflow.RETURNED))
+    return (
+        ReportEvent.objects.filter(
+            report__cluster__in=clusters.filter(started_on__lte=as_of).values("pk"),
+            report__year__lte=as_of.year,
+            report__year__gte=F("report__cluster__started_on__year"),
+            at__lte=end_of_day(as_of),
+        )
+        .values("report_id")
+        .order_by()
+        .annotate(
+            submissions=Count("id", filter=Q(to_status=Workflow.SUBMITTED)), decisions=Count("id", filter=decision)
+        )
+        .filter(submissions__gt=F("decisions"))
+        .count()
+    )
+
+
+class OverdueSlots:
+    """The overdue report slots of some clusters (`overdue_slots`), read a page at a time by cluster name and
+    year: Django's `Paginator` asks `count()` (one query) and a slice (one query for the page's rows, one for
+    its reports)."""
+
+    def __init__(self, rows: QuerySet[Any]) -> None:
+        self.rows = rows
+
+    def count(self) -> int:
+        return self.rows.count()
+
+    def __getitem__(self, window: slice) -> list[ReportSlot]:
+        rows = list(self.rows.order_by("name", "slot_year", "cluster_id")[window])
+        reports = AnnualReport.objects.in_bulk([row[6] for row in rows if row[6] is not None])
+        return [
+            ReportSlot(
+                cluster_id=cluster_id,
+                cluster_name=name,
+                cluster_slug=slug,
+                year=slot_year,
+                report=reports.get(report_id) if report_id is not None else None,
+                status=state,
+                due_on=due,
+                overdue=True,
+            )
+            for cluster_id, name, slug, slot_year, state, due, report_id in rows
+        ]
+
+
+def overdue_slots(*, clusters: QuerySet[Cluster], as_of: date, year: int | None = None) -> OverdueSlots:
+    """The overdue slots among `clusters` (on working year `year`, or any): the same slots as
+    `overdue_reports`, found in the database in one query over every working year (the reports not
+    submitted by their due day, and the years never started), so that the review queue lists a page of them
+    for a programme of any size."""
+    active = clusters.filter(active=True, started_on__lte=as_of)
+    first = active.order_by("started_on").values_list("started_on", flat=True).first()
+    years = [y for y in range(first.year if first else as_of.year, as_of.year + 1) if year in (None, y)]
+    columns = ("cluster_id", "name", "slug", "slot_year", "state", "due", "report_id")
+
+    def never_started(y: int) -> QuerySet[Any]:
+        return (
+            _slotted(active, as_of, y)
+            .exclude(Exists(AnnualReport.objects.filter(cluster=OuterRef("pk"), year=y)))
+            .annotate(
+                cluster_id=F("pk"),
+                slot_year=Value(y, IntegerField()),
+                state=Value(MISSING, CharField()),
+                due=Value(default_report_due_on(y), DateField()),
+                report_id=Value(None, IntegerField()),
+            )
+            .order_by()
+            .values_list(*columns)
+        )
+
+    started = (
+        AnnualReport.objects.filter(cluster__in=active.values("pk"), year__lte=as_of.year, due_on__lt=as_of)
+        .filter(year__gte=F("cluster__started_on__year"))
+        # Most reports were accepted long ago: leave them out at once (an anti-join) before each remaining
+        # one's status of the day is looked up.
+        .exclude(
+            Exists(
+                ReportEvent.objects.filter(
+                    report=OuterRef("pk"), to_status=Workflow.ACCEPTED, at__lte=end_of_day(as_of)
+                )
+            )
+        )
+        .annotate(status_as_of=status_on("report", as_of))
+        .filter(_overdue_report(as_of))
+    )
+    if year is not None:
+        started = started.filter(year=year)
+    rows = (
+        started.annotate(
+            name=F("cluster__name"),
+            slug=F("cluster__slug"),
+            slot_year=F("year"),
+            state=F("status_as_of"),
+            due=F("due_on"),
+            report_id=F("pk"),
+        )
+        .order_by()
+        .values_list(*columns)
+    )
+    parts = [never_started(y) for y in years if _missing_overdue(y, as_of)]
+    return OverdueSlots(rows.union(*parts, all=True) if parts else rows)
+
+
 def plan_slots(*, clusters: QuerySet[Cluster], as_of: date, years: Collection[int] | None = None) -> list[PlanSlot]:
     """Every year of `clusters` from the cluster's start year up to the year after `as_of` (a plan is
     drafted ahead of its year), or only those of `years`, with the plan's status at the end of the day;
     ordered by cluster name and year. Plans have no due date (DESIGN.md), so nothing here is overdue.
-    Three queries."""
+    Two queries."""
 
     def planned(started_on: date) -> range:
         return range(started_on.year, as_of.year + 2)
@@ -424,6 +619,46 @@ class ReviewItem:
     document: AnnualPlan | AnnualReport
 
 
+class ReviewDocuments:
+    """The plans and reports of the review queue, read a page at a time: what waits longest first (by
+    submission, never submitted last), then by cluster, the latest year first, plans before reports.
+
+    Django's `Paginator` asks `count()` (one query) and a slice (one query over both tables for the page's
+    rows, then one per kind for the documents of the page, with their clusters): the same queries for 10
+    documents or 100,000."""
+
+    def __init__(self, sources: list[tuple[str, QuerySet[Any]]]) -> None:
+        self.sources = sources
+
+    def _rows(self) -> QuerySet[Any] | None:
+        parts = [
+            documents.annotate(kind=Value(name, CharField()), cluster_name=F("cluster__name"))
+            .order_by()
+            .values_list("kind", "pk", "cluster_name", "year", "submitted_at")
+            for name, documents in self.sources
+        ]
+        if not parts:
+            return None
+        return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+
+    def count(self) -> int:
+        rows = self._rows()
+        return rows.count() if rows is not None else 0
+
+    def __getitem__(self, window: slice) -> list[ReviewItem]:
+        rows = self._rows()
+        if rows is None:
+            return []
+        ordered = rows.order_by(F("submitted_at").asc(nulls_last=True), "cluster_name", "-year", "kind", "pk")
+        page = list(ordered[window])
+        found = {
+            name: documents.select_related("cluster").in_bulk([pk for kind, pk, *_ in page if kind == name])
+            for name, documents in self.sources
+            if any(kind == name for kind, *_ in page)
+        }
+        return [ReviewItem(kind=kind, document=found[kind][pk]) for kind, pk, *_ in page]
+
+
 def review_documents(
     *,
     user: User,
@@ -431,28 +666,19 @@ def review_documents(
     cluster: Cluster | None = None,
     year: int | None = None,
     states: Collection[str] | None = (Workflow.SUBMITTED,),
-) -> list[ReviewItem]:
-    """The plans and reports `user` may see, narrowed to a kind, a cluster, a year and states (None:
-    every state); what waits longest first (by submission), then by cluster and year. Two queries."""
-    items: list[ReviewItem] = []
+) -> ReviewDocuments:
+    """The plans and reports `user` may see, narrowed in the database to a kind, a cluster, a year and
+    states (None: every state), to be read a page at a time (`ReviewDocuments`)."""
+    sources: list[tuple[str, QuerySet[Any]]] = []
     for name, model in ((PLAN, AnnualPlan), (REPORT, AnnualReport)):
         if kind not in (None, name):
             continue
-        documents = model.objects.for_user(user).select_related("cluster")
+        documents = model.objects.for_user(user)
         if cluster is not None:
             documents = documents.filter(cluster=cluster)
         if year is not None:
             documents = documents.filter(year=year)
         if states is not None:
             documents = documents.filter(status__in=list(states))
-        items.extend(ReviewItem(kind=name, document=document) for document in documents)
-    never = datetime.max.replace(tzinfo=UTC)
-    items.sort(
-        key=lambda item: (
-            item.document.submitted_at or never,
-            item.document.cluster.name,
-            -item.document.year,
-            item.kind,
-        )
-    )
-    return items
+        sources.append((name, documents))
+    return ReviewDocuments(sources)

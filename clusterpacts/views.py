@@ -51,6 +51,7 @@ from clusterpacts.models import (
 )
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user, get_for_user
 from clusterpacts.selectors import YearFigures
+from core.paging import paginate
 from core.roles import is_officer
 from core.uploads import pdf_download
 from core.versions import VERSION_FIELD, check_version, version_of
@@ -289,33 +290,42 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 # --- officers: review ----------------------------------------------------------------------------
 
 
+# The review queue shows this many plans and reports, and this many overdue reports, a page at a time.
+REVIEW_PAGE_SIZE = 25
+OVERDUE_PAGE_SIZE = 25
+
+
 @officer_required
 def review_queue(request: HttpRequest) -> HttpResponse:
-    """Plans and reports, narrowed by kind, cluster, year and state (GET); by default what waits for review.
-    Below, the overdue reports of the chosen cluster and year (none when only plans are asked for)."""
+    """Plans and reports, narrowed by kind, cluster, year and state (GET); by default what waits for review;
+    a page at a time (`?page=`). Below, the overdue reports of the chosen cluster and year (none when only
+    plans are asked for), a page at a time too (`?overdue_page=`): both filtered and counted in the database."""
     today = timezone.localdate()
     clusters = Cluster.objects.for_user(request.user).order_by("name")
     filters = ReviewQueueForm(request.GET or None, clusters=clusters)
     chosen = filters.filters()
-    items = selectors.review_documents(user=request.user, **chosen)
-    overdue = []
+    items = paginate(request, selectors.review_documents(user=request.user, **chosen), per_page=REVIEW_PAGE_SIZE)
+    overdue = None
     if chosen["kind"] != KIND_PLAN:
         scope = clusters.filter(pk=chosen["cluster"].pk) if chosen["cluster"] else clusters
-        overdue = [
-            slot
-            for slot in selectors.overdue_reports(clusters=scope, as_of=today)
-            if chosen["year"] is None or slot.year == chosen["year"]
-        ]
+        overdue = paginate(
+            request,
+            selectors.overdue_slots(clusters=scope, as_of=today, year=chosen["year"]),
+            per_page=OVERDUE_PAGE_SIZE,
+            param="overdue_page",
+        )
     form = BulkAcceptForm(queryset=AnnualReport.objects.none())
     return render(
         request,
         "clusterpacts/review_queue.html",
         {
-            "items": items,
+            "items": items.items,
+            "pager": items,
             "filters": filters,
             "waiting": chosen["states"] == [Workflow.SUBMITTED],
-            "bulk": any(i.kind == KIND_REPORT and i.document.status == Workflow.SUBMITTED for i in items),
-            "overdue": overdue,
+            "bulk": any(i.kind == KIND_REPORT and i.document.status == Workflow.SUBMITTED for i in items.items),
+            "overdue": overdue.items if overdue else [],
+            "overdue_pager": overdue,
             "show_overdue": chosen["kind"] != KIND_PLAN,
             "form": form,
             "today": today,
