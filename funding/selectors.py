@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import ExtractYear
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, ExtractYear
 
 from clusterpacts.models import Cluster, Organisation
 from core.roles import User, is_reader
@@ -235,7 +235,10 @@ class Reservation:
 @dataclass(frozen=True)
 class BudgetYearFigures:
     """One budget year as `user` may see it. `other` and `remaining` need every allocation of the year,
-    so they are None for a reader who may not see them all (a cluster manager)."""
+    so they are None for a reader who may not see them all (a cluster manager).
+
+    `reservations` lists the clusters asked for (`budget_years(clusters=)`; all by default); every total
+    (`reserved`, `projects_decided`, `reservation_count`) counts every reservation the reader sees."""
 
     year: int
     envelope: Decimal
@@ -245,13 +248,14 @@ class BudgetYearFigures:
     other: Decimal | None
     remaining: Decimal | None
     decided: bool  # the reader sees at least one allocation of the year (decided by `as_of`, if given)
-    projects_decided: Decimal = Decimal(0)  # against the reservations shown
+    projects_decided: Decimal = Decimal(0)  # against the reservations the reader sees
     inter_cluster_decided: Decimal = Decimal(0)  # inter-cluster projects, against `inter_cluster`
     inter_cluster_projects: int = 0
+    reservation_count: int = 0  # the clusters with a reservation, or a project decided against one, that year
 
     @property
     def over_reserved(self) -> list[Reservation]:
-        """The reservations more was decided against than reserved."""
+        """The reservations listed that more was decided against than reserved (`reservations_exceeded`: all)."""
         return [r for r in self.reservations if r.over > 0]
 
     @property
@@ -265,32 +269,90 @@ class BudgetYearFigures:
         return max(Decimal(0), self.inter_cluster_decided - self.inter_cluster)
 
 
-def budget_years(*, user: User, from_year: int | None = None, as_of: date | None = None) -> list[BudgetYearFigures]:
+def budget_years(
+    *,
+    user: User,
+    from_year: int | None = None,
+    as_of: date | None = None,
+    clusters: Collection[int] | None = None,
+) -> list[BudgetYearFigures]:
     """Every budget year (from `from_year` on): envelope, the reservations and allocations `user` may see.
 
     With `as_of`, only the allocations decided by the end of that day count (`Allocation.objects.known_on`):
     one decided later is not there yet; one without a decision day counts from the start of its year.
+    With `clusters` (ids), only their reservations are listed; the year's totals still count them all.
+    The totals are summed in the database: five queries, however many clusters, years or projects.
     """
     years = BudgetYear.objects.for_user(user).order_by("year")
     if from_year is not None:
         years = years.filter(year__gte=from_year)
-    visible = Allocation.objects.for_user(user).filter(budget_year__in=years).select_related("cluster")
-    if as_of is not None:
-        visible = visible.known_on(as_of)
-    allocations: dict[int, list[Allocation]] = defaultdict(list)
-    for allocation in visible:
-        allocations[allocation.budget_year_id].append(allocation)
+    visible = _visible_allocations(user, as_of).filter(budget_year__in=years)
+    totals: dict[int, dict[str, tuple[Decimal, int]]] = defaultdict(dict)
+    for row in visible.values("budget_year_id", "purpose").order_by().annotate(total=Sum("amount"), n=Count("id")):
+        totals[row["budget_year_id"]][row["purpose"]] = (row["total"], row["n"])
+    listed = visible.filter(purpose=Allocation.Purpose.COMPETITIVENESS)
+    if clusters is not None:
+        listed = listed.filter(cluster_id__in=list(clusters))
+    reserved: dict[int, dict[int, Reservation]] = defaultdict(dict)
+    columns = ("budget_year_id", "cluster_id", "cluster__name", "amount")
+    for year_id, cluster_id, name, amount in listed.values_list(*columns):
+        reserved[year_id][cluster_id] = Reservation(cluster_id, name, amount)
     year_rows = list(years)
     # The years as a subquery, not a list: the same queries whether there are budget years or not.
     year_numbers = years.values("year")
     projects = Project.objects.for_user(user)
-    decided = _decided(projects, as_of=as_of, years=year_numbers)
-    inter = _inter_cluster_decided(projects, as_of=as_of, years=year_numbers)
+    decided = _decided(projects, as_of=as_of, years=year_numbers, clusters=clusters)
+    decided_totals = _decided_totals(projects, visible, as_of=as_of, years=year_numbers)
     sees_all = is_reader(user)
     return [
-        _budget_year(year, allocations[year.pk], decided.get(year.year, {}), inter.get(year.year), sees_all=sees_all)
+        _budget_year(
+            year,
+            totals[year.pk],
+            reserved[year.pk],
+            decided.get(year.year, {}),
+            decided_totals.get(year.year, (Decimal(0), 0, Decimal(0), 0)),
+            sees_all=sees_all,
+        )
         for year in year_rows
     ]
+
+
+def reservations_exceeded(*, user: User, year: int, as_of: date | None = None) -> list[Reservation]:
+    """The reservations of `year` that more was decided against (by the end of `as_of`) than reserved, among
+    what `user` sees, by cluster name; a cluster with projects and no reservation counts as a reservation of
+    0 (as `budget_years` lists it). One query, however many clusters."""
+    projects = Project.objects.for_user(user).against_reservations().filter(decided_on__year=year)
+    if as_of is not None:
+        projects = projects.known_on(as_of)
+    reservation = (
+        _visible_allocations(user, as_of)
+        .filter(purpose=Allocation.Purpose.COMPETITIVENESS, budget_year__year=year)
+        .filter(cluster=OuterRef("lead_cluster_id"))
+        .order_by()
+        .values("amount")[:1]
+    )
+    rows = (
+        projects.values("lead_cluster_id", "lead_cluster__name")
+        .order_by()
+        .annotate(total=Sum("amount"), count=Count("id"), reserved=Coalesce(Subquery(reservation), Decimal(0)))
+        .filter(total__gt=F("reserved"))
+        .order_by("lead_cluster__name")
+    )
+    return [
+        Reservation(row["lead_cluster_id"], row["lead_cluster__name"], row["reserved"], row["total"], row["count"])
+        for row in rows
+    ]
+
+
+def _visible_allocations(user: User, as_of: date | None) -> QuerySet[Allocation]:
+    """The allocations `user` sees (decided by the end of `as_of`), each once: a manager's are found through
+    the inter-cluster partners too, so in a subquery, where a join would count an allocation twice."""
+    visible = (
+        Allocation.objects.all()
+        if is_reader(user)
+        else Allocation.objects.filter(pk__in=Allocation.objects.for_user(user).values("pk"))
+    )
+    return visible.known_on(as_of) if as_of is not None else visible
 
 
 @dataclass(frozen=True)
@@ -302,14 +364,21 @@ class _Decided:
 
 
 def _decided(
-    projects: ProjectQuerySet, *, as_of: date | None, years: QuerySet | None = None
+    projects: ProjectQuerySet,
+    *,
+    as_of: date | None,
+    years: QuerySet | None = None,
+    clusters: Collection[int] | None = None,
 ) -> dict[int, dict[int, _Decided]]:
-    """What was decided against each cluster's reservation, by year and cluster id (one query)."""
+    """What was decided against each cluster's reservation (of `clusters`, or all), by year and cluster id
+    (one query)."""
     rows = projects.against_reservations()
     if as_of is not None:
         rows = rows.known_on(as_of)
     if years is not None:
         rows = rows.filter(decided_on__year__in=years)
+    if clusters is not None:
+        rows = rows.filter(lead_cluster_id__in=list(clusters))
     grouped = (
         rows.annotate(decided_year=ExtractYear("decided_on"))
         .values("decided_year", "lead_cluster_id", "lead_cluster__name", "lead_cluster__active")
@@ -322,6 +391,38 @@ def _decided(
             row["lead_cluster__name"], row["lead_cluster__active"], row["total"], row["count"]
         )
     return found
+
+
+def _decided_totals(
+    projects: ProjectQuerySet, visible: QuerySet[Allocation], *, as_of: date | None, years: QuerySet
+) -> dict[int, tuple[Decimal, int, Decimal, int]]:
+    """Per year, in one query: what was decided against every reservation, how many clusters had projects
+    decided against one without a reservation of that year (each is listed with a reservation of 0), and what
+    was decided in inter-cluster projects (amount, projects), against the year's inter-cluster allocation."""
+    rows = projects.filter(decided_on__year__in=years)
+    if as_of is not None:
+        rows = rows.known_on(as_of)
+    reserved = visible.filter(
+        purpose=Allocation.Purpose.COMPETITIVENESS,
+        cluster=OuterRef("lead_cluster_id"),
+        budget_year__year=ExtractYear(OuterRef("decided_on")),
+    )
+    inter = Q(type=Project.Type.INTER_CLUSTER)
+    grouped = (
+        rows.annotate(decided_year=ExtractYear("decided_on"))
+        .values("decided_year")
+        .order_by()
+        .annotate(
+            total=Sum("amount", filter=~inter, default=Decimal(0)),
+            unreserved=Count("lead_cluster_id", distinct=True, filter=~inter & ~Q(Exists(reserved))),
+            inter_total=Sum("amount", filter=inter, default=Decimal(0)),
+            inter_count=Count("id", filter=inter),
+        )
+    )
+    return {
+        row["decided_year"]: (row["total"], row["unreserved"], row["inter_total"], row["inter_count"])
+        for row in grouped
+    }
 
 
 def _inter_cluster_decided(
@@ -344,38 +445,36 @@ def _inter_cluster_decided(
 
 def _budget_year(
     year: BudgetYear,
-    items: list[Allocation],
+    totals: dict[str, tuple[Decimal, int]],
+    listed: dict[int, Reservation],
     decided: dict[int, _Decided],
-    inter: tuple[Decimal, int] | None,
+    decided_total: tuple[Decimal, int, Decimal, int],
     *,
     sees_all: bool,
 ) -> BudgetYearFigures:
     def total(purpose: str) -> Decimal:
-        return sum((a.amount for a in items if a.purpose == purpose), Decimal(0))
+        return totals.get(purpose, (Decimal(0), 0))[0]
 
-    reserved = {
-        a.cluster.pk: Reservation(a.cluster.pk, a.cluster.name, a.amount)
-        for a in items
-        if a.purpose == Allocation.Purpose.COMPETITIVENESS and a.cluster is not None
-    }
+    reserved = dict(listed)
     for cluster_id, use in decided.items():
         # A cluster that had projects decided without a reservation shows with a reservation of 0.
         base = reserved.get(cluster_id) or Reservation(cluster_id, use.cluster_name, Decimal(0))
         reserved[cluster_id] = Reservation(base.cluster, base.cluster_name, base.amount, use.amount, use.projects)
     reservations = sorted(reserved.values(), key=lambda r: r.cluster_name)
-    allocated = sum((a.amount for a in items), Decimal(0))
+    allocated = sum((amount for amount, _count in totals.values()), Decimal(0))
     return BudgetYearFigures(
         year=year.year,
         envelope=year.envelope,
         reservations=reservations,
-        reserved=sum((r.amount for r in reservations), Decimal(0)),
+        reserved=total(Allocation.Purpose.COMPETITIVENESS),
         inter_cluster=total(Allocation.Purpose.INTER_CLUSTER),
         other=total(Allocation.Purpose.OTHER) if sees_all else None,
         remaining=year.envelope - allocated if sees_all else None,
-        decided=bool(items),
-        projects_decided=sum((r.decided for r in reservations), Decimal(0)),
-        inter_cluster_decided=inter[0] if inter else Decimal(0),
-        inter_cluster_projects=inter[1] if inter else 0,
+        decided=any(count for _amount, count in totals.values()),
+        projects_decided=decided_total[0],
+        inter_cluster_decided=decided_total[2],
+        inter_cluster_projects=decided_total[3],
+        reservation_count=totals.get(Allocation.Purpose.COMPETITIVENESS, (Decimal(0), 0))[1] + decided_total[1],
     )
 
 
