@@ -1,4 +1,5 @@
-"""GET /api/v1/briefing/?as_of=YYYY-MM-DD: the five questions of the seed, answered as of a day."""
+"""GET /api/v1/briefing/?as_of=YYYY-MM-DD: the five questions of the seed, answered as of a day (the
+summary of the whole programme; the per-cluster detail a page at a time: detail_page, page_size, cluster)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clusterpacts.models import Cluster
 from core.api import RolePermission
-from insights.selectors import briefing
+from insights.selectors import BRIEFING_MAX_PAGE_SIZE, BRIEFING_PAGE_SIZE, briefing
 
 
 def amount(*, allow_null: bool = False, help_text: str | None = None) -> serializers.DecimalField:
@@ -154,8 +157,11 @@ class BriefingReservation(ClusterRef):
 class BriefingBudget(serializers.Serializer):
     year = serializers.IntegerField()
     envelope = amount()
-    reservations = BriefingReservation(many=True)
-    reserved = amount(help_text="Total of the reservations.")
+    reservations = BriefingReservation(many=True, help_text="Those of the clusters detailed.")
+    reserved = amount(help_text="Total of the reservations (of every cluster, also those not listed).")
+    reservation_count = serializers.IntegerField(
+        help_text="The clusters with a reservation, or projects decided against one, that year (listed or not)."
+    )
     inter_cluster = amount()
     other = amount(allow_null=True, help_text="Null for a cluster manager: not every allocation is theirs to see.")
     remaining = amount(allow_null=True, help_text="Envelope - every allocation; null for a cluster manager.")
@@ -187,14 +193,31 @@ class BriefingSummaryFigures(serializers.Serializer):
         allow_null=True, help_text="Decided in inter-cluster projects of budget_year by as_of (that you see)."
     )
     reservations_exceeded = BriefingExceeded(
-        many=True, help_text="The reservations of budget_year more was decided against by as_of than reserved."
+        many=True,
+        help_text="The first (by cluster name, at most 10) of the reservations of budget_year more was decided "
+        "against by as_of than reserved.",
     )
+    reservations_exceeded_count = serializers.IntegerField(help_text="How many reservations were exceeded in all.")
+
+
+class BriefingDetail(serializers.Serializer):
+    page = serializers.IntegerField(help_text="The page of clusters detailed (detail_page), by name.")
+    pages = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    clusters = serializers.IntegerField(help_text="The clusters the detail runs over: every one, or the one asked.")
+    first = serializers.IntegerField(help_text="The position of the page's first cluster (1-based; 0 without any).")
+    last = serializers.IntegerField()
+    chosen = serializers.BooleanField(help_text="The detail is of the cluster asked for (cluster=).")
 
 
 class BriefingSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     summary = serializers.CharField(help_text="One paragraph in the request's language, to open a reply with.")
     summary_figures = BriefingSummaryFigures()
+    detail = BriefingDetail(
+        help_text="The per-cluster answers below (evaluations to budget reservations) are of these clusters; the "
+        "summary and the budget's totals count every cluster."
+    )
     evaluations = BriefingEvaluations(many=True)
     reports = BriefingReports(many=True)
     kpis = BriefingKpis(many=True)
@@ -212,19 +235,54 @@ class AsOfSerializer(serializers.Serializer):
         return value
 
 
+class BriefingQuerySerializer(AsOfSerializer):
+    detail_page = serializers.IntegerField(required=False, min_value=1, help_text="The page of clusters detailed.")
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=BRIEFING_MAX_PAGE_SIZE, help_text="Clusters per page of detail."
+    )
+    cluster = serializers.SlugField(required=False, help_text="Detail this cluster only (its slug).")
+
+
 class BriefingView(APIView):
-    """The briefing: evaluations, reports, KPIs, lessons, renewals and budget, as of a day."""
+    """The briefing: evaluations, reports, KPIs, lessons, renewals and budget, as of a day. The summary counts
+    the whole programme; the per-cluster answers detail a page of clusters (detail_page, page_size), or one."""
 
     permission_classes = [RolePermission]
 
     @extend_schema(
-        parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD; default today.")],
-        responses={200: BriefingSerializer, 400: OpenApiResponse(description="as_of is not a day (YYYY-MM-DD).")},
+        parameters=[
+            OpenApiParameter("as_of", str, description="YYYY-MM-DD; default today."),
+            OpenApiParameter("detail_page", int, description="The page of clusters detailed, by name; default 1."),
+            OpenApiParameter(
+                "page_size",
+                int,
+                description=f"Clusters per page of detail; default {BRIEFING_PAGE_SIZE}, "
+                f"at most {BRIEFING_MAX_PAGE_SIZE}.",
+            ),
+            OpenApiParameter("cluster", str, description="Detail only this cluster (its slug)."),
+        ],
+        responses={
+            200: BriefingSerializer,
+            400: OpenApiResponse(description="as_of is not a day (YYYY-MM-DD), or a page is not a number."),
+            404: OpenApiResponse(description="No cluster of that slug that you may see."),
+        },
         operation_id="briefing_retrieve",
     )
     def get(self, request: Request) -> Response:
-        query = AsOfSerializer(data=request.query_params)
+        query = BriefingQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        as_of = query.validated_data.get("as_of") or timezone.localdate()
-        data = briefing(user=request.user, as_of=as_of)
+        asked = query.validated_data
+        as_of = asked.get("as_of") or timezone.localdate()
+        detail_of = None
+        if asked.get("cluster"):
+            detail_of = Cluster.objects.for_user(request.user).filter(slug=asked["cluster"])
+            if not detail_of.exists():
+                raise NotFound()
+        data = briefing(
+            user=request.user,
+            as_of=as_of,
+            detail_of=detail_of,
+            page=asked.get("detail_page", 1),
+            page_size=asked.get("page_size"),
+        )
         return Response(BriefingSerializer(data).data)

@@ -12,89 +12,129 @@ from docx import Document
 from docx.document import Document as DocxDocument
 
 from funding.selectors import BudgetYearFigures
+from insights.numbers import NumberFormat
 from insights.selectors import Briefing, EvaluationsRow, KpisRow, LessonsRow, RenewalRow, ReportsRow
 
 STAGES = {"planned": "planned", "in_progress": "in progress", "reporting": "reporting", "completed": "completed"}
-
-
-def _number(value: Any) -> str:
-    """12 rather than 12,00; 62,5 stays 62,50 (as the pages show it)."""
-    whole = value == value.to_integral_value()
-    return number_format(value, decimal_pos=0 if whole else 2, force_grouping=True)
 
 
 def _amount(value: Decimal | None) -> str:
     return "—" if value is None else f"{number_format(value, decimal_pos=0, force_grouping=True)} EUR"
 
 
+class _Styled:
+    """Paragraphs in a named style, the style's id looked up once per document: python-docx looks a style up
+    by name through every style of the document for each paragraph, most of a long briefing's time."""
+
+    def __init__(self, document: DocxDocument) -> None:
+        self.document = document
+        self.ids: dict[str, str] = {}
+
+    def __call__(self, text: str, style: str) -> None:
+        if style not in self.ids:
+            self.ids[style] = self.document.styles[style].style_id
+        paragraph = self.document.add_paragraph(text)
+        paragraph._p.style = self.ids[style]  # the id python-docx would set, found once
+
+    def heading(self, text: str, level: int) -> None:
+        self(text, "Title" if level == 0 else f"Heading {level}")
+
+
 def briefing_docx(data: Briefing) -> bytes:
     """Render `insights.selectors.briefing()` in the active language."""
     document = Document()
+    styled = _Styled(document)
     day = date_format(data["as_of"], "j F Y")
-    document.add_heading(_("Cluster pacts: the situation on %(day)s") % {"day": day}, level=0)
+    styled.heading(_("Cluster pacts: the situation on %(day)s") % {"day": day}, 0)
     document.add_paragraph(data["summary"])
-    _evaluation_stages(document, data["evaluations"])
-    _kpis(document, data["reports"], data["kpis"])
-    _lessons(document, data["lessons"])
-    _renewals(document, data["renewals"])
-    _budget(document, data["budget"])
+    scope = detail_scope(data)
+    if scope:
+        document.add_paragraph(scope)
+    _evaluation_stages(styled, data["evaluations"])
+    _kpis(styled, data["reports"], data["kpis"])
+    _lessons(styled, data["lessons"])
+    _renewals(styled, data["renewals"])
+    _budget(styled, data["budget"])
     buffer = BytesIO()
     document.save(buffer)
     return buffer.getvalue()
 
 
-def _evaluation_stages(document: DocxDocument, clusters: list[EvaluationsRow]) -> None:
-    document.add_heading("1. " + _("In what stage is each evaluation of the cluster pacts?"), level=1)
+def detail_scope(data: Briefing) -> str:
+    """What the per-cluster answers detail when not every cluster (a page of them, or the one asked for); ""
+    when they detail every cluster."""
+    detail = data["detail"]
+    if detail["chosen"]:
+        names = ", ".join(row["cluster_name"] for row in data["renewals"])
+        return _("The answers below detail %(name)s only; the summary above counts every cluster.") % {"name": names}
+    if detail["pages"] <= 1:
+        return ""
+    return _(
+        "The answers below detail clusters %(first)s–%(last)s of %(count)s, by name (page %(page)s of "  # noqa: RUF001
+        "%(pages)s); the summary above and the budget's totals count them all."
+    ) % {
+        "first": detail["first"],
+        "last": detail["last"],
+        "count": detail["clusters"],
+        "page": detail["page"],
+        "pages": detail["pages"],
+    }
+
+
+def _evaluation_stages(styled: _Styled, clusters: list[EvaluationsRow]) -> None:
+    styled.heading("1. " + _("In what stage is each evaluation of the cluster pacts?"), 1)
     for row in clusters:
         for evaluation in row["evaluations"]:
             stage = _(STAGES[evaluation["stage"]])
             if evaluation["completed_on"]:
                 stage += " " + date_format(evaluation["completed_on"], "SHORT_DATE_FORMAT")
-            document.add_paragraph(
+            styled(
                 f"{row['cluster_name']} — {evaluation['title']} "
                 f"({evaluation['period_start']:%Y}-{evaluation['period_end']:%Y}): {stage}",
-                style="List Bullet",
+                "List Bullet",
             )
 
 
-def _kpis(document: DocxDocument, reports: list[ReportsRow], kpis: list[KpisRow]) -> None:
+def _kpis(styled: _Styled, reports: list[ReportsRow], kpis: list[KpisRow]) -> None:
     """Where each cluster's reports stand, then a table of the KPIs of its latest working year."""
-    document.add_heading("2. " + _("How do the KPIs evolve, and how are the goals met?"), level=1)
+    number, pending = NumberFormat(), _("pending")  # the separators of the language looked up once
+    styled.heading("2. " + _("How do the KPIs evolve, and how are the goals met?"), 1)
     for reported in reports:
         stand = ", ".join(
             f"{report['year']}: {_('not started') if report['status'] == 'missing' else _(report['status'])}"
             + (f" ({_('overdue')})" if report["overdue"] else "")
             for report in reported["reports"]
         )
-        document.add_paragraph(f"{reported['cluster_name']} — {stand}", style="List Bullet")
+        styled(f"{reported['cluster_name']} — {stand}", "List Bullet")
     for row in kpis:
         years = [point["year"] for point in row["kpis"][0]["years"]] if row["kpis"] else []
         if not years:
             continue
-        document.add_heading(
+        styled.heading(
             f"{row['cluster_name']} — "
             + _("KPI evolution %(first)s–%(last)s: value / target")  # noqa: RUF001 - the en dash of a year range
             % {"first": years[0], "last": years[-1]},
             2,
         )
-        table = document.add_table(rows=1, cols=len(years) + 2)
-        titles = [_("KPI"), *(str(year) for year in years), _("Of target") + f" {row['year']}"]
-        for cell, title in zip(table.rows[0].cells, titles, strict=True):
-            cell.text = title
+        lines = [[_("KPI"), *(str(year) for year in years), _("Of target") + f" {row['year']}"]]
         for kpi in row["kpis"]:
-            cells = table.add_row().cells
-            cells[0].text = f"{kpi['code']} {kpi['name']}"
-            for cell, point in zip(cells[1:], kpi["years"], strict=False):
-                value = "—" if point["value"] is None else _number(point["value"])
+            texts = [f"{kpi['code']} {kpi['name']}"]
+            for point in kpi["years"]:
+                value = number(point["value"])
                 if point["status"] == "pending":
-                    value += f" ({_('pending')})"
-                target = "—" if point["target"] is None else _number(point["target"])
-                cell.text = f"{value} / {target}"
-            cells[-1].text = "—" if kpi["achievement"] is None else f"{kpi['achievement']} %"
+                    value += f" ({pending})"
+                texts.append(f"{value} / {number(point['target'])}")
+            texts.append("—" if kpi["achievement"] is None else f"{kpi['achievement']} %")
+            lines.append(texts)
+        # The whole table at once: python-docx lays out every cell again for each row added.
+        table = styled.document.add_table(rows=len(lines), cols=len(years) + 2)
+        for cells, texts in zip((table_row.cells for table_row in table.rows), lines, strict=True):
+            for cell, text in zip(cells, texts, strict=False):
+                cell.text = text
 
 
-def _lessons(document: DocxDocument, clusters: list[LessonsRow]) -> None:
-    document.add_heading("3. " + _("What lessons came out, and how are they carried into the pacts?"), level=1)
+def _lessons(styled: _Styled, clusters: list[LessonsRow]) -> None:
+    styled.heading("3. " + _("What lessons came out, and how are they carried into the pacts?"), 1)
     for row in clusters:
         for lesson in row["lessons"]:
             signed_on = lesson["carried_into_signed_on"]
@@ -105,11 +145,11 @@ def _lessons(document: DocxDocument, clusters: list[LessonsRow]) -> None:
                 else _("not yet carried into a pact")
             )
             kind = _("good practice") if lesson["kind"] == "good_practice" else _("bottleneck")
-            document.add_paragraph(f"{row['cluster_name']} — {kind}: {lesson['text']} ({where})", style="List Bullet")
+            styled(f"{row['cluster_name']} — {kind}: {lesson['text']} ({where})", "List Bullet")
 
 
-def _renewals(document: DocxDocument, clusters: list[RenewalRow]) -> None:
-    document.add_heading("4. " + _("When are the agreements renewed, and which reach the 10-year cap?"), level=1)
+def _renewals(styled: _Styled, clusters: list[RenewalRow]) -> None:
+    styled.heading("4. " + _("When are the agreements renewed, and which reach the 10-year cap?"), 1)
 
     def short(day: Any) -> str:
         return date_format(day, "SHORT_DATE_FORMAT")
@@ -122,11 +162,11 @@ def _renewals(document: DocxDocument, clusters: list[RenewalRow]) -> None:
                 "running": _("running"),
                 "ended": _("ended"),
             }[row["state"]]
-            document.add_paragraph(
+            styled(
                 f"{row['cluster_name']} — {row['agreement']}: "
                 f"{short(row['end_date'])}; {_('Cap date')}: "
                 f"{short(row['cap_date'])} ({state})",
-                style="List Bullet",
+                "List Bullet",
             )
         if not (row["chain"] or row["pacts"]):
             continue
@@ -160,21 +200,21 @@ def _renewals(document: DocxDocument, clusters: list[RenewalRow]) -> None:
                     for p in row["pacts"]
                 )
             )
-        document.add_paragraph(f"{row['cluster_name']}: " + ". ".join(parts), style="List Bullet 2")
+        styled(f"{row['cluster_name']}: " + ". ".join(parts), "List Bullet 2")
 
 
-def _budget(document: DocxDocument, years: list[BudgetYearFigures]) -> None:
-    document.add_heading("5. " + _("What budget is foreseen for the coming years?"), level=1)
+def _budget(styled: _Styled, years: list[BudgetYearFigures]) -> None:
+    styled.heading("5. " + _("What budget is foreseen for the coming years?"), 1)
     for year in years:
         undecided = "" if year.decided else f" ({_('nothing allocated by this day')})"
-        document.add_paragraph(
+        styled(
             f"{year.year}{undecided}: {_('Envelope')} {_amount(year.envelope)}; {_('Reserved for the clusters')} "
             f"{_amount(year.reserved)}; {_('Inter-cluster projects')} {_amount(year.inter_cluster)}; "
             f"{_('Other initiatives')} {_amount(year.other)}; {_('Remaining')} {_amount(year.remaining)}",
-            style="List Bullet",
+            "List Bullet",
         )
     for year in years:
-        _reservations(document, year)
+        _reservations(styled, year)
 
 
 def _remaining(remaining: Decimal, over: Decimal) -> str:
@@ -182,14 +222,14 @@ def _remaining(remaining: Decimal, over: Decimal) -> str:
     return _("%(amount)s over") % {"amount": _amount(over)} if over else _amount(remaining)
 
 
-def _reservations(document: DocxDocument, year: BudgetYearFigures) -> None:
+def _reservations(styled: _Styled, year: BudgetYearFigures) -> None:
     """A year's reservations with the projects decided against them by the day, and the inter-cluster
     allocation with its projects (as the page's table, `insights/partials/reservations.html`)."""
     inter = bool(year.inter_cluster or year.inter_cluster_projects)
     if not (year.reservations or inter):
         return
-    document.add_heading(_("%(year)s: reservations and projects decided against them") % {"year": year.year}, level=2)
-    table = document.add_table(rows=1, cols=5)
+    styled.heading(_("%(year)s: reservations and projects decided against them") % {"year": year.year}, 2)
+    table = styled.document.add_table(rows=1, cols=5)
     titles = [_("Cluster"), _("Reserved"), _("Decided"), _("Projects"), _("Remaining")]
     for cell, title in zip(table.rows[0].cells, titles, strict=True):
         cell.text = title

@@ -9,33 +9,35 @@ number of queries does not depend on the number of clusters.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Required, TypedDict
+from typing import NamedTuple, Required, TypedDict
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, Count, DecimalField, F, FilteredRelation, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, ngettext
 
 from clusterpacts.models import (
+    AnnualReport,
     Cluster,
     ClusterPact,
     KpiDefinition,
     KpiTarget,
     KpiValue,
-    ReportEvent,
     Workflow,
 )
 from clusterpacts.selectors import (
     DerivedFigures,
     ReportSlot,
+    accepted_by,
     derived_figures,
-    end_of_day,
     pact_versions_on,
     report_slots,
-    report_status_on,
+    status_on,
+    submitted_report_count,
 )
 from core.roles import User
 from evaluations.models import Evaluation, Lesson, Stage
@@ -49,6 +51,7 @@ from funding.selectors import (
     budget_years,
     next_renewal_on,
     reservation_use,
+    reservations_exceeded,
 )
 
 # --- what the briefing answers, block by block ------------------------------------------------------
@@ -166,7 +169,7 @@ class ExceededItem(TypedDict):
 
 
 class SummaryFigures(TypedDict):
-    clusters: int
+    clusters: int  # started by the day, in the reader's scope: every figure below counts them all
     evaluations_completed: int
     reports_pending: int  # submitted, not accepted by the day
     kpi_targets_met: int
@@ -176,13 +179,28 @@ class SummaryFigures(TypedDict):
     budget_committed: Decimal | None  # what the reader sees allocated of it by the day
     projects_decided: Decimal | None  # decided in projects of that year by the day, against the reservations
     inter_cluster_decided: Decimal | None  # and against the inter-cluster allocation
-    reservations_exceeded: list[ExceededItem]  # the reservations of that year more was decided against
+    reservations_exceeded: list[ExceededItem]  # the first EXCEEDED_LISTED of that year more was decided against
+    reservations_exceeded_count: int  # how many there are in all
+
+
+class BriefingDetail(TypedDict):
+    """Which clusters the per-cluster blocks (evaluations, reports, KPIs, lessons, renewals, reservations)
+    detail: a page of `page_size` of the `clusters` the detail runs over, by name."""
+
+    page: int
+    pages: int
+    page_size: int
+    clusters: int
+    first: int  # the position of the page's first cluster (1-based; 0 without any)
+    last: int
+    chosen: bool  # the detail is of clusters asked for by name, not of the whole programme
 
 
 class Briefing(TypedDict):
     as_of: date
     summary: str
     summary_figures: SummaryFigures
+    detail: BriefingDetail
     evaluations: list[EvaluationsRow]
     reports: list[ReportsRow]
     kpis: list[KpisRow]
@@ -211,9 +229,32 @@ class ClusterSeries(TypedDict):
     years: list[KpiPoint]
 
 
-def briefing(*, user: User, as_of: date, clusters: QuerySet[Cluster] | None = None) -> Briefing:
+# The briefing details this many clusters a page (10 by default, at most 100); the summary counts them all: a
+# page of a KPI table for every cluster and year runs to some 45 kB of HTML per cluster.
+BRIEFING_PAGE_SIZE = 10
+BRIEFING_MAX_PAGE_SIZE = 100
+# The summary names at most this many exceeded reservations (and says how many more there are).
+EXCEEDED_LISTED = 10
+
+
+def briefing(
+    *,
+    user: User,
+    as_of: date,
+    clusters: QuerySet[Cluster] | None = None,
+    detail_of: QuerySet[Cluster] | None = None,
+    page: int = 1,
+    page_size: int | None = None,
+) -> Briefing:
     """The five questions as of `as_of`, for what `user` may see (narrowed to `clusters` if given), with a
     summary paragraph in the active language.
+
+    The summary answers for the whole programme with aggregates counted in the database (clusters,
+    evaluations completed, reports pending, KPI targets met, the year's budget). The per-cluster blocks
+    detail one page of `page_size` clusters by name (`page`, the nearest when out of range), or of the
+    clusters of `detail_of`: a programme of 3,000 clusters is answered a page at a time, one of 7 on its
+    first page (`page_size`: `BRIEFING_PAGE_SIZE` by default). The budget's totals count every reservation;
+    its reservations listed are the page's.
 
     Every block reads only the user's clusters: a cluster manager's briefing names no other cluster
     and no amount that is not theirs (the budget's reservations are their own; what the envelope has
@@ -221,68 +262,130 @@ def briefing(*, user: User, as_of: date, clusters: QuerySet[Cluster] | None = No
     the number of clusters nor on the number of years.
     """
     scoped = Cluster.objects.for_user(user) if clusters is None else clusters & Cluster.objects.for_user(user)
-    started = list(scoped.filter(Q(started_on__isnull=True) | Q(started_on__lte=as_of)).order_by("name"))
+    programme = scoped.filter(Q(started_on__isnull=True) | Q(started_on__lte=as_of))
+    detailed = programme if detail_of is None else programme & detail_of
+    count = detailed.count()
+    page_size = max(1, min(page_size or BRIEFING_PAGE_SIZE, BRIEFING_MAX_PAGE_SIZE))
+    pages = max(1, -(-count // page_size))
+    page = max(1, min(page, pages))
+    offset = (page - 1) * page_size
+    started = list(detailed.order_by("name", "pk")[offset : offset + page_size])
     ids = [c.pk for c in started]
     slots = report_slots(clusters=Cluster.objects.filter(pk__in=ids), as_of=as_of)
-    evaluations = _evaluations(started, ids, as_of)
-    kpis = _kpis(started, as_of)
     budget = [
         year
-        for year in budget_years(user=user, from_year=as_of.year, as_of=as_of)
+        for year in budget_years(user=user, from_year=as_of.year, as_of=as_of, clusters=ids)
         # The day's year and the next (its budget in preparation) by their envelope, marked when nothing of
         # them was decided yet; a later year only once something of it had been decided by the day.
         if year.year <= as_of.year + 1 or year.decided
     ]
-    figures = _summary_figures(started, evaluations, slots, kpis, budget, as_of)
+    figures = summary_figures(
+        user=user, clusters=programme, budget=budget, as_of=as_of, count=count if detail_of is None else None
+    )
     return Briefing(
         as_of=as_of,
         summary=summary_text(figures, as_of),
         summary_figures=figures,
-        evaluations=evaluations,
+        detail=BriefingDetail(
+            page=page,
+            pages=pages,
+            page_size=page_size,
+            clusters=count,
+            first=offset + 1 if started else 0,
+            last=offset + len(started),
+            chosen=detail_of is not None,
+        ),
+        evaluations=_evaluations(started, ids, as_of),
         reports=_reports(started, slots, as_of),
-        kpis=kpis,
+        kpis=_kpis(started, as_of),
         lessons=_lessons(started, ids, as_of),
         renewals=_renewals(started, ids, as_of),
         budget=budget,
     )
 
 
-def _summary_figures(
-    clusters: list[Cluster],
-    evaluations: list[EvaluationsRow],
-    slots: list[ReportSlot],
-    kpis: list[KpisRow],
-    budget: list[BudgetYearFigures],
-    as_of: date,
+def summary_figures(
+    *, user: User, clusters: QuerySet[Cluster], budget: list[BudgetYearFigures], as_of: date, count: int | None = None
 ) -> SummaryFigures:
-    measured = [
-        point
-        for row in kpis
-        for kpi in row["kpis"]
-        for point in kpi["years"]
-        if point["status"] == "accepted" and point["achievement"] is not None
-    ]
+    """The figures of the opening paragraph for `clusters` (started by the day, in scope), counted in the
+    database whatever their number: the evaluations completed by the day (`Evaluation.stage_on`), the
+    reports submitted and not accepted by then (their status replayed, `status_on`), the KPI targets met of
+    those with an accepted value (`kpi_targets_met`), and the day's budget year from `budget`. `count`: the
+    number of `clusters`, when the caller has counted them already."""
+    completed = (
+        Evaluation.objects.known_on(as_of).filter(cluster__in=clusters.values("pk"), completed_on__lte=as_of).count()
+    )
+    met, measured = kpi_targets_met(clusters=clusters, as_of=as_of)
     year = next((y for y in budget if y.year == as_of.year), None)
     committed = None
+    exceeded: list[ExceededItem] = []
+    exceeded_count = 0
     if year is not None:
         committed = year.reserved + year.inter_cluster + (year.other or Decimal(0))
-    exceeded = [
-        ExceededItem(cluster=r.cluster, cluster_name=r.cluster_name, over=r.over)
-        for r in (year.over_reserved if year is not None else [])
-    ]
+        over = reservations_exceeded(user=user, year=year.year, as_of=as_of)
+        exceeded = [
+            ExceededItem(cluster=r.cluster, cluster_name=r.cluster_name, over=r.over) for r in over[:EXCEEDED_LISTED]
+        ]
+        exceeded_count = len(over)
     return SummaryFigures(
-        clusters=len(clusters),
-        evaluations_completed=sum(e["stage"] == Stage.COMPLETED for row in evaluations for e in row["evaluations"]),
-        reports_pending=sum(slot.status == Workflow.SUBMITTED for slot in slots),
-        kpi_targets_met=sum(point["achievement"] >= 100 for point in measured),  # type: ignore[operator]
-        kpi_targets_measured=len(measured),
+        clusters=clusters.count() if count is None else count,
+        evaluations_completed=completed,
+        reports_pending=submitted_report_count(clusters=clusters, as_of=as_of),
+        kpi_targets_met=met,
+        kpi_targets_measured=measured,
         budget_year=year.year if year else None,
         budget_envelope=year.envelope if year else None,
         budget_committed=committed,
         projects_decided=year.projects_decided if year else None,
         inter_cluster_decided=year.inter_cluster_decided if year else None,
         reservations_exceeded=exceeded,
+        reservations_exceeded_count=exceeded_count,
     )
+
+
+def kpi_targets_met(*, clusters: QuerySet[Cluster], as_of: date) -> tuple[int, int]:
+    """(met, measured): of the points of the briefing's KPI evolution (every active reported KPI of each
+    cluster, every working year from its start to the last one ended by the day) with an accepted value by
+    the day (`accepted_by`) and a target to measure it against (`KpiDefinition.achievement` not None), how
+    many reached 100 % -- counted in the database in one query (hash joins of the values, their targets and the
+    acceptances), however many values.
+
+    `achievement` rounds to a whole percentage (half to even), so a target is met from 99.5 % on: higher is
+    better, 200 x value >= 199 x target; lower is better, 200 x target >= 199 x value (a value of 0 has no
+    achievement). Targets and values are never negative (`KpiDefinition.check_value`). A derived KPI is
+    computed, never "accepted": it is not counted (as `KpiPoints.point` says)."""
+    last = as_of.year - 1
+    higher = Q(kpi__direction=KpiDefinition.Direction.HIGHER)
+    points = (
+        KpiValue.objects.annotate(
+            target=FilteredRelation(
+                "cluster__kpi_targets",
+                condition=Q(cluster__kpi_targets__kpi=F("kpi"), cluster__kpi_targets__year=F("year")),
+            )
+        )
+        .filter(
+            cluster__in=clusters.values("pk"),
+            kpi__active=True,
+            kpi__source=KpiDefinition.Source.REPORTED,
+            year__lte=last,
+            report__in=accepted_by(as_of),
+            target__value__gt=0,
+        )
+        # The evolution runs from the cluster's start year (the last working year only without a start day).
+        .filter(Q(year__gte=F("cluster__started_on__year")) | Q(cluster__started_on__isnull=True, year=last))
+        .filter(higher | Q(value__gt=0))
+        # How far the value is from 99.5 % of the target, by direction: a multiple of 0.01 with two decimals,
+        # so "> -0.001" is ">= 0" exactly, also where SQLite computes it in floating point.
+        .annotate(
+            margin=Case(
+                When(higher, then=F("value") * 200 - F("target__value") * 199),
+                default=F("target__value") * 200 - F("value") * 199,
+                output_field=DecimalField(max_digits=20, decimal_places=2),
+            )
+        )
+    )
+    totals = points.aggregate(measured=Count("pk"), met=Count("pk", filter=Q(margin__gt=Decimal("-0.001"))))
+    return totals["met"], totals["measured"]
 
 
 def _millions(amount: Decimal) -> str:
@@ -346,20 +449,23 @@ def summary_text(figures: SummaryFigures, as_of: date) -> str:
             parts.append(gettext("No project of %(year)s has been decided yet.") % {"year": figures["budget_year"]})
         exceeded = figures["reservations_exceeded"]
         if exceeded:
+            named = "; ".join(
+                gettext("%(cluster)s by %(over)s") % {"cluster": e["cluster_name"], "over": _millions(e["over"])}
+                for e in exceeded
+            )
+            count = max(figures["reservations_exceeded_count"], len(exceeded))
+            if count > len(exceeded):
+                # A large programme: the first ones by name, and how many more (the detail lists them all).
+                named += "; " + ngettext("and %(count)s other", "and %(count)s others", count - len(exceeded)) % {
+                    "count": count - len(exceeded)
+                }
             parts.append(
                 ngettext(
                     "%(count)s reservation was exceeded: %(list)s.",
                     "%(count)s reservations were exceeded: %(list)s.",
-                    len(exceeded),
+                    count,
                 )
-                % {
-                    "count": len(exceeded),
-                    "list": "; ".join(
-                        gettext("%(cluster)s by %(over)s")
-                        % {"cluster": e["cluster_name"], "over": _millions(e["over"])}
-                        for e in exceeded
-                    ),
-                }
+                % {"count": count, "list": named}
             )
     return " ".join(parts)
 
@@ -540,11 +646,11 @@ def renewal_state(standing: AgreementStanding) -> str:
 
 
 class KpiPoints:
-    """Targets and reported values of some clusters, KPIs and years as of a day, read in three queries (four
-    with a derived KPI).
+    """Targets and reported values of some clusters, KPIs and years as of a day, read in three queries (more
+    with a derived KPI), as plain figures (no model instance per value).
 
     A value counts by the status its report had at the end of `as_of`, replayed from the report's workflow
-    steps (`report_status_on`, as `report_slots` does): a report submitted by then is pending, one accepted
+    steps in the database (`status_on`, as `report_slots` does): a report submitted by then is pending, one accepted
     by then is official; a draft or returned report's values are not figures yet and are left out. A derived
     KPI's value is computed from the memberships at the year's end, or on `as_of` while that year runs
     (`clusterpacts.selectors.derived_figures`, status "derived"), whatever a report holds for it.
@@ -556,17 +662,26 @@ class KpiPoints:
     ) -> None:
         as_of = as_of or timezone.localdate()
         scope = {"cluster_id__in": cluster_ids, "kpi__in": kpis, "year__in": years}
-        self.targets = {(t.cluster_id, t.kpi_id, t.year): t.value for t in KpiTarget.objects.filter(**scope)}
-        values = list(KpiValue.objects.filter(**scope).only("cluster_id", "kpi_id", "year", "value", "report_id"))
-        events: dict[int, list[ReportEvent]] = defaultdict(list)
-        steps = ReportEvent.objects.filter(report_id__in={v.report_id for v in values}, at__lte=end_of_day(as_of))
-        for event in steps.only("report_id", "to_status", "at").order_by("at", "id"):
-            events[event.report_id].append(event)
-        status = {report_id: report_status_on(steps, as_of) for report_id, steps in events.items()}
-        self.values = {
-            (v.cluster_id, v.kpi_id, v.year): (v.value, status[v.report_id])
-            for v in values
-            if status.get(v.report_id) in (Workflow.SUBMITTED, Workflow.ACCEPTED)
+        self.targets: dict[tuple[int, int, int], Decimal] = {
+            (cluster_id, kpi_id, year): value
+            for cluster_id, kpi_id, year, value in KpiTarget.objects.filter(**scope)
+            .order_by()
+            .values_list("cluster_id", "kpi_id", "year", "value")
+        }
+        # Each report's status of the day once (`status_on`, in the database), not once per value.
+        status = dict(
+            AnnualReport.objects.filter(pk__in=KpiValue.objects.filter(**scope).values("report_id"))
+            .annotate(status_as_of=status_on("report", as_of))
+            .filter(status_as_of__in=(Workflow.SUBMITTED, Workflow.ACCEPTED))
+            .order_by()
+            .values_list("pk", "status_as_of")
+        )
+        self.values: dict[tuple[int, int, int], tuple[Decimal, str]] = {
+            (cluster_id, kpi_id, year): (value, status[report_id])
+            for cluster_id, kpi_id, year, value, report_id in KpiValue.objects.filter(**scope)
+            .order_by()
+            .values_list("cluster_id", "kpi_id", "year", "value", "report_id")
+            if report_id in status
         }
         self.derived: dict[tuple[int, int], DerivedFigures] = (
             derived_figures(cluster_ids=cluster_ids, years=years, as_of=as_of)
@@ -595,8 +710,17 @@ def kpi_evolution(*, cluster: Cluster, years: list[int], as_of: date | None = No
     return [KpiSeries(kpi=kpi, years=[points.point(cluster.pk, kpi, year) for year in years]) for kpi in kpis]
 
 
+class ClusterRef(NamedTuple):
+    """What the comparison names a cluster by: a row of `values_list("pk", "name", "slug")`, lighter than a
+    model instance when every cluster of a large programme is ranked."""
+
+    pk: int
+    name: str
+    slug: str
+
+
 def kpi_comparison(
-    *, clusters: list[Cluster], kpi: KpiDefinition, years: list[int], as_of: date | None = None
+    *, clusters: Sequence[Cluster | ClusterRef], kpi: KpiDefinition, years: list[int], as_of: date | None = None
 ) -> list[ClusterSeries]:
     """One KPI across clusters: target, value and achievement per cluster and year, as of a day (today)."""
     points = KpiPoints(cluster_ids=[c.pk for c in clusters], kpis=[kpi], years=years, as_of=as_of)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,9 +11,10 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, Prefetch, Value, When
+from django.db.models import Case, Count, Prefetch, Q, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
@@ -30,7 +31,7 @@ from clusterpacts.models import (
     Workflow,
 )
 from clusterpacts.permissions import can_write_cluster_documents, get_cluster_by_slug_for_user
-from clusterpacts.selectors import DerivedFigures, plan_slots, report_slots
+from clusterpacts.selectors import DerivedFigures, plan_slots, report_slot_counts, report_slots
 from core.roles import User, is_officer, is_reader
 from evaluations.models import Evaluation
 from funding.models import Flag, SupportAgreement
@@ -44,7 +45,7 @@ from funding.selectors import (
     agreement_term,
 )
 from insights import charts
-from insights.selectors import ClusterSeries, KpiItem, KpiSeries
+from insights.selectors import Briefing, BriefingDetail, ClusterSeries, KpiItem, KpiPoint, KpiSeries
 
 
 @require_safe
@@ -272,34 +273,48 @@ def _members_chart(rows: list[DerivedFigures]) -> charts.Chart:
     )
 
 
+# The cluster list shows this many clusters a page.
+CLUSTER_PAGE_SIZE = 50
+
+
 @require_safe
 @login_required
 def cluster_list(request: HttpRequest) -> HttpResponse:
-    """The clusters the user may see, with their running agreement and open flags."""
+    """The clusters the user may see, with their running agreement and open flags: a page at a time, by name,
+    searchable by name, short name or domain (`?q=`)."""
+    from core.paging import paginate
+
     today = timezone.localdate()
-    clusters = list(Cluster.objects.for_user(request.user).order_by("name"))
-    standings = agreement_standings(clusters=Cluster.objects.for_user(request.user), as_of=today)
+    query = request.GET.get("q", "").strip()
+    clusters = Cluster.objects.for_user(request.user).order_by("name", "pk")
+    if query:
+        clusters = clusters.filter(Q(name__icontains=query) | Q(slug__icontains=query) | Q(domain__icontains=query))
+    pager = paginate(request, clusters, per_page=CLUSTER_PAGE_SIZE)
+    shown = list(pager.items)
+    standings = agreement_standings(clusters=Cluster.objects.filter(pk__in=[c.pk for c in shown]), as_of=today)
     running = {pk: _running(standing) for pk, standing in standings.items()}
     open_flags = dict(
         Flag.objects.open()
-        .filter(cluster__in=clusters)
+        .filter(cluster__in=shown)
         .values("cluster")
+        .order_by()
         .annotate(n=Count("id"))
         .values_list("cluster", "n")
     )
-    rows = [{"cluster": c, "running": running.get(c.pk), "flags": open_flags.get(c.pk, 0)} for c in clusters]
-    return render(request, "insights/cluster_list.html", {"rows": rows, "today": today})
+    rows = [{"cluster": c, "running": running.get(c.pk), "flags": open_flags.get(c.pk, 0)} for c in shown]
+    return render(request, "insights/cluster_list.html", {"rows": rows, "today": today, "pager": pager, "q": query})
 
 
 @require_safe
 @login_required
 def briefing_page(request: HttpRequest) -> HttpResponse:
-    """The parliamentary briefing as a page, in the reader's language (Dutch by default)."""
-    from insights.selectors import briefing
-
+    """The parliamentary briefing as a page, in the reader's language (Dutch by default): the summary of the
+    whole programme, then the detail of a page of clusters (`?page=`) or of one (`?cluster=` its short name
+    or name)."""
     asked, invalid = _requested_day(request)
     as_of = asked or timezone.localdate()
-    data = briefing(user=request.user, as_of=as_of)
+    chosen, unknown = _chosen_cluster(request)
+    data = _briefing(request, as_of, chosen)
     day = as_of.isoformat()
     # Every download carries the page's day: the export replays it as the briefing does (insights.exports).
     exports = {
@@ -310,10 +325,22 @@ def briefing_page(request: HttpRequest) -> HttpResponse:
         "allocations": urlencode({"as_of": day}),
         "projects": urlencode({"as_of": day}),
     }
+    detail = data["detail"]
+    # The Word document holds what the page details: the same page, or the same cluster.
+    docx = {"as_of": day}
+    if chosen is not None:
+        docx["cluster"] = chosen.slug
+    elif detail["page"] > 1:
+        docx["page"] = str(detail["page"])
     context = {
         "b": data,
         "as_of": as_of,
         "invalid": invalid,
+        "chosen": chosen,
+        "unknown_cluster": unknown,
+        "paged": detail["pages"] > 1 or chosen is not None,
+        "pager": _detail_pager(request, detail),
+        "docx_query": urlencode(docx),
         "budget_chart": budget_chart(data["budget"]),
         "kpi_rows": [
             {
@@ -326,6 +353,58 @@ def briefing_page(request: HttpRequest) -> HttpResponse:
         "exports": exports,
     }
     return render(request, "insights/briefing.html", context)
+
+
+def _chosen_cluster(request: HttpRequest) -> tuple[Cluster | None, bool]:
+    """The cluster the briefing is asked to detail (`?cluster=`: its short name, or its name in any case),
+    in the reader's scope: (the cluster or None, whether one was asked for and not found)."""
+    asked = request.GET.get("cluster", "").strip()
+    if not asked:
+        return None, False
+    found = Cluster.objects.for_user(request.user).filter(Q(slug=asked) | Q(name__iexact=asked)).first()
+    return found, found is None
+
+
+def _briefing(request: HttpRequest, as_of: date, chosen: Cluster | None) -> Briefing:
+    """The briefing of the page and the .docx: the page of clusters asked for (`?page=`), or the chosen one."""
+    from insights.selectors import briefing
+
+    return briefing(
+        user=request.user,
+        as_of=as_of,
+        detail_of=Cluster.objects.filter(pk=chosen.pk) if chosen is not None else None,
+        page=_page_number(request.GET.get("page")),
+    )
+
+
+def _page_number(value: str | None) -> int:
+    """A page number from the query (1 when it is none)."""
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def _detail_pager(request: HttpRequest, detail: BriefingDetail) -> dict[str, Any]:
+    """The links between the briefing's pages of clusters (the `partials/pagination.html` keys)."""
+    from core.paging import page_link
+
+    number, pages = detail["page"], detail["pages"]
+
+    def link(to: int, show: bool) -> str | None:
+        return page_link(request.GET, "page", to) if show else None
+
+    return {
+        "pages": pages,
+        "number": number,
+        "count": detail["clusters"],
+        "start": detail["first"],
+        "end": detail["last"],
+        "first_url": link(1, number > 2),
+        "previous_url": link(number - 1, number > 1),
+        "next_url": link(number + 1, number < pages),
+        "last_url": link(pages, number < pages - 1),
+    }
 
 
 def _requested_day(request: HttpRequest) -> tuple[date | None, bool]:
@@ -342,12 +421,13 @@ def _requested_day(request: HttpRequest) -> tuple[date | None, bool]:
 @require_safe
 @login_required
 def briefing_docx_download(request: HttpRequest) -> HttpResponse:
-    """The same briefing as a Word document."""
+    """The same briefing as a Word document: the summary, and the detail the page shows for the same query
+    (a page of clusters, or the chosen one)."""
     from insights.documents import briefing_docx
-    from insights.selectors import briefing
 
     as_of = _requested_day(request)[0] or timezone.localdate()
-    content = briefing_docx(briefing(user=request.user, as_of=as_of))
+    chosen, _unknown = _chosen_cluster(request)
+    content = briefing_docx(_briefing(request, as_of, chosen))
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )
@@ -391,19 +471,30 @@ def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponseBase:
     )
 
 
+# The funding overview shows the reservations of this many clusters a page (a column each, and their rows
+# among the decisions); every total counts all the clusters.
+FUNDING_PAGE_SIZE = 12
+
+
 @require_safe
 @login_required
 def funding_overview(request: HttpRequest) -> HttpResponse:
     """Every budget year, past and planned: envelope, reservations per cluster, other allocations, remaining;
     and per year what was decided in projects against each reservation and the inter-cluster allocation.
+    The year's figures are summed in the database; the clusters' reservations are shown a page of clusters at
+    a time (`?page=`), beside the total of all.
 
     With `?as_of=YYYY-MM-DD`, as it stood at the end of that day (`funding.selectors.budget_years`): only the
     allocations and the projects decided by then. Without, everything recorded."""
+    from core.paging import paginate
     from funding.selectors import budget_years
 
     as_of, invalid = _requested_day(request)
-    clusters = list(Cluster.objects.for_user(request.user).order_by("name"))
-    years = budget_years(user=request.user, as_of=as_of)
+    pager = paginate(
+        request, Cluster.objects.for_user(request.user).order_by("name", "pk"), per_page=FUNDING_PAGE_SIZE
+    )
+    clusters = list(pager.items)
+    years = budget_years(user=request.user, as_of=as_of, clusters=[c.pk for c in clusters])
     reserved: list[list[Decimal | None]] = []
     for year in years:
         by_cluster = {r.cluster: r.amount for r in year.reservations}
@@ -411,6 +502,7 @@ def funding_overview(request: HttpRequest) -> HttpResponse:
     grand = {
         "envelope": sum((y.envelope for y in years), Decimal(0)),
         "reserved": [sum((row[i] or Decimal(0) for row in reserved), Decimal(0)) for i in range(len(clusters))],
+        "reserved_total": sum((y.reserved for y in years), Decimal(0)),
         "inter_cluster": sum((y.inter_cluster for y in years), Decimal(0)),
         "other": _total_or_none(y.other for y in years),
         "remaining": _total_or_none(y.remaining for y in years),
@@ -420,10 +512,14 @@ def funding_overview(request: HttpRequest) -> HttpResponse:
     query = urlencode({"as_of": as_of.isoformat()}) if as_of else ""
     context = {
         "clusters": clusters,
+        "paged": pager.pages > 1,
+        "pager": pager,
         "rows": rows,
         # The decisions, latest year first: the years with a reservation or a project.
         "decision_years": [
-            year for year in reversed(years) if year.reservations or year.inter_cluster or year.inter_cluster_projects
+            year
+            for year in reversed(years)
+            if year.reservation_count or year.inter_cluster or year.inter_cluster_projects
         ],
         "grand": grand,
         "today": timezone.localdate(),
@@ -472,10 +568,16 @@ def budget_chart(rows: list[BudgetYearFigures]) -> charts.Chart | None:
     )
 
 
+# Each block of the dashboard lists at most this many rows (flags of a kind, evaluations, agreements ending,
+# reports), with how many there are in all and where the full list is: the page reads what it shows.
+DASHBOARD_ROWS = 10
+
+
 @require_safe
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The officer's overview: open flags, latest evaluations, agreements ending soon, reports, budget."""
+    """The officer's overview: open flags, latest evaluations, agreements ending soon, reports, budget. Each
+    block is its own small query, bounded however large the programme: counts, and the first rows."""
     from funding.models import BudgetYear
     from funding.selectors import budget_years
 
@@ -483,53 +585,117 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     today = timezone.localdate()
     horizon = today + timedelta(days=730)
-    ending = _ending_terms(request.user, today, horizon)
-    # The report on last year of each cluster: the same slots the flag scan and the briefing read.
-    last_reports = report_slots(clusters=Cluster.objects.for_user(request.user), as_of=today, years=[today.year - 1])
-    report_counts = Counter("overdue" if slot.overdue else slot.status for slot in last_reports)
+    clusters = Cluster.objects.for_user(request.user)
+    ending = SupportAgreement.objects.for_user(request.user).filter(end_date__gte=today, end_date__lte=horizon)
+    ending_terms = [
+        agreement_term(agreement)
+        for agreement in ending.select_related("cluster").order_by("end_date", "pk")[:DASHBOARD_ROWS]
+    ]
+    last_year = today.year - 1
+    # The report on last year of each cluster: counted from the same slots the flag scan and the briefing read.
+    report_counts = report_slot_counts(clusters=clusters, as_of=today, year=last_year)
+    slotted = sum(report_counts.values())
+    listed = clusters.filter(started_on__lte=today, started_on__year__lte=last_year).order_by("name", "pk")
+    last_reports = report_slots(
+        clusters=Cluster.objects.filter(pk__in=list(listed.values_list("pk", flat=True)[:DASHBOARD_ROWS])),
+        as_of=today,
+        years=[last_year],
+    )
     budget = BudgetYear.objects.filter(year=today.year).first()
+    evaluated, latest = _latest_evaluations(request.user)
+    ending_count = ending.count()
     return render(
         request,
         "insights/dashboard.html",
         {
             "today": today,
             "flags_by_kind": _open_flags_by_kind(request.user),
-            "latest": _latest_evaluations(request.user),
-            "ending": ending,
-            "ending_chart": _ending_chart(request.user, ending, today, horizon),
+            "latest": latest,
+            "evaluated": evaluated,
+            "ending": ending_terms,
+            "ending_count": ending_count,
+            "ending_more": ending_count - len(ending_terms),
+            "ending_chart": _ending_chart(request.user, ending_terms, today, horizon),
             "ending_query": urlencode({"end_date__gte": today.isoformat(), "end_date__lte": horizon.isoformat()}),
             # What waits in the review queue: plans and reports submitted (the queue's default view).
             "to_review": AnnualReport.objects.for_user(request.user).filter(status=Workflow.SUBMITTED).count()
             + AnnualPlan.objects.for_user(request.user).filter(status=Workflow.SUBMITTED).count(),
             "report_counts": sorted(report_counts.items()),
             "last_reports": last_reports,
+            "reports_more": slotted - len(last_reports),
+            "reports_query": urlencode({"kind": "report", "year": last_year, "state": "all"}),
             "budget_year": budget,
-            "budget": next(iter(budget_years(user=request.user, from_year=today.year)), None) if budget else None,
+            # The year's totals only: no reservation is listed (`clusters=[]`).
+            "budget": next(iter(budget_years(user=request.user, from_year=today.year, clusters=[])), None)
+            if budget
+            else None,
         },
     )
 
 
-def _open_flags_by_kind(user: User) -> list[tuple[str, list[Flag]]]:
+@dataclass(frozen=True)
+class FlagsOfKind:
+    """The open flags of one kind on the dashboard: how many, the first ones (soonest due), and the full list."""
+
+    kind: str
+    label: str
+    count: int
+    flags: list[Flag]
+    more_url: str
+
+
+def _open_flags_by_kind(user: User) -> list[FlagsOfKind]:
+    """Per kind, by its name: the count of open flags and the first `DASHBOARD_ROWS` by due day (two queries:
+    the counts, and the first rows of every kind at once, numbered per kind in the database)."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    open_flags = Flag.objects.for_user(user).open()
+    counts = dict(open_flags.values("kind").order_by().annotate(n=Count("id")).values_list("kind", "n"))
+    first = (
+        open_flags.annotate(
+            rank=Window(RowNumber(), partition_by=F("kind"), order_by=[F("due_on").asc(nulls_last=True), F("id")])
+        )
+        .filter(rank__lte=DASHBOARD_ROWS)
+        .select_related("cluster")
+        .order_by("kind", F("due_on").asc(nulls_last=True), "id")
+    )
     by_kind: dict[str, list[Flag]] = {}
-    for flag in Flag.objects.for_user(user).open().select_related("cluster").order_by("kind", "due_on"):
-        by_kind.setdefault(flag.get_kind_display(), []).append(flag)
-    return sorted(by_kind.items())
+    for flag in first:
+        by_kind.setdefault(flag.kind, []).append(flag)
+    staff = getattr(user, "is_staff", False)
+    blocks = [
+        FlagsOfKind(
+            kind=kind,
+            label=str(Flag.Kind(kind).label),
+            count=count,
+            flags=by_kind.get(kind, []),
+            # The whole list: in the admin for staff, else in the API (both filter the open flags by kind).
+            more_url=reverse("admin:funding_flag_changelist") + "?" + urlencode({"state": "open", "kind__exact": kind})
+            if staff
+            else "/api/v1/flags/?" + urlencode({"open": "true", "kind": kind}),
+        )
+        for kind, count in counts.items()
+    ]
+    return sorted(blocks, key=lambda block: block.label)
 
 
-def _latest_evaluations(user: User) -> list[Evaluation]:
-    """Each cluster's evaluation with the latest period."""
-    latest: dict[int, Evaluation] = {}
-    for evaluation in (
-        Evaluation.objects.for_user(user).select_related("cluster").order_by("period_end", "period_start")
-    ):
-        latest[evaluation.cluster_id] = evaluation
-    return sorted(latest.values(), key=lambda e: e.cluster.name)
+def _latest_evaluations(user: User) -> tuple[int, list[Evaluation]]:
+    """How many clusters have an evaluation, and the latest (by period) of each of the first `DASHBOARD_ROWS`
+    of them by name: each cluster's latest found in the database (its evaluations numbered by period)."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
 
-
-def _ending_terms(user: User, today: date, horizon: date) -> list[AgreementTerm]:
-    """The agreements that end between today and `horizon`, soonest first."""
-    ending = SupportAgreement.objects.for_user(user).filter(end_date__gte=today, end_date__lte=horizon)
-    return [agreement_term(agreement) for agreement in ending.select_related("cluster").order_by("end_date")]
+    latest = Evaluation.objects.for_user(user).annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=F("cluster_id"),
+            order_by=[F("period_end").desc(), F("period_start").desc(), F("id").desc()],
+        )
+    )
+    evaluated = Evaluation.objects.for_user(user).values("cluster_id").distinct().count()
+    shown = list(latest.filter(rank=1).select_related("cluster").order_by("cluster__name", "id")[:DASHBOARD_ROWS])
+    return evaluated, shown
 
 
 def _ending_chart(user: User, ending: list[AgreementTerm], today: date, horizon: date) -> charts.Chart | None:
@@ -555,46 +721,82 @@ def _ending_chart(user: User, ending: list[AgreementTerm], today: date, horizon:
     return charts.timeline(title, lanes, start=date(today.year, 1, 1), end=date(horizon.year, 12, 31), today=today)
 
 
+# The comparison ranks every cluster, and shows the ranking and the years a page of clusters at a time.
+COMPARE_PAGE_SIZE = 25
+
+
 @require_safe
 @login_required
 def compare(request: HttpRequest) -> HttpResponse:
-    """One KPI across the clusters: who is ahead of or behind target, in a year and over the years."""
+    """One KPI across the clusters: who is ahead of or behind target, in a year and over the years. Every
+    cluster is ranked; the ranking, its chart and the years are shown a page of clusters at a time (`?page=`),
+    the numbers formatted once per page (`insights.numbers.NumberFormat`), not once per cell."""
+    from django.db.models import Min
+
+    from core.paging import paginate
     from insights.forms import CompareForm
-    from insights.selectors import kpi_comparison
+    from insights.numbers import NumberFormat
+    from insights.selectors import ClusterRef, kpi_comparison
 
     today = timezone.localdate()
-    clusters = list(Cluster.objects.for_user(request.user).order_by("name"))
+    scope = Cluster.objects.for_user(request.user)
     # From the first cluster's start, and at least last year (the default) and this year.
-    first = min((c.started_on.year for c in clusters if c.started_on), default=today.year - 1)
+    first_start = scope.aggregate(first=Min("started_on"))["first"]
+    first = first_start.year if first_start else today.year - 1
     years = list(range(min(first, today.year - 1), today.year + 1))
     form = CompareForm(request.GET, years=years, default_year=today.year - 1)
     context: dict[str, Any] = {"form": form, "years": years, "today": today}
     if form.is_valid():
         kpi, year = form.cleaned_data["kpi"], form.cleaned_data["year"]
-        rows = kpi_comparison(clusters=clusters, kpi=kpi, years=years)
-        at = years.index(year)
+        clusters = [ClusterRef(*row) for row in scope.order_by("name", "pk").values_list("pk", "name", "slug")]
+        # Every cluster's point of the chosen year, to rank them all; then the years of the page's clusters.
         ranked = sorted(
-            rows,
+            kpi_comparison(clusters=clusters, kpi=kpi, years=[year]),
             key=lambda r: (
-                r["years"][at]["achievement"] is None,
-                -(r["years"][at]["achievement"] or 0),
+                r["years"][0]["achievement"] is None,
+                -(r["years"][0]["achievement"] or 0),
                 r["cluster_name"],
             ),
         )
+        pager = paginate(request, ranked, per_page=COMPARE_PAGE_SIZE)
+        shown = {row["cluster"] for row in pager.items}
+        rows = kpi_comparison(clusters=[c for c in clusters if c.pk in shown], kpi=kpi, years=years)
+        number = NumberFormat()
+        at = years.index(year)
+        page_ranked = [{**row, "point": row["years"][0]} for row in pager.items]
         context.update(
             kpi=kpi,
             year=year,
-            ranked=[{**row, "point": row["years"][at]} for row in ranked],
+            pager=pager,
+            ranked=[{**row, "cells": _cells(row["point"], number)} for row in page_ranked],
             rows=rows,
-            year_chart=_achievement_bars(kpi, year, ranked, at),
+            table=[{**row, "pairs": [(point, _cells(point, number)) for point in row["years"]]} for row in rows],
+            year_chart=_achievement_bars(kpi, year, pager.items, 0),
             years_chart=charts.lines(
                 gettext("%(kpi)s: achievement of the target per year (%%)") % {"kpi": kpi.code},
                 [str(y) for y in years],
                 [charts.Series(row["cluster_name"], [p["achievement"] for p in row["years"]]) for row in rows],
                 reference=100,
             ),
+            at=at,
         )
     return render(request, "insights/compare.html", context, status=200 if form.is_valid() else 400)
+
+
+def _ahead_first(row: ClusterSeries) -> tuple[bool, Decimal, str]:
+    """The ranking's order: the highest achievement of the (one) year first, those without one last, by name."""
+    achievement = row["years"][0]["achievement"]
+    return achievement is None, -(achievement or Decimal(0)), row["cluster_name"]
+
+
+def _cells(point: KpiPoint, number: Any) -> dict[str, str]:
+    """A point's target, value and achievement as the comparison writes them ("—" for none)."""
+    achievement = point["achievement"]
+    return {
+        "target": number(point["target"]),
+        "value": number(point["value"]),
+        "achievement": f"{achievement} %" if achievement is not None else "",
+    }
 
 
 def _achievement_bars(kpi: KpiDefinition, year: int, rows: list[ClusterSeries], at: int) -> charts.Chart:

@@ -73,6 +73,7 @@ def test_the_json_briefing_has_the_documented_keys_and_iso_dates(client, officer
         "as_of",
         "summary",
         "summary_figures",
+        "detail",
         "evaluations",
         "reports",
         "kpis",
@@ -81,6 +82,15 @@ def test_the_json_briefing_has_the_documented_keys_and_iso_dates(client, officer
         "budget",
     }
     assert body["as_of"] == "2020-04-01"
+    assert body["detail"] == {
+        "page": 1,
+        "pages": 1,
+        "page_size": 10,
+        "clusters": 1,
+        "first": 1,
+        "last": 1,
+        "chosen": False,
+    }
     row = _for(body["reports"], cluster)
     assert row["cluster_name"] == cluster.name and row["reports"][0] == {
         "year": 2019,

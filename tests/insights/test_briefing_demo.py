@@ -109,6 +109,9 @@ def test_the_page_is_quick_and_its_queries_few(demo, officer_client):
     elapsed = time.perf_counter() - started
     assert response.status_code == 200
     print(f"briefing page as of {DAY}: {elapsed * 1000:.0f} ms, {len(queries)} queries, {len(response.content)} bytes")
-    assert len(queries) <= 30
+    # The session and the user's roles (5), the page of clusters and its detail (20), the summary of the whole
+    # programme counted in the database (5: clusters, evaluations, reports, KPI targets, exceeded reservations),
+    # the budget's totals (5) and the session saved (3): the same for 7 clusters or 3,000 (test_page_queries.py).
+    assert len(queries) <= 36
     assert elapsed < 3, "generous for a shared CI machine; about 0.3 s on a laptop"
     assert "6 speerpuntclusters" in response.text

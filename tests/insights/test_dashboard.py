@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from funding.models import Flag, SupportAgreement
+from insights.views import DASHBOARD_ROWS
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -59,12 +60,34 @@ def test_the_dashboard_costs_the_same_queries_for_7_and_40_clusters(client, offi
     _world(7)
     client.get("/insights/")
     with CaptureQueriesContext(connection) as seven:
-        client.get("/insights/")
+        seven_page = client.get("/insights/", HTTP_ACCEPT_LANGUAGE="en").text
     _world(33)
     with CaptureQueriesContext(connection) as forty:
-        response = client.get("/insights/")
-    assert response.text.count("<td>SO-cluster-") == 40
+        response = client.get("/insights/", HTTP_ACCEPT_LANGUAGE="en")
+    assert seven_page.count("<td>SO-cluster-") == 7, "every agreement ending soon, while they fit the block"
     assert len(seven) == len(forty)
+    text = response.text
+    # Each block is bounded: the first rows, how many there are, and where the rest is.
+    assert text.count("<td>SO-cluster-") == DASHBOARD_ROWS
+    assert f"The first {DASHBOARD_ROWS} of 40 agreements ending in the next 24 months" in text
+    flags = text.split('id="flags-h"')[1].split("</section>")[0]
+    assert flags.count("<li>") == DASHBOARD_ROWS and '<span class="count">40</span>' in flags
+    assert "All 40 open flags of this kind" in flags and "kind__exact=renewal_due" in flags
+    evaluations = text.split('id="eval-h"')[1].split("</section>")[0]
+    assert evaluations.count("<tr><td>") == DASHBOARD_ROWS and f"{DASHBOARD_ROWS} of 40 clusters" in evaluations
+
+
+def test_last_years_reports_are_counted_for_every_cluster_and_listed_for_the_first(client, officer):
+    from datetime import date
+
+    today = timezone.localdate()
+    for _ in range(DASHBOARD_ROWS + 3):
+        factories.ClusterFactory(started_on=date(today.year - 3, 1, 1))
+    client.force_login(officer)
+    text = client.get("/insights/", HTTP_ACCEPT_LANGUAGE="en").text
+    reports = text.split('id="reports-h"')[1].split("</section>")[0]
+    assert f"{DASHBOARD_ROWS + 3}</li>" in reports, "every cluster's report of last year is counted"
+    assert reports.count("<tr><td>") == DASHBOARD_ROWS and "and 3 more clusters" in reports
 
 
 def test_a_manager_gets_403_and_anonymous_the_login(client, manager):
