@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from django.db.models import (
+    Case,
     CharField,
     Count,
     DateField,
@@ -22,6 +23,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -319,20 +321,27 @@ def overdue_slots(*, clusters: QuerySet[Cluster], as_of: date, year: int | None 
             .values_list(*columns)
         )
 
+    # The reports not submitted by the day (draft or returned), from their steps counted by kind: the workflow
+    # alternates (`WORKFLOW_TRANSITIONS`), so such a report has no acceptance and no more submissions than
+    # returns by then; one without a submission is a draft. One grouping over the steps, where `status_on`
+    # would look up every report's last step (and a cost estimate that far up turns PostgreSQL's JIT on).
+    by_day = Q(events__at__lte=end_of_day(as_of))
     started = (
         AnnualReport.objects.filter(cluster__in=active.values("pk"), year__lte=as_of.year, due_on__lt=as_of)
         .filter(year__gte=F("cluster__started_on__year"))
-        # Most reports were accepted long ago: leave them out at once (an anti-join) before each remaining
-        # one's status of the day is looked up.
-        .exclude(
-            Exists(
-                ReportEvent.objects.filter(
-                    report=OuterRef("pk"), to_status=Workflow.ACCEPTED, at__lte=end_of_day(as_of)
-                )
+        .annotate(
+            submissions=Count("events", filter=by_day & Q(events__to_status=Workflow.SUBMITTED)),
+            returns=Count("events", filter=by_day & Q(events__to_status=Workflow.RETURNED)),
+            acceptances=Count("events", filter=by_day & Q(events__to_status=Workflow.ACCEPTED)),
+        )
+        .filter(acceptances=0, submissions__lte=F("returns"))
+        .annotate(
+            status_as_of=Case(
+                When(submissions=0, then=Value(Workflow.DRAFT)),
+                default=Value(Workflow.RETURNED),
+                output_field=CharField(),
             )
         )
-        .annotate(status_as_of=status_on("report", as_of))
-        .filter(_overdue_report(as_of))
     )
     if year is not None:
         started = started.filter(year=year)

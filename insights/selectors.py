@@ -658,10 +658,19 @@ class KpiPoints:
     """
 
     def __init__(
-        self, *, cluster_ids: list[int], kpis: list[KpiDefinition], years: list[int], as_of: date | None = None
+        self,
+        *,
+        cluster_ids: list[int],
+        kpis: list[KpiDefinition],
+        years: list[int],
+        as_of: date | None = None,
+        clusters: QuerySet[Cluster] | None = None,
     ) -> None:
+        """`clusters`: the same clusters as a queryset, to filter on in a subquery rather than a list of
+        thousands of ids (each a parameter Django prepares)."""
         as_of = as_of or timezone.localdate()
-        scope = {"cluster_id__in": cluster_ids, "kpi__in": kpis, "year__in": years}
+        in_scope = clusters.values("pk") if clusters is not None else cluster_ids
+        scope = {"cluster_id__in": in_scope, "kpi__in": kpis, "year__in": years}
         self.targets: dict[tuple[int, int, int], Decimal] = {
             (cluster_id, kpi_id, year): value
             for cluster_id, kpi_id, year, value in KpiTarget.objects.filter(**scope)
@@ -720,10 +729,16 @@ class ClusterRef(NamedTuple):
 
 
 def kpi_comparison(
-    *, clusters: Sequence[Cluster | ClusterRef], kpi: KpiDefinition, years: list[int], as_of: date | None = None
+    *,
+    clusters: Sequence[Cluster | ClusterRef],
+    kpi: KpiDefinition,
+    years: list[int],
+    as_of: date | None = None,
+    scope: QuerySet[Cluster] | None = None,
 ) -> list[ClusterSeries]:
-    """One KPI across clusters: target, value and achievement per cluster and year, as of a day (today)."""
-    points = KpiPoints(cluster_ids=[c.pk for c in clusters], kpis=[kpi], years=years, as_of=as_of)
+    """One KPI across clusters: target, value and achievement per cluster and year, as of a day (today).
+    `scope`: a queryset of the same clusters, when they are many (`KpiPoints(clusters=)`)."""
+    points = KpiPoints(cluster_ids=[c.pk for c in clusters], kpis=[kpi], years=years, as_of=as_of, clusters=scope)
     return [
         ClusterSeries(
             cluster=cluster.pk,

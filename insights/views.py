@@ -750,14 +750,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         kpi, year = form.cleaned_data["kpi"], form.cleaned_data["year"]
         clusters = [ClusterRef(*row) for row in scope.order_by("name", "pk").values_list("pk", "name", "slug")]
         # Every cluster's point of the chosen year, to rank them all; then the years of the page's clusters.
-        ranked = sorted(
-            kpi_comparison(clusters=clusters, kpi=kpi, years=[year]),
-            key=lambda r: (
-                r["years"][0]["achievement"] is None,
-                -(r["years"][0]["achievement"] or 0),
-                r["cluster_name"],
-            ),
-        )
+        ranked = sorted(kpi_comparison(clusters=clusters, kpi=kpi, years=[year], scope=scope), key=_ahead_first)
         pager = paginate(request, ranked, per_page=COMPARE_PAGE_SIZE)
         shown = {row["cluster"] for row in pager.items}
         rows = kpi_comparison(clusters=[c for c in clusters if c.pk in shown], kpi=kpi, years=years)
