@@ -326,15 +326,18 @@ def overdue_slots(*, clusters: QuerySet[Cluster], as_of: date, year: int | None 
     # returns by then; one without a submission is a draft. One grouping over the steps, where `status_on`
     # would look up every report's last step (and a cost estimate that far up turns PostgreSQL's JIT on).
     by_day = Q(events__at__lte=end_of_day(as_of))
+    accepted = ReportEvent.objects.filter(
+        report=OuterRef("pk"), to_status=Workflow.ACCEPTED, at__lte=end_of_day(as_of)
+    )
     started = (
         AnnualReport.objects.filter(cluster__in=active.values("pk"), year__lte=as_of.year, due_on__lt=as_of)
         .filter(year__gte=F("cluster__started_on__year"))
+        .exclude(Exists(accepted))  # most reports: left out by an anti-join before their steps are counted
         .annotate(
             submissions=Count("events", filter=by_day & Q(events__to_status=Workflow.SUBMITTED)),
             returns=Count("events", filter=by_day & Q(events__to_status=Workflow.RETURNED)),
-            acceptances=Count("events", filter=by_day & Q(events__to_status=Workflow.ACCEPTED)),
         )
-        .filter(acceptances=0, submissions__lte=F("returns"))
+        .filter(submissions__lte=F("returns"))
         .annotate(
             status_as_of=Case(
                 When(submissions=0, then=Value(Workflow.DRAFT)),
