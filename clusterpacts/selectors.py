@@ -248,21 +248,23 @@ def submitted_report_count(*, clusters: QuerySet[Cluster], as_of: date) -> int:
 
     The workflow alternates (`WORKFLOW_TRANSITIONS`: draft -> submitted -> returned -> submitted ... ->
     accepted), so each submission by the day is followed by at most one decision: a report is "submitted"
-    on the day (`status_on`) exactly when it has more submissions than decisions by then."""
-    decision = Q(to_status__in=(Workflow.ACCEPTED, Workflow.RETURNED))
+    on the day (`status_on`) exactly when it has no acceptance and more submissions than returns by then."""
+    by_day = Q(events__at__lte=end_of_day(as_of))
+    accepted = ReportEvent.objects.filter(
+        report=OuterRef("pk"), to_status=Workflow.ACCEPTED, at__lte=end_of_day(as_of)
+    )
     return (
-        ReportEvent.objects.filter(
-            report__cluster__in=clusters.filter(started_on__lte=as_of).values("pk"),
-            report__year__lte=as_of.year,
-            report__year__gte=F("report__cluster__started_on__year"),
-            at__lte=end_of_day(as_of),
+        AnnualReport.objects.filter(
+            cluster__in=clusters.filter(started_on__lte=as_of).values("pk"),
+            year__lte=as_of.year,
+            year__gte=F("cluster__started_on__year"),
         )
-        .values("report_id")
-        .order_by()
+        .exclude(Exists(accepted))  # most reports: left out by an anti-join before their steps are counted
         .annotate(
-            submissions=Count("id", filter=Q(to_status=Workflow.SUBMITTED)), decisions=Count("id", filter=decision)
+            submissions=Count("events", filter=by_day & Q(events__to_status=Workflow.SUBMITTED)),
+            returns=Count("events", filter=by_day & Q(events__to_status=Workflow.RETURNED)),
         )
-        .filter(submissions__gt=F("decisions"))
+        .filter(submissions__gt=F("returns"))
         .count()
     )
 

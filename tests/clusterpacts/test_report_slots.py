@@ -13,11 +13,13 @@ import pytest
 from clusterpacts.models import AnnualPlan, AnnualReport, Cluster, Workflow
 from clusterpacts.selectors import (
     ReportSlot,
+    accepted_by,
     overdue_reports,
     overdue_slots,
     plan_slots,
     report_slot_counts,
     report_slots,
+    submitted_report_count,
 )
 from clusterpacts.services import annual_plan_create, document_transition
 from tests import factories
@@ -229,6 +231,7 @@ def programme(db) -> list[Cluster]:
     returned = AnnualReport.objects.create(cluster=second, year=2024, due_on=date(2025, 6, 30))
     step(returned, Workflow.SUBMITTED, date(2025, 3, 1))
     step(returned, Workflow.RETURNED, date(2025, 4, 1))
+    step(returned, Workflow.SUBMITTED, date(2025, 7, 1))  # submitted again: pending from then on
     AnnualReport.objects.create(cluster=second, year=2025, due_on=date(2026, 3, 31))  # a draft
     AnnualReport.objects.create(cluster=inactive, year=2024, due_on=date(2025, 3, 31))  # a draft, not chased
     # A plan's accepted step (no report: its report id is null) changes no report's state.
@@ -250,6 +253,15 @@ def test_the_counts_of_a_year_are_the_slots_own(programme, day):
             key = "overdue" if found.overdue else found.status
             expected[key] = expected.get(key, 0) + 1
         assert report_slot_counts(clusters=Cluster.objects.all(), as_of=day, year=year) == expected, (day, year)
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_the_reports_submitted_and_accepted_over_a_programme_are_the_slots_own(programme, day):
+    slots = report_slots(clusters=Cluster.objects.all(), as_of=day)
+    pending = sum(s.status == Workflow.SUBMITTED for s in slots)
+    assert submitted_report_count(clusters=Cluster.objects.all(), as_of=day) == pending
+    accepted = {s.report.pk for s in slots if s.status == Workflow.ACCEPTED}
+    assert set(AnnualReport.objects.filter(pk__in=accepted_by(day)).values_list("pk", flat=True)) == accepted
 
 
 @pytest.mark.parametrize("day", DAYS)
