@@ -12,7 +12,7 @@ DEMO_PASSWORD ?= $(shell test -f .demo-password || $(PYTHON) -c "import secrets,
 export DEMO_PASSWORD
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench migrate seed demo-workbook scan worker backup restore clean
+.PHONY: help run test lint format bench bench-import migrate seed demo-workbook scan worker backup restore clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -76,7 +76,10 @@ restore: $(VENV)/.installed-run ## FROM=backups/<time>: into an empty DATABASE_U
 	@test -n "$(FROM)" || { echo "Usage: make restore FROM=backups/<timestamp> [FORCE=1]"; exit 2; }
 	$(PY) manage.py restore "$(FROM)" $(if $(FORCE),--force)
 
-bench: $(VENV)/.installed-dev ## benchmarks (ROWS=1000000 for the full export claim; VALUES=, BENCH_DATABASE=postgres for the import)
+bench: $(VENV)/.installed-dev ## every figure beside its floor at scale, into docs/PERFORMANCE.md (PostgreSQL; CLUSTERS=, BENCH_DB=)
+	$(PY) bench/run.py --database $(or $(BENCH_DB),scale3000) --clusters $(or $(CLUSTERS),3000) --years $(or $(YEARS),10)
+
+bench-import: $(VENV)/.installed-dev ## the history import's own benchmark (VALUES=, BENCH_DATABASE=postgres) and the export memory claim (ROWS=)
 	$(PY) bench/export_memory.py
 	$(PY) bench/import_history.py --values $(or $(VALUES),100000) --database $(or $(BENCH_DATABASE),sqlite)
 
