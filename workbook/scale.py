@@ -170,7 +170,8 @@ TARGET_RANGES = {
     KpiDefinition.Unit.MEUR: (2, 40, 1),
     KpiDefinition.Unit.FTE: (5, 90, 1),
 }
-RESERVATION_SHARES = {1: 3, 2: 4, 4: 3, 8: 2}  # eighths of the default reservation a cluster gets a year (weights)
+RESERVATION_SHARES = {1: 3, 2: 4, 4: 3, 8: 2}  # eighths of the default reservation a cluster gets a year: weight
+CHAIN_DELAYS = {0: 40, 1: 35, 2: 25}  # years from a cluster's start to its first support agreement: weight
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,8 @@ class Member:
 
 @dataclass(frozen=True)
 class Pact:
+    """A pact version as the lessons need it: which, and when it was signed."""
+
     pk: int
     signed_on: date
 
@@ -368,9 +371,9 @@ class ScaleData:
         started_on = date(self.options.first_year, 1 if rng.random() < 0.6 else rng.randint(2, 12), 1)
         recognised_on = started_on - timedelta(days=rng.randint(45, 330))
         active = rng.random() >= 0.02
-        eighths = int(weighted(rng, {str(k): w for k, w in RESERVATION_SHARES.items()}))
+        eighths = weighted(rng, RESERVATION_SHARES)
         reservation = (Decimal(settings.CLUSTERPACTS_DEFAULT_RESERVATION_EUR) * eighths / 8).quantize(Decimal(1))
-        chain_start = started_on + relativedelta(years=int(weighted(rng, {"0": 40, "1": 35, "2": 25})))
+        chain_start = started_on + relativedelta(years=weighted(rng, CHAIN_DELAYS))
         withhold, late = rng.random() < 0.25, rng.random() < 0.5
         terms: list[Term] = []
         next_term: Term | None = None
