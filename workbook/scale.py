@@ -381,8 +381,7 @@ class ScaleData:
         while True:
             end = latest_end_for(start, chain_start)
             term = Term(start, end, start - timedelta(days=rng.randint(20, 75)))
-            renewal_due = (start - ONE_DAY - stands_on).days <= settings.CLUSTERPACTS_RENEWAL_WINDOW_DAYS
-            if term.signed_on > stands_on or (terms and withhold and renewal_due and start > stands_on):
+            if term.signed_on > stands_on or (terms and withhold and self.renewal_due(term) and start > stands_on):
                 next_term = term
                 break
             terms.append(term)
@@ -404,7 +403,6 @@ class ScaleData:
             active=active,
             description=f"Schaaldata: cluster {index + 1}, groep {group + 1}.",
         )
-        renewal_soon = next_term is not None and (next_term.start - stands_on).days <= 180
         return Outline(
             index=index,
             pk=pk,
@@ -418,8 +416,14 @@ class ScaleData:
             chain_start=chain_start,
             terms=terms,
             next_term=next_term,
-            evaluation_late=late and renewal_soon,
+            evaluation_late=late and next_term is not None and self.renewal_due(next_term),
         )
+
+    def renewal_due(self, extension: Term) -> bool:
+        """The agreement that `extension` would extend ends within the renewal window of the day the data
+        stands on (or has ended): the flag scan asks for its renewal."""
+        ends = extension.start - ONE_DAY
+        return (ends - self.options.stands_on).days <= settings.CLUSTERPACTS_RENEWAL_WINDOW_DAYS
 
     # --- organisations and memberships ---------------------------------------------------------------------
 
@@ -748,14 +752,14 @@ class ScaleData:
         later = [pact for pact in outline.pacts if pact.signed_on > completes_on]
         first_kind = rng.randrange(2)
         for number in range(rng.randint(1, 3)):
-            kind = list(LESSONS)[(first_kind + number) % 2]
+            lesson_kind = list(LESSONS)[(first_kind + number) % 2]
             draw = rng.random()
             carried = later[0].pk if later and draw < 0.65 else None
             status = Lesson.Status.CARRIED if carried else Lesson.Status.CLOSED if draw < 0.8 else Lesson.Status.OPEN
-            texts = LESSONS[kind]
+            texts = LESSONS[lesson_kind]
             self.table(Lesson).add(
                 evaluation_id=pk,
-                kind=kind,
+                kind=lesson_kind,
                 text=f"{texts[(number + outline.index) % len(texts)]} ({title}, les {number + 1})",
                 follow_up=FOLLOW_UP if carried else "",
                 carried_into_id=carried,
