@@ -213,7 +213,8 @@ CELERY_BEAT_SCHEDULE["send-outbox"] = {
 REST_FRAMEWORK = {
     # Token first, so an anonymous request is answered 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        # knox's token check in one query with the user's role (core/auth.py).
+        "core.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # The project's viewsets set their own (core.api.RolePermission); this covers the rest.
@@ -295,9 +296,11 @@ REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 
 INSTALLED_APPS += ["axes"]
 # Axes' backend first: it refuses a locked-out user or address before the password is even checked.
+# Then Django's, loading the session's user with their role in one query (core/auth.py). A session opened
+# before this backend replaced Django's own names the old one and ends: its user logs in again, once.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "core.auth.ModelBackend",
 ]
 # Last, as axes asks: it turns a flagged login response into the lockout page.
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
