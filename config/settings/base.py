@@ -220,7 +220,7 @@ REST_FRAMEWORK = {
     # The project's viewsets set their own (core.api.RolePermission); this covers the rest.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "core.schema.ProjectAutoSchema",
