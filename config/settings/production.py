@@ -17,8 +17,10 @@ DEBUG = False
 # CONN_MAX_AGE seconds instead of opening one (a TCP and authentication round trip to PostgreSQL) per
 # request; a connection that broke while idle is found by the health check before a request uses it.
 # PostgreSQL's max_connections must cover every process's connections (docs/DEPLOYMENT.md, section 2).
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The replica too, when there is one (core/replica.py).
+for database in DATABASES.values():
+    database["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
+    database["CONN_HEALTH_CHECKS"] = True
 CLUSTERPACTS_ALLOW_DEMO_DATA = False
 TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", default=True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")

@@ -109,6 +109,16 @@ def test_production_keeps_database_connections_open_with_health_checks(tmp_path)
     assert chosen.stdout.split() == ["0", "True"], chosen.stderr
 
 
+def test_production_keeps_the_replicas_connections_too(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['replica']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    replica = f"sqlite:///{tmp_path / 'replica.sqlite3'}"
+    result = run(["-c", code], production_env(tmp_path, CONN_MAX_AGE="", DATABASE_REPLICA_URL=replica))
+    assert result.stdout.split() == ["60", "True"], result.stderr
+
+
 def test_development_and_tests_open_a_connection_per_request(settings):
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 0
 
