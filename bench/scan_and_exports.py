@@ -254,7 +254,7 @@ CHILDREN = {
 
 def run_child(name: str, args: argparse.Namespace) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", name, "--as-of", args.as_of.isoformat()]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)  # noqa: S603
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     if done.returncode:
         sys.exit(f"{name} failed:\n{done.stdout}\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
