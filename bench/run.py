@@ -50,13 +50,16 @@ def _run(args: list[str], env: dict[str, str], timeout: int) -> subprocess.Compl
 
 def _database(name: str, clusters: int, years: int, env: dict[str, str]) -> str:
     """The database to measure: created and filled with the scale data when missing or empty."""
-    import psycopg
+    import psycopg2
 
     url = f"{SERVER}/{name}"
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
+    connection = psycopg2.connect(f"{SERVER}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if not cursor.fetchone():
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
     env = {**env, "DATABASE_URL": url}
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
