@@ -12,7 +12,7 @@ DEMO_PASSWORD ?= $(shell test -f .demo-password || $(PYTHON) -c "import secrets,
 export DEMO_PASSWORD
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench migrate seed demo-workbook scan worker backup restore clean
+.PHONY: help run test lint format bench bench-import scale-data migrate seed demo-workbook scan worker backup restore clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -76,9 +76,21 @@ restore: $(VENV)/.installed-run ## FROM=backups/<time>: into an empty DATABASE_U
 	@test -n "$(FROM)" || { echo "Usage: make restore FROM=backups/<timestamp> [FORCE=1]"; exit 2; }
 	$(PY) manage.py restore "$(FROM)" $(if $(FORCE),--force)
 
-bench: $(VENV)/.installed-dev ## benchmarks (ROWS=1000000 for the full export claim; VALUES=, BENCH_DATABASE=postgres for the import)
+bench: $(VENV)/.installed-dev ## every figure beside its floor at scale, into docs/PERFORMANCE.md (PostgreSQL; CLUSTERS=, BENCH_DB=)
+	$(PY) bench/run.py --database $(or $(BENCH_DB),scale3000) --clusters $(CLUSTERS) --years $(YEARS)
+
+bench-import: $(VENV)/.installed-dev ## the history import's own benchmark (VALUES=, BENCH_DATABASE=postgres) and the export memory claim (ROWS=)
 	$(PY) bench/export_memory.py
 	$(PY) bench/import_history.py --values $(or $(VALUES),100000) --database $(or $(BENCH_DATABASE),sqlite)
+
+# The scale data of the benchmarks (issue 16): generate_scale_data into an empty database.
+CLUSTERS ?= 3000
+YEARS ?= 10
+SEED ?= 1
+scale-data: $(VENV)/.installed-run ## migrate an empty DATABASE_URL and fill it with scale data (CLUSTERS=3000 YEARS=10 SEED=1)
+	@test -n "$(DATABASE_URL)" || { echo "Set DATABASE_URL to an empty database, e.g. postgres://postgres@127.0.0.1:5432/scale3000"; exit 2; }
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py generate_scale_data --clusters $(CLUSTERS) --years $(YEARS) --seed $(SEED)
 
 clean: ## remove the virtual environment and local database
 	rm -rf $(VENV) db.sqlite3 .test-media .pytest_cache

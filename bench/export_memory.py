@@ -1,5 +1,5 @@
 """Benchmark: an export's memory does not grow with its rows (issue 6: "a million rows need no more
-memory than ten"). Run with `make bench` (ROWS=1000000 for the full claim; the default is 200 000).
+memory than ten"). Run with `make bench-import` (ROWS=1000000 for the full claim; the default is 200 000).
 
 It fills a throwaway SQLite database with ROWS lessons, streams the CSV and the Excel export of them
 as the views do, and reports the peak Python memory (tracemalloc) next to that of a 10-row export.

@@ -394,7 +394,7 @@ class Databases:
             self.admin("CREATE DATABASE {0}", self.template)
             self.made.append(self.template)
             self.template_url = f"{POSTGRES}/{self.template}"
-        subprocess.run(  # noqa: S603 - this interpreter, the project's manage.py
+        subprocess.run(
             [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"],
             env=child_env(self.template_url),
             check=True,
@@ -453,9 +453,7 @@ def run_child(folder: Path, label: str, url: str | None, *args: str) -> dict[str
     log = (folder / f"{label}.log").open("w")
     command = [sys.executable, __file__, "--child", *args, "--result", str(result_file)]
     started = time.perf_counter()
-    process = subprocess.Popen(  # noqa: S603 - this interpreter, this script
-        command, env=child_env(url), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
-    )
+    process = subprocess.Popen(command, env=child_env(url), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     _pid, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)

@@ -23,6 +23,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from clusterpacts import api as clusterpacts_api
+from core.auth import TokenAuthentication, tokens_expired_delete
 from core.logins import lockout_message
 from core.two_factor import device_matching, record_failure, second_factor_required
 from evaluations import api as evaluations_api
@@ -106,6 +107,7 @@ class TokenObtainView(APIView):
         if second_factor_required(user):
             self._check_second_factor(request, user, otp)
         instance, token = get_token_model().objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
+        tokens_expired_delete(user=user)  # the token check no longer sweeps them on every request
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response({"token": token, "expiry": instance.expiry})
 
@@ -130,6 +132,8 @@ class TokenObtainView(APIView):
 class RevokeView(LogoutView):
     """Revoke the token used for this request."""
 
+    authentication_classes = [TokenAuthentication]
+
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, format: Any = None) -> Response:
         return super().post(request, format)
@@ -137,6 +141,8 @@ class RevokeView(LogoutView):
 
 class RevokeAllView(LogoutAllView):
     """Revoke every token of the requesting user."""
+
+    authentication_classes = [TokenAuthentication]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, format: Any = None) -> Response:

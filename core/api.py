@@ -15,10 +15,8 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import date
-from functools import partial
 from typing import Any
 
-import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -37,6 +35,8 @@ from rest_framework.validators import UniqueValidator
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.filters import ScopedFilterSet
+from core.inline import Inline, inline_fill, inline_relations
 from core.roles import User, is_officer, managed_cluster_ids
 from core.services import delete_service_for, entity_save, lock_row
 
@@ -107,24 +107,6 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
         return scope(request.user) if request is not None and scope is not None else queryset
 
 
-def _scoped_choices(queryset: models.QuerySet, request: Any) -> models.QuerySet:
-    if request is None or not hasattr(queryset, "for_user"):
-        return queryset.none()
-    return queryset.for_user(request.user)
-
-
-class ScopedFilterSet(django_filters.FilterSet):
-    """A FilterSet whose model-choice filters offer only what the user may see."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for flt in self.filters.values():
-            if isinstance(flt, django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter):
-                base = flt.queryset
-                if base is not None and not callable(base):
-                    flt.queryset = partial(_scoped_choices, base)
-
-
 # --- permissions ---------------------------------------------------------------------------------
 
 
@@ -186,7 +168,35 @@ def etag_of(data: Any) -> str:
     return '"' + hashlib.sha256(payload).hexdigest()[:40] + '"'
 
 
-class ScopedViewSet(viewsets.ModelViewSet):
+class ListInQueries:
+    """A list costs two queries, the count and the page, whatever it holds: to-many relations its rows show
+    are read in the page query (`inlined`, see core/inline.py), and a filter's choice is checked without
+    a query of its own (`ScopedFilterSet`). With the token check that is three per request."""
+
+    # The prefetched relations of `queryset`, read in the page query of a list instead.
+    inlined: tuple[Inline, ...] = ()
+    deferred_filterset: ScopedFilterSet | None = None  # set by core.filters.FilterBackend
+
+    def paginate_queryset(self, queryset: Any) -> list[Any] | None:
+        if self.inlined:
+            queryset = inline_relations(queryset, self.inlined)
+        try:
+            page = super().paginate_queryset(queryset)  # type: ignore[misc]
+        except exceptions.NotFound:
+            self._deferred_choices_check()  # a page past the end of a list filtered on nothing: the 400 first
+            raise
+        if not page:
+            self._deferred_choices_check()
+        if page and self.inlined:
+            inline_fill(page, self.inlined)
+        return page
+
+    def _deferred_choices_check(self) -> None:
+        if self.deferred_filterset is not None:
+            self.deferred_filterset.deferred_choices_check()
+
+
+class ScopedViewSet(ListInQueries, viewsets.ModelViewSet):
     """A model viewset over `Model.objects.for_user(user)`, with ETags on detail responses."""
 
     permission_classes = [RolePermission]
@@ -253,7 +263,7 @@ class ScopedViewSet(viewsets.ModelViewSet):
         delete_service_for(type(instance))(instance)
 
 
-class ReadOnlyScopedViewSet(viewsets.ReadOnlyModelViewSet):
+class ReadOnlyScopedViewSet(ListInQueries, viewsets.ReadOnlyModelViewSet):
     permission_classes = [RolePermission]
     pagination_class = Pagination
     queryset: Any  # a scoped queryset, as above

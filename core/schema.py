@@ -6,10 +6,17 @@ from typing import Any, Literal
 
 from django.utils import translation
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import get_view_model
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The API's token authentication (core/auth.py) is knox's, checked in fewer queries: documented as knox's."""
+
+    target_class = "core.auth.TokenAuthentication"
 
 
 class ErrorSerializer(serializers.Serializer):

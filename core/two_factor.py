@@ -10,15 +10,17 @@ session as verified after `django_otp.login`. This module imports no app.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import user_login_failed
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Model, OuterRef, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django_otp import devices_for_user, user_has_device
+from django_otp import device_classes, devices_for_user, user_has_device
 from django_otp.models import Device
 
 from core.roles import User, is_officer
@@ -48,6 +50,31 @@ def second_factor_required(user: User, path: str = "") -> bool:
     if not user.is_authenticated:
         return False
     return policy_requires(user, path) or user_has_device(user, confirmed=True)
+
+
+# Where whether the user has a confirmed device is kept on the user object for the request, and its column.
+_HAS_DEVICE = "_clusterpact_has_device"
+HAS_DEVICE_COLUMN = "has_confirmed_device"
+
+
+def device_annotations(user: str) -> dict[str, ExpressionWrapper]:
+    """A column saying whether the user whose id is at `user` in the outer query has a confirmed device of
+    any kind (as `user_has_device(user, confirmed=True)`), to read it in the query that loads the user."""
+    any_device = Q()
+    for model in device_classes():
+        any_device |= Q(Exists(model.objects.filter(user=OuterRef(user), confirmed=True)))
+    return {HAS_DEVICE_COLUMN: ExpressionWrapper(any_device, output_field=BooleanField())}
+
+
+def device_remember(user: Model, row: Any) -> None:
+    """Keep on `user`, for this request, what `device_annotations` read into `row`."""
+    setattr(user, _HAS_DEVICE, bool(row.__dict__.pop(HAS_DEVICE_COLUMN)))
+
+
+def has_confirmed_device(user: User) -> bool:
+    """`user_has_device(user, confirmed=True)`, read with the user when the session loaded it."""
+    known: bool | None = getattr(user, _HAS_DEVICE, None)  # request.user may be a lazy wrapper: not __dict__
+    return user_has_device(user, confirmed=True) if known is None else known
 
 
 def device_matching(user: User, token: str) -> Device | None:
@@ -94,7 +121,7 @@ class TwoFactorMiddleware:
         user = request.user
         if user.is_authenticated:
             verified = user.is_verified()  # type: ignore[attr-defined]  # set by OTPMiddleware
-            has_device = verified or user_has_device(user, confirmed=True)
+            has_device = verified or has_confirmed_device(user)
             # For the header's "Set up two-factor login" link (base.html), without asking again.
             request.two_factor_device = has_device  # type: ignore[attr-defined]
             path = request.path

@@ -14,6 +14,7 @@ from rest_framework.routers import BaseRouter
 
 from clusterpacts.models import Cluster
 from core.api import DATE_RANGE, OfficerOnly, ScopedFilterSet, ScopedViewSet, ServiceSerializer
+from core.inline import Inline
 from evaluations import services
 from evaluations.models import Conclusion, Evaluation, Finding, Lesson, Stage
 
@@ -58,6 +59,8 @@ class EvaluationViewSet(ScopedViewSet):
     """Evaluations of the cluster pacts; stages move forward only."""
 
     queryset = Evaluation.objects.prefetch_related("findings")
+    # A list reads the findings in its page query (FindingSerializer's fields, in the model's order).
+    inlined = (Inline("findings", ("id", "evaluation_id", "criterion", "assessment", "text"), ("criterion", "id")),)
     serializer_class = EvaluationSerializer
     filterset_class = EvaluationFilter
     ordering_fields = ["period_end", "completed_on", "planned_on"]

@@ -27,6 +27,7 @@ from core.api import (
     ScopedViewSet,
     ServiceSerializer,
 )
+from core.inline import Inline
 from funding import services
 from funding.models import Allocation, BudgetYear, Flag, Project, ProjectPartner, SupportAgreement
 from funding.selectors import AgreementTerm, agreement_term
@@ -159,6 +160,8 @@ class AllocationViewSet(ScopedViewSet):
     queryset = Allocation.objects.prefetch_related(
         Prefetch("partners", queryset=Cluster.objects.only("id"))  # type: ignore[arg-type]
     )
+    # A list reads the partners' ids in its page query, in the clusters' order (their name).
+    inlined = (Inline("partners", ("id",), ("name", "id")),)
     serializer_class = AllocationSerializer
     filterset_class = AllocationFilter
     ordering_fields = ["amount", "decided_on", "id"]
@@ -287,6 +290,16 @@ class ProjectViewSet(ScopedViewSet):
     queryset = Project.objects.prefetch_related(
         Prefetch("clusters", queryset=Cluster.objects.only("id")),  # type: ignore[arg-type]
         Prefetch("partners", queryset=ProjectPartner.objects.select_related("organisation")),  # type: ignore[arg-type]
+    )
+    # A list reads the other clusters and the partners in its page query, in the order of the prefetches
+    # (the clusters by name; the partners as ProjectPartner.Meta.ordering), with what the serializers show.
+    inlined = (
+        Inline("clusters", ("id",), ("name", "id")),
+        Inline(
+            "partners",
+            ("id", "project_id", "organisation_id", "role", "organisation__name", "organisation__kind"),
+            ("role", "organisation__name", "id"),
+        ),
     )
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilter

@@ -580,7 +580,7 @@ class DemoSeeder:
             cp.kpi_target_set(plan=plan, kpi=kpi, value=targets[kpi.code])
         # The derived KPIs get their target too (a plan is complete with a target for every KPI), from a
         # generator of their own, so the figures drawn above stay what they were.
-        derived_rng = random.Random(f"derived-targets:{spec.slug}:{year}")
+        derived_rng = random.Random(f"derived-targets:{spec.slug}:{year}")  # noqa: S311 - demo figures
         for kpi in self.kpis:
             if kpi.is_derived:
                 cp.kpi_target_set(plan=plan, kpi=kpi, value=self.derived_target(kpi, spec, year, derived_rng))

@@ -7,11 +7,11 @@ export read these; none of them works out a cap date, a final term or a renewal 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
@@ -90,18 +90,51 @@ class AgreementStanding:
     days_to_cap: int  # negative once the cap has passed
 
 
+class _ChainRow(NamedTuple):
+    """An agreement of a chain as the standing reads it; `row` holds every column of the agreement and its
+    cluster, to make the agreement (with its cluster) of only those the standing returns."""
+
+    pk: int
+    start_date: date
+    end_date: date
+    predecessor_id: int | None
+    row: tuple[Any, ...]
+
+
+_AGREEMENT_COLUMNS = [field.attname for field in SupportAgreement._meta.concrete_fields]
+_CLUSTER_COLUMNS = [field.attname for field in Cluster._meta.concrete_fields]
+
+
+def _agreement_from(row: tuple[Any, ...], db: str) -> SupportAgreement:
+    """The agreement of a `_ChainRow.row`, with its cluster, as `select_related("cluster")` would make it."""
+    agreement = SupportAgreement.from_db(db, _AGREEMENT_COLUMNS, row[: len(_AGREEMENT_COLUMNS)])
+    agreement.cluster = Cluster.from_db(db, _CLUSTER_COLUMNS, row[len(_AGREEMENT_COLUMNS) :])
+    return agreement
+
+
 def agreement_standings(*, clusters: QuerySet[Cluster], as_of: date) -> dict[int, AgreementStanding]:
     """The standing of each cluster's chain on `as_of`, by cluster id. A cluster none of whose agreements
-    had started by then has none. Two queries, however many clusters."""
-    chains: dict[int, list[SupportAgreement]] = defaultdict(list)
-    agreements = SupportAgreement.objects.filter(cluster__in=clusters).known_on(as_of).select_related("cluster")
-    for agreement in agreements.order_by("start_date"):
-        chains[agreement.cluster_id].append(agreement)
+    had started by then has none. Two queries, however many clusters.
+
+    The agreements are read as plain values and only the two a standing holds (the running one and the
+    chain's last) are made into model instances: a programme of 3,000 clusters has 12,000 agreements."""
+    chains: dict[int, list[_ChainRow]] = defaultdict(list)
+    agreements = SupportAgreement.objects.filter(cluster__in=clusters).known_on(as_of).order_by("start_date")
+    columns = [*_AGREEMENT_COLUMNS, *(f"cluster__{name}" for name in _CLUSTER_COLUMNS)]
+    cluster_at = _AGREEMENT_COLUMNS.index("cluster_id")
+    start_at, end_at = _AGREEMENT_COLUMNS.index("start_date"), _AGREEMENT_COLUMNS.index("end_date")
+    predecessor_at = _AGREEMENT_COLUMNS.index("predecessor_id")
+    for row in agreements.values_list(*columns):
+        chains[row[cluster_at]].append(_ChainRow(row[0], row[start_at], row[end_at], row[predecessor_at], row))
     interim_done: dict[int, list[date]] = defaultdict(list)
     completed = Evaluation.objects.filter(cluster__in=clusters, completed_on__lte=as_of).interim().completed()
-    for cluster_id, completed_on in completed.values_list("cluster_id", "completed_on"):
+    for cluster_id, completed_on in completed.order_by().values_list("cluster_id", "completed_on"):
         interim_done[cluster_id].append(completed_on)
-    standings = {pk: _standing(chain, interim_done[pk], as_of) for pk, chain in chains.items()}
+    db = agreements.db
+    standings = {
+        pk: _standing(chain, interim_done[pk], as_of, lambda row: _agreement_from(row, db))
+        for pk, chain in chains.items()
+    }
     return {pk: standing for pk, standing in standings.items() if standing is not None}
 
 
@@ -110,14 +143,22 @@ def agreement_standing(*, cluster: Cluster, as_of: date) -> AgreementStanding | 
     return agreement_standings(clusters=Cluster.objects.filter(pk=cluster.pk), as_of=as_of).get(cluster.pk)
 
 
-def _standing(chain: list[SupportAgreement], interim_done: list[date], as_of: date) -> AgreementStanding | None:
+def _standing(
+    chain: list[_ChainRow],
+    interim_done: list[date],
+    as_of: date,
+    make: Callable[[tuple[Any, ...]], SupportAgreement],
+) -> AgreementStanding | None:
     """`chain`: one cluster's agreements there were on `as_of`, by start date (one chain, without gaps)."""
-    started = [agreement for agreement in chain if agreement.start_date <= as_of]
+    started = [link for link in chain if link.start_date <= as_of]
     if not started:
         return None
-    agreement, term = started[-1], agreement_term(started[-1])
+    current = started[-1]
+    agreement = make(current.row)
+    term = agreement_term(agreement)
+    last = agreement if chain[-1] is current else make(chain[-1].row)
     running = as_of <= agreement.end_date
-    has_successor = any(other.predecessor_id == agreement.pk for other in chain)
+    has_successor = any(other.predecessor_id == current.pk for other in chain)
     days_left = (agreement.end_date - as_of).days
     # An inactive cluster is not chased: nothing is due for it (the scan raises no flag about it either).
     chased = agreement.cluster.active
@@ -138,7 +179,7 @@ def _standing(chain: list[SupportAgreement], interim_done: list[date], as_of: da
         latest_extension_end=term.latest_extension_end,
         final_term=running and term.final_term,
         has_successor=has_successor,
-        last_agreement=chain[-1],
+        last_agreement=last,
         renewal_due=renewal_due,
         evaluation_missing=renewal_due and not evaluated,
         cap_approaching=chased
@@ -211,6 +252,11 @@ def next_renewal_on(chain: list[ChainLink]) -> date | None:
 # --- budget: what a user may see of each year ---------------------------------------------------
 
 
+def amount_over(decided: Decimal, reserved: Decimal) -> Decimal:
+    """How much more was decided than reserved (0 when within it)."""
+    return max(Decimal(0), decided - reserved)
+
+
 @dataclass(frozen=True)
 class Reservation:
     """A cluster's reservation of a year and the projects decided against it (`reservation_use`)."""
@@ -229,7 +275,7 @@ class Reservation:
     @property
     def over(self) -> Decimal:
         """How much more was decided than reserved (0 when within it)."""
-        return max(Decimal(0), self.decided - self.amount)
+        return amount_over(self.decided, self.amount)
 
 
 @dataclass(frozen=True)
@@ -355,8 +401,7 @@ def _visible_allocations(user: User, as_of: date | None) -> QuerySet[Allocation]
     return visible.known_on(as_of) if as_of is not None else visible
 
 
-@dataclass(frozen=True)
-class _Decided:
+class _Decided(NamedTuple):
     cluster_name: str
     cluster_active: bool
     amount: Decimal
@@ -384,12 +429,11 @@ def _decided(
         .values("decided_year", "lead_cluster_id", "lead_cluster__name", "lead_cluster__active")
         .order_by()
         .annotate(total=Sum("amount"), count=Count("id"))
+        .values_list("decided_year", "lead_cluster_id", "lead_cluster__name", "lead_cluster__active", "total", "count")
     )
     found: dict[int, dict[int, _Decided]] = defaultdict(dict)
-    for row in grouped:
-        found[row["decided_year"]][row["lead_cluster_id"]] = _Decided(
-            row["lead_cluster__name"], row["lead_cluster__active"], row["total"], row["count"]
-        )
+    for year, cluster_id, name, active, total, count in grouped:
+        found[year][cluster_id] = _Decided(name, active, total, count)
     return found
 
 
@@ -499,32 +543,55 @@ class ReservationUse:
 
     @property
     def over(self) -> Decimal:
-        return max(Decimal(0), self.decided - self.reserved)
+        return amount_over(self.decided, self.reserved)
 
 
 def reservation_use(
-    *, as_of: date, clusters: QuerySet[Cluster] | None = None
+    *, as_of: date, clusters: QuerySet[Cluster] | None = None, over_only: bool = False
 ) -> dict[tuple[int, int], ReservationUse]:
     """Every cluster's reserved, decided and remaining per year, as of the end of `as_of`, keyed by
-    (cluster id, year): the years with a reservation known by then or a project decided by then. Two
-    queries, however many clusters, years or projects. The flag scan and the cluster page read it; the
-    funding overview and the briefing read the same figures through `budget_years`."""
+    (cluster id, year): the years with a reservation known by then or a project decided by then; with
+    `over_only`, only those where more was decided than reserved. Two queries, however many clusters,
+    years or projects. The flag scan (`over_only`) and the cluster page read it; the funding overview and
+    the briefing read the same figures through `budget_years`."""
     allocations = Allocation.objects.filter(purpose=Allocation.Purpose.COMPETITIVENESS).known_on(as_of)
     projects = Project.objects.all()
     if clusters is not None:
         allocations = allocations.filter(cluster__in=clusters)
         projects = projects.filter(lead_cluster__in=clusters)
     found: dict[tuple[int, int], ReservationUse] = {}
-    for cluster_id, name, active, year, amount in allocations.values_list(
-        "cluster_id", "cluster__name", "cluster__active", "budget_year__year", "amount"
-    ):
-        found[cluster_id, year] = ReservationUse(cluster_id, name, active, year, amount, Decimal(0), 0)
+    if over_only:
+        # Plain values, and a use made only for the few years over: a programme of 3,000 clusters has
+        # some 30,000 cluster years.
+        reserved_amount: dict[tuple[int, int], Decimal] = {
+            (cluster_id, year): amount
+            for cluster_id, year, amount in allocations.order_by().values_list(
+                "cluster_id", "budget_year__year", "amount"
+            )
+        }
+        for year, by_cluster in _decided(projects, as_of=as_of).items():
+            for cluster_id, use in by_cluster.items():
+                amount = reserved_amount.get((cluster_id, year), Decimal(0))
+                if amount_over(use.amount, amount):
+                    found[cluster_id, year] = ReservationUse(
+                        cluster_id, use.cluster_name, use.cluster_active, year, amount, use.amount, use.projects
+                    )
+        return dict(sorted(found.items(), key=lambda item: (item[0][1], item[1].cluster_name)))
+    reserved: dict[tuple[int, int], tuple[str, bool, Decimal]] = {
+        (cluster_id, year): (name, active, amount)
+        for cluster_id, name, active, year, amount in allocations.values_list(
+            "cluster_id", "cluster__name", "cluster__active", "budget_year__year", "amount"
+        )
+    }
     for year, by_cluster in _decided(projects, as_of=as_of).items():
         for cluster_id, use in by_cluster.items():
-            reserved = found[cluster_id, year].reserved if (cluster_id, year) in found else Decimal(0)
+            known = reserved.pop((cluster_id, year), None)
+            amount = known[2] if known else Decimal(0)
             found[cluster_id, year] = ReservationUse(
-                cluster_id, use.cluster_name, use.cluster_active, year, reserved, use.amount, use.projects
+                cluster_id, use.cluster_name, use.cluster_active, year, amount, use.amount, use.projects
             )
+    for (cluster_id, year), (name, active, amount) in reserved.items():  # nothing decided against these
+        found[cluster_id, year] = ReservationUse(cluster_id, name, active, year, amount, Decimal(0), 0)
     return dict(sorted(found.items(), key=lambda item: (item[0][1], item[1].cluster_name)))
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import partial
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from clusterpacts.models import Cluster, Organisation, display_date
 from clusterpacts.selectors import overdue_reports
+from core.locks import transaction_lock
 from core.services import lock_row
 from evaluations.models import Evaluation
 from funding import notifications
@@ -496,6 +498,32 @@ def _shown(value: str | int | date | Decimal) -> str | int:
     return value
 
 
+Key = tuple[str, str]  # a flag's kind and subject: one open flag each
+
+
+def _wordings(causes: Mapping[Key, Cause], language: str) -> dict[Key, str]:
+    """Each cause's message in `language`, as `Cause.message` writes it. The language is switched once, and
+    each template and each date or amount is translated once: a programme's thousands of causes share a few
+    templates and due days, and the scan words every cause to see whether an open flag's wording changed."""
+    with translation.override(language):
+        templates: dict[str, str] = {}
+        shown: dict[date | Decimal, str | int] = {}
+        wordings = {}
+        for key, cause in causes.items():
+            values = {}
+            for name, value in cause.values.items():
+                if isinstance(value, date | Decimal):
+                    if value not in shown:
+                        shown[value] = _shown(value)
+                    values[name] = shown[value]
+                else:
+                    values[name] = value
+            if cause.template not in templates:
+                templates[cause.template] = gettext(cause.template)
+            wordings[key] = templates[cause.template] % values
+    return wordings
+
+
 @dataclass
 class ScanResult:
     as_of: date
@@ -558,14 +586,14 @@ def _standing_causes(standing: AgreementStanding) -> list[Cause]:
 
 
 def _report_causes(as_of: date) -> list[Cause]:
-    """Each overdue report slot of an active cluster (`clusterpacts.selectors.report_slots`, the rule the
-    briefing and the portal pages read too), including a report never started."""
+    """Each overdue report slot of an active cluster (`clusterpacts.selectors.overdue_reports`, the rule of
+    `report_slots` that the briefing and the portal pages read too), including a report never started."""
     causes: list[Cause] = []
     for slot in overdue_reports(clusters=Cluster.objects.all(), as_of=as_of):
         values: dict[str, str | int | date] = {"cluster": slot.cluster_name, "year": slot.year, "due": slot.due_on}
         template = (
             gettext_noop("%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been submitted.")
-            if slot.report
+            if slot.report_id
             else gettext_noop(
                 "%(cluster)s: the annual report on %(year)s was due on %(due)s and has not been started."
             )
@@ -574,7 +602,7 @@ def _report_causes(as_of: date) -> list[Cause]:
             Cause(
                 kind=Flag.Kind.REPORT_OVERDUE,
                 cluster_id=slot.cluster_id,
-                report_id=slot.report.pk if slot.report else None,
+                report_id=slot.report_id,
                 year=slot.year,
                 subject=f"report:{slot.cluster_id}:{slot.year}",
                 due_on=slot.due_on,
@@ -589,8 +617,8 @@ def _reservation_causes(as_of: date) -> list[Cause]:
     """Each active cluster's year whose projects decided by `as_of` exceed its reservation
     (`funding.selectors.reservation_use`, the figures the funding overview and the briefing show)."""
     causes: list[Cause] = []
-    for use in reservation_use(as_of=as_of).values():
-        if use.over <= 0 or not use.cluster_active:
+    for use in reservation_use(as_of=as_of, over_only=True).values():
+        if not use.cluster_active:
             continue
         causes.append(
             Cause(
@@ -614,21 +642,35 @@ def _reservation_causes(as_of: date) -> list[Cause]:
     return causes
 
 
+# The lock that keeps two scans from running at once (`core.locks.transaction_lock`).
+SCAN_LOCK = "funding.flags_scan"
+
+
 @transaction.atomic
 def flags_scan(*, as_of: date) -> ScanResult:
     """Raise the flags whose cause exists on `as_of` and resolve the open ones whose cause is gone.
 
-    Set-based: a fixed number of queries, however many agreements and reports there are. Safe to run
-    twice (the second run finds every flag already open) and concurrently (one open flag per kind and
-    subject is a database constraint). Officers hear of new flags once, after the commit
-    (the digest goes through the outbox, `core.outbox`).
+    Set-based: a fixed number of queries, however many clusters, agreements, reports and flags there are
+    (rows are read as plain values; model instances are made only for what the result and the standings
+    hold). Each message is worded once per language and compared with the open flag's: a scan that finds
+    nothing to change writes nothing. Safe to run twice: the second run
+    finds every flag already open. Never two at once: the scan first takes a lock (`SCAN_LOCK`), so a
+    second scan, from another beat or worker, waits for the first to commit and then finds its flags
+    open; one open flag per kind and subject is a database constraint as well. Officers hear of new flags
+    once, after the commit (the digest goes through the outbox, `core.outbox`).
     """
-    causes = {
+    transaction_lock(SCAN_LOCK)
+    causes: dict[Key, Cause] = {
         (cause.kind, cause.subject): cause
         for cause in _agreement_causes(as_of) + _report_causes(as_of) + _reservation_causes(as_of)
     }
-    wording = {key: (cause.message(settings.LANGUAGE_CODE), cause.message("en")) for key, cause in causes.items()}
-    open_flags = {(flag.kind, flag.subject): flag for flag in Flag.objects.open().select_related("cluster")}
+    dutch, english = _wordings(causes, settings.LANGUAGE_CODE), _wordings(causes, "en")
+    open_flags: dict[Key, _OpenFlag] = {
+        (kind, subject): _OpenFlag(pk, agreement_id, report_id, message, message_en, due_on)
+        for pk, kind, subject, agreement_id, report_id, message, message_en, due_on in Flag.objects.open()
+        .order_by()
+        .values_list("pk", "kind", "subject", "agreement_id", "report_id", "message", "message_en", "due_on")
+    }
 
     new = [
         Flag(
@@ -638,56 +680,65 @@ def flags_scan(*, as_of: date) -> ScanResult:
             report_id=cause.report_id,
             year=cause.year,
             subject=cause.subject,
-            message=wording[key][0],
-            message_en=wording[key][1],
+            message=dutch[key],
+            message_en=english[key],
             raised_on=as_of,
             due_on=cause.due_on,
         )
         for key, cause in causes.items()
         if key not in open_flags
     ]
-    gone = [flag for key, flag in open_flags.items() if key not in causes]
-    _follow_subjects(open_flags, causes, wording)
-    Flag.objects.bulk_create(new, ignore_conflicts=True)
+    gone = [flag.pk for key, flag in open_flags.items() if key not in causes]
+    _follow_subjects(open_flags, causes, dutch, english)
+    if new:
+        # The rows come back with their ids (RETURNING), so they are the result as they are, not read again.
+        # Under the lock no other scan raises a flag meanwhile; if anything did, the unique constraint would
+        # refuse the second open flag and roll this scan back rather than report a flag it did not raise.
+        new.sort(key=lambda flag: (flag.due_on or date.max, flag.kind, flag.cluster_id))
+        Flag.objects.bulk_create(new)
+        notifications.officers_digest_queue()
+    resolved: list[Flag] = []
     if gone:
-        Flag.objects.filter(pk__in=[flag.pk for flag in gone]).update(
+        Flag.objects.filter(pk__in=gone).update(
             resolved_on=Greatest(F("raised_on"), Value(as_of, output_field=DateField()))
         )
-        for flag in gone:
-            flag.resolved_on = max(flag.raised_on, as_of)
-    raised = []
-    if new:
-        # Match kind and subject together: another kind already open on the same subject was not raised now.
-        new_keys = {(flag.kind, flag.subject) for flag in new}
-        raised = [
-            flag
-            for flag in Flag.objects.open()
-            .filter(raised_on=as_of, subject__in={flag.subject for flag in new}, notified_at__isnull=True)
-            .select_related("cluster")
-            if (flag.kind, flag.subject) in new_keys
-        ]
-        notifications.officers_digest_queue()
-    return ScanResult(as_of=as_of, raised=raised, resolved=gone)
+        resolved = list(Flag.objects.filter(pk__in=gone))
+    return ScanResult(as_of=as_of, raised=new, resolved=resolved)
+
+
+class _OpenFlag(NamedTuple):
+    """What the scan compares of an open flag with its cause."""
+
+    pk: int
+    agreement_id: int | None
+    report_id: int | None
+    message: str
+    message_en: str
+    due_on: date | None
 
 
 def _follow_subjects(
-    open_flags: dict[tuple[str, str], Flag],
-    causes: dict[tuple[str, str], Cause],
-    wording: dict[tuple[str, str], tuple[str, str]],
+    open_flags: Mapping[Key, _OpenFlag],
+    causes: Mapping[Key, Cause],
+    dutch: Mapping[Key, str],
+    english: Mapping[Key, str],
 ) -> None:
     """A flag that stays open follows its subject: the report once it is started, the chain's latest
-    agreement once it is extended, and the wording that goes with them."""
-    refreshed = []
-    for key, flag in open_flags.items():
-        cause = causes.get(key)
-        if cause and (flag.agreement_id, flag.report_id, (flag.message, flag.message_en), flag.due_on) != (
-            cause.agreement_id,
-            cause.report_id,
-            wording[key],
-            cause.due_on,
-        ):
-            flag.agreement_id, flag.report_id = cause.agreement_id, cause.report_id
-            (flag.message, flag.message_en), flag.due_on = wording[key], cause.due_on
-            refreshed.append(flag)
+    agreement once it is extended, and the wording that goes with them. Only a flag that changes is
+    written."""
+    refreshed = [
+        Flag(
+            pk=flag.pk,
+            agreement_id=cause.agreement_id,
+            report_id=cause.report_id,
+            message=dutch[key],
+            message_en=english[key],
+            due_on=cause.due_on,
+        )
+        for key, flag in open_flags.items()
+        if (cause := causes.get(key))
+        and (flag.agreement_id, flag.report_id, flag.message, flag.message_en, flag.due_on)
+        != (cause.agreement_id, cause.report_id, dutch[key], english[key], cause.due_on)
+    ]
     if refreshed:
         Flag.objects.bulk_update(refreshed, ["agreement", "report", "message", "message_en", "due_on"])

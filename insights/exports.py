@@ -15,19 +15,32 @@ from __future__ import annotations
 
 import csv
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 
 from clusterpacts.api import KpiValueFilter
-from clusterpacts.models import Cluster, KpiTarget, KpiValue, ReportEvent, Workflow
-from clusterpacts.selectors import end_of_day
+from clusterpacts.models import AnnualReport, Cluster, KpiValue, Workflow
+from clusterpacts.selectors import document_statuses_on
 from core.api import ScopedFilterSet
-from core.spreadsheets import safe_cell
+from core.spreadsheets import safe_cell, safe_row
 from evaluations.api import EvaluationFilter, LessonFilter
 from evaluations.models import Evaluation, EvaluationQuerySet, Lesson
 from funding.api import AgreementFilter, AllocationFilter, ProjectFilter
@@ -45,43 +58,48 @@ from funding.selectors import agreement_term
 
 @dataclass(frozen=True)
 class Dataset:
+    """A table to export: its rows are read either one model instance at a time (`row`, narrowed to a day by
+    `as_of`) or, for the tables that run to hundreds of thousands of rows, as plain values (`cells`)."""
+
     name: str
     columns: list[str]
     queryset: Callable[[Any], QuerySet]  # user -> scoped queryset, filtered by the request later
-    row: Callable[[Any, date | None], list[Any]]  # (object, as_of or None) -> cells
+    row: Callable[[Any, date | None], list[Any]] | None  # (object, as_of or None) -> cells
     filterset: type[ScopedFilterSet]  # the API's FilterSet for the same rows: exports filter like the lists do
-    as_of: Callable[[QuerySet, date], QuerySet]  # the rows there were at the end of a day
+    as_of: Callable[[QuerySet, date], QuerySet] | None  # the rows there were at the end of a day
+    # (filtered queryset, as_of or None) -> each row's cells, read as values with the joins done in SQL and
+    # streamed, as of the day when one is given; instead of `row` and `as_of`.
+    cells: Callable[[QuerySet, date | None], Iterator[Sequence[Any]]] | None = None
+
+
+CHUNK = 2000  # rows per fetch from the database's cursor: what an export holds at once
 
 
 def _kpi_values(user: Any) -> QuerySet:
-    return (
-        KpiValue.objects.for_user(user)
-        .select_related("cluster", "kpi", "report")
-        .order_by("cluster__name", "year", "kpi__position")
-    )
+    return KpiValue.objects.for_user(user).order_by("cluster__name", "year", "kpi__position")
 
 
-def _kpi_value_row(value: KpiValue, as_of: date | None) -> list[Any]:
-    status = value.report.status if as_of is None else value.status_on  # type: ignore[attr-defined]
-    return [
-        value.cluster.name,
-        value.year,
-        value.kpi.code,
-        value.kpi.name_nl,
-        value.kpi.unit,
-        value.target,  # type: ignore[attr-defined]  # annotated by kpi_values_with_targets
-        value.value,
-        status == Workflow.ACCEPTED,
-    ]
+_KPI_VALUE_CELLS = ("cluster__name", "year", "kpi__code", "kpi__name_nl", "kpi__unit", "target", "value")
+_PENDING_OR_OFFICIAL = (Workflow.SUBMITTED, Workflow.ACCEPTED)
 
 
-def _kpi_values_on(values: QuerySet, day: date) -> QuerySet:
-    """Each value with its report's status at the end of `day` (its last workflow step by then, as
-    `report_status_on` replays it); only those of reports submitted or accepted by then."""
-    last_step = ReportEvent.objects.filter(report=OuterRef("report"), at__lte=end_of_day(day)).order_by("-at", "-id")
-    return values.annotate(status_on=Subquery(last_step.values("to_status")[:1])).filter(
-        status_on__in=(Workflow.SUBMITTED, Workflow.ACCEPTED)
-    )
+def _kpi_value_cells(values: QuerySet, as_of: date | None) -> Iterator[Sequence[Any]]:
+    """Cluster, year, KPI code, its Dutch name and unit, target, value and whether it is official (its report
+    accepted), read as plain values in one streamed query: the cluster, the KPI, the report and the target
+    joined in SQL, not a model instance and a subquery per row.
+
+    As of a day, only the values of reports submitted or accepted by the end of it, official when accepted
+    by then: each report's status then is replayed for all of them at once, from its workflow steps
+    (`clusterpacts.selectors.document_statuses_on`, one more query), as the briefing replays it."""
+    if as_of is None:
+        official = ExpressionWrapper(Q(report__status=Workflow.ACCEPTED), output_field=BooleanField())
+        yield from values.annotate(official=official).values_list(*_KPI_VALUE_CELLS, "official").iterator(CHUNK)
+        return
+    status_on = document_statuses_on(AnnualReport, values.order_by().values("report_id"), as_of=as_of)
+    for *cells, report_id in values.values_list(*_KPI_VALUE_CELLS, "report_id").iterator(chunk_size=CHUNK):
+        status = status_on.get(report_id, Workflow.DRAFT)
+        if status in _PENDING_OR_OFFICIAL:
+            yield (*cells, status == Workflow.ACCEPTED)
 
 
 DATASETS: dict[str, Dataset] = {}
@@ -92,10 +110,13 @@ def _register(dataset: Dataset) -> None:
 
 
 def kpi_values_with_targets(user: Any) -> QuerySet:
-    from django.db.models import OuterRef, Subquery
-
-    target = KpiTarget.objects.filter(cluster=OuterRef("cluster"), kpi=OuterRef("kpi"), year=OuterRef("year"))
-    return _kpi_values(user).annotate(target=Subquery(target.values("value")[:1]))
+    """The KPI values `user` may see, each with the target of its cluster, KPI and year (None without one):
+    joined, not a subquery per row (a target is unique per cluster, KPI and year, so the join adds no row)."""
+    same_target = FilteredRelation(
+        "cluster__kpi_targets",
+        condition=Q(cluster__kpi_targets__kpi=F("kpi"), cluster__kpi_targets__year=F("year")),
+    )
+    return _kpi_values(user).annotate(same_target=same_target, target=F("same_target__value"))
 
 
 _register(
@@ -103,9 +124,10 @@ _register(
         "kpi-values",
         ["cluster", "year", "kpi", "name", "unit", "target", "value", "official"],
         kpi_values_with_targets,
-        _kpi_value_row,
+        None,
         KpiValueFilter,
-        _kpi_values_on,
+        None,
+        cells=_kpi_value_cells,
     )
 )
 
@@ -352,9 +374,15 @@ _register(
 
 def rows(dataset: Dataset, queryset: QuerySet, as_of: date | None = None) -> Iterator[list[Any]]:
     yield dataset.columns
+    if dataset.cells is not None:
+        for cells in dataset.cells(queryset, as_of):
+            yield safe_row(cells)
+        return
+    if dataset.row is None or dataset.as_of is None:
+        raise ImproperlyConfigured(f"The {dataset.name} export reads its rows with neither `cells` nor `row`.")
     if as_of is not None:
         queryset = dataset.as_of(queryset, as_of)
-    for obj in queryset.iterator(chunk_size=2000):
+    for obj in queryset.iterator(chunk_size=CHUNK):
         yield [safe_cell(value) for value in dataset.row(obj, as_of)]
 
 
@@ -367,7 +395,7 @@ def csv_stream(dataset: Dataset, queryset: QuerySet, as_of: date | None = None) 
     writer = csv.writer(_Echo())
     yield "\ufeff"  # a BOM, so Excel opens the UTF-8 file with the right accents
     for row in rows(dataset, queryset, as_of):
-        yield writer.writerow(["" if value is None else value for value in row])
+        yield writer.writerow(row)  # None is written as an empty cell
 
 
 def xlsx_file(dataset: Dataset, queryset: QuerySet, as_of: date | None = None) -> Any:

@@ -1,8 +1,10 @@
-"""Every list endpoint of /api/v1/ costs as many queries for 60 rows as for 3 (no query per row).
+"""Every list endpoint of /api/v1/ costs as many queries for 60 rows as for 3 (no query per row), and with a
+token at most 3 in all (issue 16): the token check (with the user and their role), the COUNT and the page,
+however many rows, clusters and tokens.
 
-The rows are created in bulk in the requesting manager's cluster, so that the officer and the
-manager both list every one of them; a growing count means a missing select_related or
-prefetch_related in the viewset, or a serializer field that queries per row.
+The rows are created in bulk in clusters the requesting manager manages, so that the officer and the
+manager both list every one of them; a growing count means a missing select_related, a relation neither
+prefetched nor inlined (core/inline.py), or a serializer field that queries per row.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from knox.models import AuthToken
 
 from clusterpacts.models import (
     AnnualPlan,
@@ -33,7 +37,8 @@ from clusterpacts.models import (
 )
 from evaluations.models import Evaluation, Finding, Lesson
 from funding.models import Allocation, BudgetYear, Flag, Project, ProjectPartner, SupportAgreement
-from tests.api_helpers import API, RESOURCE_NAMES, session_client
+from tests import factories
+from tests.api_helpers import API, RESOURCE_NAMES, ApiClient, build_world, session_client
 
 pytestmark = pytest.mark.django_db
 
@@ -279,3 +284,143 @@ def test_list_queries_do_not_grow_with_the_number_of_rows(request, rows, name, r
     many = listed(client, path, before + 60)
 
     assert len(many) == len(few), "\n".join(["3 rows:", *few, "", "60 rows:", *many])
+
+
+def _not_the_session(queries: list[str]) -> list[str]:
+    """The queries of a request but the session's own (its row read and written back, in a savepoint here)."""
+    return [sql for sql in queries if "django_session" not in sql and "SAVEPOINT" not in sql]
+
+
+@pytest.mark.parametrize("role", ["officer", "manager"])
+def test_a_session_list_costs_the_session_and_at_most_three_queries(request, role):
+    client = session_client(request.getfixturevalue(role))
+    for name in RESOURCE_NAMES:
+        queries = listed(client, f"{API}/{name}/")
+        assert len(_not_the_session(queries)) <= 3, "\n".join([name, *queries])
+
+
+# --- with a token: at most 3 queries in all, whatever the data and the tokens -----------------------------
+
+
+LIMIT = 3  # the token check with the user and their role, the COUNT, the page
+
+
+def token_client(user: Any) -> ApiClient:
+    _instance, token = AuthToken.objects.create(user)
+    return ApiClient(HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT_LANGUAGE="en")
+
+
+def managed_clusters(manager: Any, first: Cluster, count: int) -> list[Cluster]:
+    """`first` and more clusters, up to `count`, all managed by `manager`."""
+    clusters = [first, *Cluster.objects.filter(managers__user=manager).exclude(pk=first.pk).order_by("pk")]
+    while len(clusters) < count:
+        extra = factories.ClusterFactory(name=f"Extra {len(clusters)}", slug=f"extra-{len(clusters)}")
+        ClusterManager.objects.create(user=manager, cluster=extra)
+        clusters.append(extra)
+    return clusters[:count]
+
+
+def spread(name: str, manager: Any, cluster: Cluster, other: Cluster, per_cluster: list[int], first: int) -> int:
+    """Add rows of endpoint `name` in as many of the manager's clusters as `per_cluster` has numbers, that many
+    in each; the indexes (years, references) start at `first` and never repeat. The next free index."""
+    for target, count in zip(managed_clusters(manager, cluster, len(per_cluster)), per_cluster, strict=True):
+        BUILDERS[name](Scope(target, other, manager), range(first, first + count))
+        first += count
+    return first
+
+
+@pytest.mark.parametrize("role", ["officer", "reader", "manager"])
+@pytest.mark.parametrize("name", RESOURCE_NAMES)
+def test_a_token_list_costs_at_most_three_queries_for_2_or_20_rows_in_2_or_5_clusters(
+    request, name, role, cluster, other_cluster, manager
+):
+    client = token_client(request.getfixturevalue(role))
+    managed_clusters(manager, cluster, 5)  # up front: for the cluster list, only the builder's rows are new
+    path = f"{API}/{name}/?page_size=100"
+    before = client.get(path).json()["count"]
+
+    following = spread(name, manager, cluster, other_cluster, [1, 1], first=0)
+    few = listed(client, path, before + 2)
+    spread(name, manager, cluster, other_cluster, [3, 3, 4, 4, 4], first=following)
+    many = listed(client, path, before + 20)
+
+    assert len(many) == len(few) <= LIMIT, "\n".join(["2 rows:", *few, "", "20 rows:", *many])
+
+
+def _filtered(name: str, cluster: Cluster) -> str:
+    """The lists of docs/PERFORMANCE.md, with the filter they are measured with."""
+    return {
+        "agreements": f"cluster={cluster.pk}",
+        "annual-reports": "year=2001",
+        "flags": "open=true",
+        "kpi-values": "year=2001",
+        "kpi-targets": "year=2001",
+        "projects": f"cluster={cluster.pk}",
+    }[name]
+
+
+@pytest.mark.parametrize("role", ["officer", "manager"])
+@pytest.mark.parametrize("name", ["agreements", "annual-reports", "flags", "kpi-values", "kpi-targets", "projects"])
+def test_a_filtered_token_list_costs_at_most_three_queries_too(request, name, role, cluster, other_cluster, manager):
+    """A filter naming a cluster is checked without a query of its own (core/filters.py)."""
+    client = token_client(request.getfixturevalue(role))
+    spread(name, manager, cluster, other_cluster, [3, 3], first=0)
+    path = f"{API}/{name}/?page_size=100&{_filtered(name, cluster)}"
+
+    queries = listed(client, path)
+
+    assert client.get(path).json()["count"] > 0, path
+    assert len(queries) <= LIMIT, "\n".join(queries)
+
+
+@pytest.mark.parametrize("role", ["reader", "manager"])
+def test_a_list_costs_the_same_queries_for_a_user_holding_1_or_50_tokens(request, role, cluster):
+    user = request.getfixturevalue(role)
+    client = token_client(user)
+    path = f"{API}/annual-reports/?page_size=100"
+    one = listed(client, path)
+
+    for _ in range(49):
+        AuthToken.objects.create(user)
+    fifty = listed(client, path)
+
+    assert AuthToken.objects.filter(user=user).count() == 50
+    assert len(fifty) == len(one) <= LIMIT, "\n".join(fifty)
+
+
+def test_an_expired_or_revoked_token_is_still_refused(reader, cluster):
+    expired_row, expired = AuthToken.objects.create(reader)
+    _revoked_row, revoked = AuthToken.objects.create(reader)
+    _kept_row, kept = AuthToken.objects.create(reader)
+    AuthToken.objects.filter(pk=expired_row.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+    assert ApiClient(HTTP_AUTHORIZATION=f"Token {revoked}").post(f"{API}/auth/token/revoke/").status_code == 204
+
+    for token in (expired, revoked):
+        response = ApiClient(HTTP_AUTHORIZATION=f"Token {token}").get(f"{API}/clusters/")
+        assert response.status_code == 401, token
+    assert ApiClient(HTTP_AUTHORIZATION=f"Token {kept}").get(f"{API}/clusters/").status_code == 200
+    assert not AuthToken.objects.filter(pk=expired_row.pk).exists()  # deleted when it was presented, as knox does
+
+
+@pytest.mark.parametrize("name", RESOURCE_NAMES)
+def test_a_listed_row_reads_as_its_detail(name, cluster, other_cluster, officer):
+    """What a list reads in its page query (core/inline.py: the findings, partners and other clusters, in
+    their order) is what the detail reads through its prefetches."""
+    world = build_world(cluster, other_cluster)
+    factories.ProjectFactory(  # a second partner and another cluster, so that their order shows
+        reference="HBC.2024.IC01",
+        type=Project.Type.INTER_CLUSTER,
+        lead_cluster=other_cluster,
+        clusters=[cluster],
+        partners=[(world.other.organisation, "lead"), (world.own.organisation, "partner")],
+    )
+    shared = Allocation.objects.create(budget_year=world.budget_year, purpose="inter_cluster", amount=1000)
+    shared.partners.set([other_cluster, cluster])
+    Finding.objects.create(evaluation=world.own.evaluation, criterion="membership", assessment="achieved")
+    client = token_client(officer)
+
+    rows = client.get(f"{API}/{name}/", {"page_size": 500}).json()["results"]
+
+    assert rows
+    for row in rows:
+        assert client.get(f"{API}/{name}/{row['id']}/").json() == row

@@ -166,6 +166,16 @@ def report_years(cluster: Cluster, *, today: date | None = None) -> range:
     return range(first_document_year(cluster), (today or timezone.localdate()).year + 1)
 
 
+def document_indexes(prefix: str) -> list[models.Index]:
+    """The lists' filters besides the cluster (the unique (cluster, year) serves that one): the API's
+    `?year=` and `?year=&status=` (COUNT and page), and `?status=` alone, as the review queue asks for
+    what waits for review."""
+    return [
+        models.Index(fields=["year", "status"], name=f"{prefix}_year_status_idx"),
+        models.Index(fields=["status", "year"], name=f"{prefix}_status_year_idx"),
+    ]
+
+
 def document_constraints(prefix: str, *, unique: StrOrPromise) -> list[BaseConstraint]:
     """One plan (or report) per cluster and year, and a year the portal can hold."""
     return [
@@ -188,6 +198,7 @@ class AnnualPlan(WorkflowDocument):
         constraints = document_constraints(
             "annual_plan", unique=_("This cluster already has an annual plan for that year.")
         )
+        indexes = document_indexes("annual_plan")
 
     def __str__(self) -> str:
         return gettext("Annual plan %(year)s — %(cluster)s") % {"year": self.year, "cluster": self.cluster}
@@ -252,6 +263,7 @@ class AnnualReport(WorkflowDocument):
                 violation_error_message=_("Say why the report is returned: a comment is required."),
             ),
         ]
+        indexes = document_indexes("annual_report")
 
     def __str__(self) -> str:
         return gettext("Annual report %(year)s — %(cluster)s") % {"year": self.year, "cluster": self.cluster}

@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "core.replica.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -115,6 +116,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+# A PostgreSQL replica for the read-only parts (core/replica.py; docs/PERFORMANCE.md, "Beyond one machine"):
+# off unless DATABASE_REPLICA_URL is set. In tests it mirrors the default database.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0)
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+REPLICA_READ_PATHS = ("/api/v1/", "/insights/")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -202,13 +213,14 @@ CELERY_BEAT_SCHEDULE["send-outbox"] = {
 REST_FRAMEWORK = {
     # Token first, so an anonymous request is answered 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        # knox's token check in one query with the user's role (core/auth.py).
+        "core.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # The project's viewsets set their own (core.api.RolePermission); this covers the rest.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "core.schema.ProjectAutoSchema",
@@ -284,9 +296,11 @@ REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 
 INSTALLED_APPS += ["axes"]
 # Axes' backend first: it refuses a locked-out user or address before the password is even checked.
+# Then Django's, loading the session's user with their role in one query (core/auth.py). A session opened
+# before this backend replaced Django's own names the old one and ends: its user logs in again, once.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "core.auth.ModelBackend",
 ]
 # Last, as axes asks: it turns a flagged login response into the lockout page.
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]

@@ -5,13 +5,22 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, env_bool, env_int, env_list, logging_config
+from .base import DATABASES, MIDDLEWARE, env_bool, env_int, env_list, logging_config
 
 for required in ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"):
     if not os.environ.get(required):
         raise ImproperlyConfigured(f"{required} must be set in production.")
 
 DEBUG = False
+
+# Persistent database connections (issue 16): each request reuses its process's connection for up to
+# CONN_MAX_AGE seconds instead of opening one (a TCP and authentication round trip to PostgreSQL) per
+# request; a connection that broke while idle is found by the health check before a request uses it.
+# PostgreSQL's max_connections must cover every process's connections (docs/DEPLOYMENT.md, section 2).
+# The replica too, when there is one (core/replica.py).
+for database in DATABASES.values():
+    database["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
+    database["CONN_HEALTH_CHECKS"] = True
 CLUSTERPACTS_ALLOW_DEMO_DATA = False
 TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", default=True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")

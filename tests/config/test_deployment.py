@@ -97,6 +97,32 @@ def test_production_sends_hsts_for_a_year_with_subdomains_by_default(tmp_path):
     assert result.stdout.split() == ["31536000", "True", "True", "True", "True", "True", "same-origin"]
 
 
+def test_production_keeps_database_connections_open_with_health_checks(tmp_path):
+    """Persistent connections by default (60 s), checked before reuse; CONN_MAX_AGE=0 closes them again."""
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    by_default = run(["-c", code], production_env(tmp_path, CONN_MAX_AGE=""))
+    assert by_default.stdout.split() == ["60", "True"], by_default.stderr
+    chosen = run(["-c", code], production_env(tmp_path, CONN_MAX_AGE="0"))
+    assert chosen.stdout.split() == ["0", "True"], chosen.stderr
+
+
+def test_production_keeps_the_replicas_connections_too(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['replica']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    replica = f"sqlite:///{tmp_path / 'replica.sqlite3'}"
+    result = run(["-c", code], production_env(tmp_path, CONN_MAX_AGE="", DATABASE_REPLICA_URL=replica))
+    assert result.stdout.split() == ["60", "True"], result.stderr
+
+
+def test_development_and_tests_open_a_connection_per_request(settings):
+    assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 0
+
+
 def test_hsts_seconds_come_from_the_environment(tmp_path):
     code = "import django; django.setup(); from django.conf import settings as s; print(s.SECURE_HSTS_SECONDS)"
     result = run(["-c", code], production_env(tmp_path, SECURE_HSTS_SECONDS="300"))

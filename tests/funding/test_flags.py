@@ -8,6 +8,7 @@ the language: kind, cluster, subject, agreement, report, year and dates.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -24,12 +25,20 @@ from django.utils.translation import gettext
 from clusterpacts.models import AnnualReport, Cluster, ReportEvent, Workflow
 from clusterpacts.services import annual_report_create, document_transition
 from evaluations.models import Evaluation
-from funding.models import Flag, SupportAgreement, cap_date_for
+from funding.models import Allocation, Flag, Project, SupportAgreement, cap_date_for
 from funding.notifications import flags_notify_officers
 from funding.services import agreement_create, agreement_extend, agreement_save, flags_scan
 from funding.tasks import notify_officers, scan_flags
 from tests import factories
-from tests.factories import ClusterFactory, EvaluationFactory, UserFactory, completed_interim, manager_of
+from tests.factories import (
+    BudgetYearFactory,
+    ClusterFactory,
+    EvaluationFactory,
+    ProjectFactory,
+    UserFactory,
+    completed_interim,
+    manager_of,
+)
 from tests.funding.conftest import TERMS_2017
 from tests.funding.helpers import YEARLY, make_chain, refused_by_the_database, shown
 
@@ -593,14 +602,16 @@ QUERY_SCAN_DAY = date(2026, 11, 27)
 
 
 def bulk_portfolio(size: int) -> None:
-    """`size` clusters with one agreement each and a 2025 report; one in twenty raises each kind of flag.
+    """`size` clusters with one agreement each, a 2025 report and a 2026 reservation with a project against
+    it; one in twenty raises each kind of flag.
 
-    At 200 clusters the scan raises 50 flags: on SQLite, Django 5.2 splits a bulk insert into batches of
+    At 200 clusters the scan raises 60 flags: on SQLite, Django 5.2 splits a bulk insert into batches of
     90 flags (999 parameters per query), so more new flags than that in one scan add INSERT queries there
     (not on PostgreSQL). Kept below it, the count measured is the scan's own.
     """
     clusters = ClusterFactory.create_batch(size, started_on=date(2025, 1, 1))
-    agreements, reports, evaluations = [], [], []
+    budget = BudgetYearFactory(year=2026, envelope=Decimal(size * 1_000_000))
+    agreements, reports, evaluations, reservations, projects = [], [], [], [], []
     for number, cluster in enumerate(clusters):
         if number % 20 == 0:  # ends 2026-12-31 without extension: renewal due, no evaluation
             start, end, chain_start = date(2024, 1, 1), date(2026, 12, 31), date(2024, 1, 1)
@@ -631,6 +642,20 @@ def bulk_portfolio(size: int) -> None:
                     conclusion="largely_achieved",
                 )
             )
+        reservations.append(
+            Allocation(budget_year=budget, purpose="competitiveness", cluster=cluster, amount=Decimal(100_000))
+        )
+        projects.append(  # one in twenty decides more than its reservation
+            ProjectFactory.build(
+                reference=f"BULK-P-{cluster.pk}",
+                lead_cluster=cluster,
+                decided_on=date(2026, 6, 1),
+                amount=Decimal(150_000 if number % 20 == 4 else 50_000),
+                start_date=date(2026, 7, 1),
+                end_date=date(2028, 6, 30),
+                status_on=date(2026, 6, 1),
+            )
+        )
     SupportAgreement.objects.bulk_create(agreements)
     AnnualReport.objects.bulk_create(reports)
     # The scan replays the workflow steps: a submitted report has its step, on time.
@@ -640,6 +665,8 @@ def bulk_portfolio(size: int) -> None:
         if r.status == Workflow.SUBMITTED
     )
     Evaluation.objects.bulk_create(evaluations)
+    Allocation.objects.bulk_create(reservations)
+    Project.objects.bulk_create(projects)
 
 
 def clear_portfolio() -> None:
@@ -647,6 +674,8 @@ def clear_portfolio() -> None:
     Evaluation.objects.all().delete()
     AnnualReport.objects.all().delete()
     SupportAgreement.objects.all().delete()
+    Project.objects.all().delete()
+    Allocation.objects.all().delete()
     Cluster.objects.all().delete()
 
 
@@ -656,7 +685,7 @@ def counted_scan(day: date) -> tuple[int, int, int]:
     return len(queries), len(result.raised), len(result.resolved)
 
 
-def test_the_scan_issues_the_same_number_of_queries_for_10_and_200_agreements():
+def test_the_scan_issues_the_same_number_of_queries_for_10_and_200_clusters():
     bulk_portfolio(10)
     small, small_raised, _ = counted_scan(QUERY_SCAN_DAY)
     small_again, nothing, _ = counted_scan(QUERY_SCAN_DAY)
@@ -669,7 +698,9 @@ def test_the_scan_issues_the_same_number_of_queries_for_10_and_200_agreements():
     large_resolving, _, large_resolved = counted_scan(date(2027, 3, 1))
 
     assert Flag.objects.filter(raised_on=QUERY_SCAN_DAY).count() == large_raised
-    assert (small_raised, large_raised) == (5, 50)  # renewal + evaluation, final term + cap, report: per 20
+    # Per 20 clusters: renewal + evaluation, final term + cap, the report, the reservation.
+    assert (small_raised, large_raised) == (6, 60)
+    assert Flag.objects.filter(kind=Kind.RESERVATION_EXCEEDED).count() == 10
     assert nothing == 0
     assert small_resolved > 0
     assert large_resolved > small_resolved
@@ -677,6 +708,48 @@ def test_the_scan_issues_the_same_number_of_queries_for_10_and_200_agreements():
     assert small_again == large_again
     assert small_resolving == large_resolving
     assert large < 15
+
+
+def writes(queries: CaptureQueriesContext) -> list[str]:
+    """The statements that change something: anything but reads and the savepoints of the test's transaction
+    (the scan's lock, `SELECT pg_advisory_xact_lock(...)`, is a read on PostgreSQL and no query on SQLite)."""
+    return [
+        query["sql"]
+        for query in queries.captured_queries
+        if not query["sql"].lstrip().upper().startswith(("SELECT", "SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+
+
+@pytest.mark.parametrize("size", [10, 200])
+def test_a_second_scan_with_nothing_to_change_only_reads(size):
+    bulk_portfolio(size)
+    first = flags_scan(as_of=QUERY_SCAN_DAY)
+    assert first.raised
+
+    with CaptureQueriesContext(connection) as queries:
+        second = flags_scan(as_of=QUERY_SCAN_DAY)
+
+    assert (second.raised, second.resolved) == ([], [])
+    assert writes(queries) == []
+    assert len(queries) < 12
+
+
+def test_a_scan_writes_only_the_flags_whose_wording_changed():
+    bulk_portfolio(40)
+    flags_scan(as_of=QUERY_SCAN_DAY)
+    over = Flag.objects.filter(kind=Kind.RESERVATION_EXCEEDED).order_by("pk").first()
+    project = Project.objects.get(lead_cluster=over.cluster)
+    project.amount += 10_000  # as `project_save` would: the flag's amounts change, nothing else
+    project.save()
+
+    with CaptureQueriesContext(connection) as queries:
+        flags_scan(as_of=QUERY_SCAN_DAY)
+
+    (update,) = writes(queries)
+    assert update.startswith("UPDATE") and str(over.pk) in update
+    refreshed = Flag.objects.get(pk=over.pk)
+    assert refreshed.message != over.message and "160" in refreshed.message_en
+    assert refreshed.raised_on == over.raised_on and refreshed.resolved_on is None
 
 
 # --- 7. the officers' digest ----------------------------------------------------------------------

@@ -2,19 +2,21 @@
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from clusterpacts.models import KpiDefinition
-from clusterpacts.services import annual_report_create, kpi_value_set
-from core.spreadsheets import safe_cell
+from clusterpacts.models import KpiDefinition, KpiTarget, Workflow
+from clusterpacts.services import annual_report_create, document_transition, kpi_value_set
+from core.spreadsheets import DANGEROUS, safe_cell, safe_row
 from evaluations.models import Lesson
 from funding.models import Allocation
 from funding.services import agreement_create
-from insights.exports import DATASETS
+from insights.exports import DATASETS, csv_stream
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +31,20 @@ def test_safe_text_and_numbers_are_left_alone():
     assert safe_cell("Roadmap sessions") == "Roadmap sessions"
     assert safe_cell(Decimal("-5")) == Decimal("-5")
     assert safe_cell(date(2020, 1, 1)) == date(2020, 1, 1)
+
+
+def test_a_row_is_made_safe_as_each_of_its_cells_would_be():
+    row = [
+        *(f"{first}HYPERLINK(1)" for first in DANGEROUS),
+        "Roadmap",
+        Decimal("-5"),
+        -5,
+        None,
+        True,
+        date(2020, 1, 1),
+    ]
+    assert safe_row(row) == [safe_cell(value) for value in row]
+    assert safe_row(iter(row))[:2] == ["'=HYPERLINK(1)", "'+HYPERLINK(1)"]
 
 
 @pytest.fixture
@@ -150,3 +166,105 @@ def test_an_export_filtered_by_cluster_holds_that_clusters_rows_only(
 def test_anonymous_users_get_no_export(client, lessons):
     response = client.get("/insights/exports/lessons.csv")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+# --- the KPI values: plain values joined in SQL, the same rows as the per-instance export gave --------
+
+SUBMITTED, ACCEPTED, SIM_SUBMITTED = date(2021, 3, 1), date(2021, 4, 1), date(2021, 3, 20)
+
+
+def _step(report, to: str, day: date) -> None:
+    at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    document_transition(document=report, to=to, at=at, notify=False)
+
+
+@pytest.fixture
+def kpi_history(cluster, other_cluster):
+    """Three reports on 2020: Catalisti's accepted (submitted 1 March 2021, accepted 1 April), SIM's
+    submitted (20 March 2021), and a draft of a cluster whose name looks like a formula."""
+    c2, cpi1 = KpiDefinition.objects.get(code="C2"), KpiDefinition.objects.get(code="CPI1")
+    formula = factories.ClusterFactory(name="=SUM(A1)", slug="formula")
+    accepted = annual_report_create(cluster=cluster, year=2020)
+    kpi_value_set(report=accepted, kpi=c2, value=Decimal(12))
+    kpi_value_set(report=accepted, kpi=cpi1, value=Decimal(3))
+    KpiTarget.objects.create(cluster=cluster, kpi=c2, year=2020, value=Decimal(10))
+    KpiTarget.objects.create(cluster=cluster, kpi=c2, year=2021, value=Decimal(99))  # another year's target
+    _step(accepted, Workflow.SUBMITTED, SUBMITTED)
+    _step(accepted, Workflow.ACCEPTED, ACCEPTED)
+    pending = annual_report_create(cluster=other_cluster, year=2020)
+    kpi_value_set(report=pending, kpi=c2, value=Decimal(7))
+    _step(pending, Workflow.SUBMITTED, SIM_SUBMITTED)
+    draft = annual_report_create(cluster=formula, year=2020)
+    kpi_value_set(report=draft, kpi=c2, value=Decimal(1))
+    return c2, cpi1
+
+
+def _kpi_rows(client, **query):
+    table = _csv(client.get("/insights/exports/kpi-values.csv", query))
+    assert table[0] == ["cluster", "year", "kpi", "name", "unit", "target", "value", "official"]
+    return table[1:]
+
+
+def test_the_kpi_values_export_joins_targets_and_official_and_neutralises_formulas(client, officer, kpi_history):
+    c2, cpi1 = kpi_history
+    client.force_login(officer)
+    catalisti = [
+        ["Catalisti", "2020", "C2", c2.name_nl, "count", "10.00", "12.00", "True"],
+        ["Catalisti", "2020", "CPI1", cpi1.name_nl, cpi1.unit, "", "3.00", "True"],
+    ]
+    if c2.position > cpi1.position:
+        catalisti.reverse()
+    rows = _kpi_rows(client)
+    assert [row for row in rows if row[0] == "Catalisti"] == catalisti, "by KPI position, the target of its year"
+    assert sorted(rows) == sorted(
+        [
+            *catalisti,
+            ["SIM", "2020", "C2", c2.name_nl, "count", "", "7.00", "False"],
+            ["'=SUM(A1)", "2020", "C2", c2.name_nl, "count", "", "1.00", "False"],
+        ]
+    )
+    assert [row[0] for row in rows].index("Catalisti") < [row[0] for row in rows].index("SIM")
+    assert _kpi_rows(client, official="true") == catalisti
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (SUBMITTED - timedelta(days=1), set()),  # nothing submitted yet
+        (SUBMITTED, {("Catalisti", "False")}),  # pending
+        (SIM_SUBMITTED, {("Catalisti", "False"), ("SIM", "False")}),
+        (ACCEPTED - timedelta(days=1), {("Catalisti", "False"), ("SIM", "False")}),
+        (ACCEPTED, {("Catalisti", "True"), ("SIM", "False")}),  # the draft never shows
+    ],
+)
+def test_the_kpi_values_export_as_of_a_day_replays_each_reports_status(client, officer, kpi_history, day, expected):
+    client.force_login(officer)
+    assert {(row[0], row[7]) for row in _kpi_rows(client, as_of=day.isoformat())} == expected
+
+
+def _export_queries(user, as_of: date | None) -> tuple[int, int]:
+    """The queries the export's rows cost (the user's role is read before, when the queryset is scoped)."""
+    spec = DATASETS["kpi-values"]
+    values = spec.queryset(user)
+    with CaptureQueriesContext(connection) as queries:
+        rows = sum(1 for _line in csv_stream(spec, values, as_of)) - 2  # the BOM, the header
+    return len(queries), rows
+
+
+def _reports(count: int, start: int) -> None:
+    kpis = list(KpiDefinition.objects.filter(code__in=["C2", "CPI1"]))
+    for n in range(start, start + count):
+        report = annual_report_create(cluster=factories.ClusterFactory(name=f"Cluster {n:03d}"), year=2020)
+        for kpi in kpis:
+            kpi_value_set(report=report, kpi=kpi, value=Decimal(n))
+        _step(report, Workflow.SUBMITTED, SUBMITTED)
+
+
+@pytest.mark.parametrize("as_of", [None, ACCEPTED])
+def test_the_kpi_values_export_costs_the_same_queries_for_2_and_40_values(officer, as_of):
+    _reports(1, start=0)
+    few, few_rows = _export_queries(officer, as_of)
+    _reports(19, start=1)
+    many, many_rows = _export_queries(officer, as_of)
+    assert (few_rows, many_rows) == (2, 40)
+    assert few == many == (1 if as_of is None else 2)  # the values; as of a day, the reports' steps first

@@ -1,0 +1,119 @@
+"""The API lists' filters (django-filter): choices scoped to the user, checked without a query where the
+request already knows the answer. Apart from `core.api` because DRF reads `DEFAULT_FILTER_BACKENDS` while
+`core.api` is being imported; `core.api` names these for the apps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django_filters.fields import ModelChoiceField
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions
+from rest_framework.request import Request
+
+from core.roles import is_reader, managed_cluster_ids
+
+
+def _scoped_choices(queryset: models.QuerySet, request: Any) -> models.QuerySet:
+    if request is None or not hasattr(queryset, "for_user"):
+        return queryset.none()
+    return queryset.for_user(request.user)
+
+
+class ScopedChoiceField(ModelChoiceField):
+    """A model-choice filter's field that asks `choice_check(model, pk)` before looking the choice up:
+    True or False when it is known without a query, None when the query must say."""
+
+    def __init__(self, *args: Any, choice_check: Callable[[Any, Any], bool | None], **kwargs: Any) -> None:
+        self.choice_check = choice_check
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values or (self.null_label is not None and value == self.null_value):
+            return super().to_python(value)
+        model = self.queryset.model
+        try:
+            pk = model._meta.pk.to_python(value)
+            model._meta.pk.run_validators(pk)  # within the database's integers, else no lookup could take it
+        except DjangoValidationError:
+            pk = None
+        known = None if pk is None else self.choice_check(model, pk)
+        if known is None:
+            return super().to_python(value)
+        if not known:
+            raise DjangoValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+            )
+        # The choice's id is all a filter uses: an instance holding only it (any other field would be a query).
+        return model.from_db(self.queryset.db, [model._meta.pk.attname], [pk])
+
+
+class ScopedFilterSet(django_filters.FilterSet):
+    """A FilterSet whose model-choice filters offer only what the user may see.
+
+    A choice outside the user's scope (or one that does not exist) is refused with a 400, as a choice the
+    form does not offer. Checking it costs a query, except where the request already knows the answer: a
+    cluster manager's own clusters come with the role (`core.roles`); and for an officer or API reader,
+    who may choose anything that exists, a list whose rows name the choice proves it exists. So for them
+    the check waits (`defer_choice_checks`, set by `FilterBackend` for API lists) until the list turns out
+    empty, and only then costs its query (`deferred_choices_check`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.defer_choice_checks = False
+        self.deferred_choices: list[tuple[str, Any, Any, str]] = []  # (filter, model, id, message)
+        for name, flt in self.filters.items():
+            if isinstance(flt, django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter):
+                base = flt.queryset
+                if base is not None and not callable(base):
+                    flt.queryset = partial(_scoped_choices, base)
+                    if isinstance(flt, django_filters.ModelChoiceFilter) and not base.query.has_filters():
+                        flt.field_class = ScopedChoiceField
+                        flt.extra["choice_check"] = partial(self._choice_check, name)
+
+    def _choice_check(self, name: str, model: Any, pk: Any) -> bool | None:
+        """Whether the user may choose `pk` among `model.objects.for_user(user)`, when known without a query."""
+        user = getattr(self.request, "user", None)
+        if user is None:
+            return None
+        if is_reader(user):  # every row is theirs: the choice only has to exist
+            if not self.defer_choice_checks:
+                return None
+            message = str(self.filters[name].field.error_messages["invalid_choice"])
+            self.deferred_choices.append((name, model, pk, message))
+            return True
+        if getattr(model, "scope_path", None) == "id":  # a cluster: theirs are those of their role
+            return pk in managed_cluster_ids(user)
+        return None
+
+    def deferred_choices_check(self) -> None:
+        """Refuse, as `is_valid()` would have, a deferred choice that does not exist (a query each)."""
+        errors = {
+            name: [exceptions.ErrorDetail(message, code="invalid_choice")]
+            for name, model, pk, message in self.deferred_choices
+            if not model._default_manager.filter(pk=pk).exists()
+        }
+        if errors:
+            raise exceptions.ValidationError(errors)
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend; on a list, an officer's or API reader's choice is checked only if the list
+    is empty (see `ScopedFilterSet`), by the viewset's `paginate_queryset`."""
+
+    def filter_queryset(self, request: Request, queryset: Any, view: Any) -> Any:
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if isinstance(filterset, ScopedFilterSet) and getattr(view, "action", None) == "list":
+            filterset.defer_choice_checks = True
+            view.deferred_filterset = filterset
+        if not filterset.is_valid() and self.raise_exception:
+            raise django_filters.utils.translate_validation(filterset.errors)
+        return filterset.qs
