@@ -40,6 +40,10 @@ import django  # noqa: E402
 
 django.setup()
 
+import logging  # noqa: E402
+
+logging.getLogger("axes").setLevel(logging.WARNING)  # its login lines would land in the table printed
+
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -437,7 +441,8 @@ def pages() -> list[tuple[str, str]]:
         ("cluster list, a search", "/clusters/?q=1"),
         ("cluster page", f"/clusters/{cluster}/"),
         ("comparison", f"/insights/compare/?kpi=C2&year={last_year}"),
-        ("comparison, a derived KPI", f"/insights/compare/?kpi=MEM1&year={last_year}"),
+        ("comparison, a KPI of the members", f"/insights/compare/?kpi=MEM1&year={last_year}"),
+        ("comparison, a KPI of the projects", f"/insights/compare/?kpi=CPI3&year={last_year}"),
         ("funding overview", "/insights/funding/"),
         ("review queue", "/review/"),
         ("review queue, every state", "/review/?state=all"),

@@ -604,21 +604,33 @@ class DerivedFigures:
 
 
 def derived_figures(
-    *, cluster_ids: Collection[int], years: Collection[int], as_of: date | None = None
+    *,
+    cluster_ids: Collection[int],
+    years: Collection[int],
+    as_of: date | None = None,
+    codes: Collection[str] | None = None,
 ) -> dict[tuple[int, int], DerivedFigures]:
     """The derived KPIs' figures of each cluster and working year, keyed by (cluster id, year): from the
     memberships active at the year's end, or on `as_of` (default today) for a year that has not ended by
     then (one query), and from each registered source as of the same day (funding's projects: three).
+    With `codes`, only what those KPIs are derived from is read (a comparison of MEM1 across 3,000 clusters
+    need not count their projects); the other figures are left empty.
 
     The one place a derived KPI gets its value: the report and review pages, the cluster page's KPI
     evolution and members, the comparison and the briefing read it; none is stored or typed in.
     """
     as_of = as_of or timezone.localdate()
     on = {year: min(date(year, 12, 31), as_of) for year in years}
-    figures = membership_figures_of(cluster_ids=cluster_ids, days=on.values())
+    asked = None if codes is None else frozenset(codes)
+    if asked is None or asked & DERIVED_KPIS.keys():
+        figures = membership_figures_of(cluster_ids=cluster_ids, days=on.values())
+    else:
+        zero = MembershipFigures(members=0, paying=0, smes=0)
+        figures = {(cluster_id, day): zero for cluster_id in cluster_ids for day in on.values()}
     sourced = {
         name: source(cluster_ids=cluster_ids, on=on) if cluster_ids and on else {}
-        for name, (_codes, source) in _DERIVED_SOURCES.items()
+        for name, (source_codes, source) in _DERIVED_SOURCES.items()
+        if asked is None or asked & source_codes
     }
     return {
         (cluster_id, year): DerivedFigures(

@@ -693,7 +693,9 @@ class KpiPoints:
             if report_id in status
         }
         self.derived: dict[tuple[int, int], DerivedFigures] = (
-            derived_figures(cluster_ids=cluster_ids, years=years, as_of=as_of)
+            derived_figures(
+                cluster_ids=cluster_ids, years=years, as_of=as_of, codes=[k.code for k in kpis if k.is_derived]
+            )
             if any(k.is_derived for k in kpis)
             else {}
         )
