@@ -4,7 +4,7 @@
         [--as-of YYYY-MM-DD] [--only scan|exports] [--generate CLUSTERS]
 
 On the PostgreSQL database DATABASE_URL names (issue 16's generated programme; with --generate, an empty
-migrated database is first filled by bench/scan_data.py, a stand-in of that many clusters), each figure is
+migrated database is first filled by `manage.py generate_scale_data --clusters N`), each figure is
 taken in a fresh child process, so its peak memory (ru_maxrss) is its own:
 
   scan, first run   `flags_scan` with no flag open (the open flags are set aside first and put back at the
@@ -29,8 +29,8 @@ Measured 2026-12-02 on scale3000 (3,000 clusters, 11,519 agreements, 29,891 repo
 4.73 s -> 1.83 s (floor 0.55 s; 4,464 flags, 15 queries either way), second run 4.46 s -> 1.21 s (floor
 0.37 s, 0 writes); CSV 24,244 -> 80,060 rows/s (COPY 176,000-252,000 rows/s), peak 95 -> 86 MB (Django
 connected: 71 MB); Excel 9,876 -> 9,593 rows/s (openpyxl's floor here 9,000-15,000 rows/s, noisy), peak
-104 -> 96 MB. On bench/scan_data.py's 3,000 clusters (419,130 values): CSV 10,910 -> 75,429 rows/s, Excel
-4,254 -> 8,462 rows/s. The CSV and the flags (both languages) are the same, byte for byte, before and after.
+104 -> 96 MB. On a stand-in of 3,000 clusters (419,130 values, before generate_scale_data): CSV 10,910 -> 75,429
+rows/s, Excel 4,254 -> 8,462 rows/s. The CSV and the flags (both languages) are the same, byte for byte, before and after.
 """
 
 from __future__ import annotations
@@ -264,16 +264,14 @@ def generate(clusters: int, as_of: date) -> None:
     django_setup()
     from django.core.management import call_command
 
-    from bench.scan_data import fill
     from clusterpacts.models import Cluster
 
     call_command("migrate", verbosity=0)
     if Cluster.objects.exists():
         print(f"The database holds clusters already: --generate {clusters} left it as it is.")
         return
-    started = time.perf_counter()
-    counts = fill(clusters=clusters, today=as_of)
-    print(f"Generated in {time.perf_counter() - started:.0f} s: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    # The one generator of scale data (workbook/scale.py), as make bench uses.
+    call_command("generate_scale_data", clusters=clusters, years=10, seed=1)
 
 
 def rate(figures: dict[str, Any]) -> str:

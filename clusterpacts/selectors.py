@@ -549,14 +549,6 @@ def register_derived_source(name: str, codes: Collection[str], source: DerivedSo
     _DERIVED_SOURCES[name] = (frozenset(codes), source)
 
 
-def derived_codes() -> frozenset[str]:
-    """The codes of every KPI the portal can derive: from the memberships or a registered source."""
-    codes = set(DERIVED_KPIS)
-    for source_codes, _source in _DERIVED_SOURCES.values():
-        codes |= source_codes
-    return frozenset(codes)
-
-
 @dataclass(frozen=True)
 class DerivedFigures:
     """The figures behind the derived KPIs of one cluster's working year: on `on`, the year's end
