@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clusterpacts.models import Cluster, Organisation
@@ -148,9 +149,9 @@ def test_a_status_dated_before_the_decision_is_refused(cluster):
 
 def test_every_broken_rule_is_reported_at_once(cluster, other_cluster):
     before = Project.objects.count()
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ValidationError) as caught:
         save(cluster, clusters=[other_cluster], amount=Decimal(0), end_date=date(2024, 1, 1))
-    assert {"clusters", "amount", "end_date"} <= set(caught.value.message_dict)
+    assert set(caught.value.message_dict) == {"clusters", "amount", "end_date"}
     assert Project.objects.count() == before
 
 
