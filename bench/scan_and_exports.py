@@ -30,7 +30,8 @@ Measured 2026-12-02 on scale3000 (3,000 clusters, 11,519 agreements, 29,891 repo
 0.37 s, 0 writes); CSV 24,244 -> 80,060 rows/s (COPY 176,000-252,000 rows/s), peak 95 -> 86 MB (Django
 connected: 71 MB); Excel 9,876 -> 9,593 rows/s (openpyxl's floor here 9,000-15,000 rows/s, noisy), peak
 104 -> 96 MB. On a stand-in of 3,000 clusters (419,130 values, before generate_scale_data): CSV 10,910 -> 75,429
-rows/s, Excel 4,254 -> 8,462 rows/s. The CSV and the flags (both languages) are the same, byte for byte, before and after.
+rows/s, Excel 4,254 -> 8,462 rows/s. The CSV and the flags (both languages) are the same, byte for byte,
+before and after.
 """
 
 from __future__ import annotations
