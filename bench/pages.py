@@ -65,6 +65,7 @@ from clusterpacts.models import (  # noqa: E402
     ReportEvent,
     Workflow,
 )
+from clusterpacts.services import kpi_tallies_refresh  # noqa: E402
 from core.roles import OFFICER  # noqa: E402
 from evaluations.models import Evaluation, Lesson  # noqa: E402
 from funding.models import Allocation, BudgetYear, Flag, Project, SupportAgreement  # noqa: E402
@@ -240,6 +241,7 @@ def populate(count: int, *, years: int = 10, seed: int = 1) -> None:
             ],
             batch_size=BATCH,
         )
+        kpi_tallies_refresh()  # as the services keep them with each value they write
         evaluations = []
         for cluster in clusters:
             first = cluster.started_on.year

@@ -39,7 +39,7 @@ PARTS = [
         "import_history.py",
         ["--values", "100000", "--database", "postgres"],
         3600,
-        "postgres,",
+        "PostgreSQL ",
     ),
 ]
 

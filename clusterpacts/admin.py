@@ -321,12 +321,19 @@ class FigureInline(admin.TabularInline):
         return self._editable(obj) and super().has_change_permission(request, obj)
 
 
+class KpiFigureFormSet(ServiceInlineFormSet):
+    def save_object(self, obj: KpiTarget | KpiValue, form: Any) -> None:
+        services.kpi_figure_save(figure=obj)
+
+
 class KpiTargetInline(FigureInline):
     model = KpiTarget
+    formset = KpiFigureFormSet
 
 
 class KpiValueInline(FigureInline):
     model = KpiValue
+    formset = KpiFigureFormSet
 
 
 class AttachmentInline(FigureInline):
@@ -384,6 +391,9 @@ class KpiDefinitionAdmin(ServiceAdmin):
     search_fields = ["code", "name_nl", "name_en"]
     ordering = ["position", "code"]
 
+    def save_object(self, request: HttpRequest, obj: KpiDefinition, form: Any, change: bool) -> None:
+        services.kpi_definition_save(kpi=obj)
+
 
 class FigureAdmin(ServiceAdmin):
     list_display = ["cluster", "kpi", "year", "value"]
@@ -392,6 +402,9 @@ class FigureAdmin(ServiceAdmin):
     search_fields = ["kpi__code", "kpi__name_nl", "kpi__name_en", "cluster__name"]
     readonly_fields = ["cluster", "year"]
     document_field = ""
+
+    def save_object(self, request: HttpRequest, obj: KpiTarget | KpiValue, form: Any, change: bool) -> None:
+        services.kpi_figure_save(figure=obj)
 
     def _editable(self, obj: Any) -> bool:
         document = getattr(obj, self.document_field, None) if obj else None

@@ -15,8 +15,10 @@ from django.db.models import (
     CharField,
     Count,
     DateField,
+    DecimalField,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -35,6 +37,7 @@ from clusterpacts.models import (
     AnnualReport,
     Cluster,
     ClusterPact,
+    KpiDefinition,
     KpiTarget,
     KpiValue,
     Membership,
@@ -305,6 +308,42 @@ def report_slot_counts(*, clusters: QuerySet[Cluster], as_of: date, year: int) -
     counts[MISSING] += missing["all"] - late
     counts["overdue"] += late
     return {state: count for state, count in counts.items() if count}
+
+
+def kpi_target_tallies(values: QuerySet[KpiValue]) -> QuerySet[KpiValue, dict[str, Any]]:
+    """Per report of `values`: `report_id`, `cluster_id`, `year`, how many of its values are `measured` against
+    a target and how many `met` it, counted in the database in one query; a report without a measured value
+    gives no row. Stored as `KpiTargetTally` (`services.kpi_tallies_refresh`), which the briefing sums.
+
+    A value is measured when its KPI is active and reported (a derived KPI is computed, never "accepted", as
+    `KpiPoints.point` says), the cluster's target of that KPI and year is above 0 and, where lower is better,
+    the value is above 0 (`KpiDefinition.achievement` gives None otherwise). It met its target when its
+    achievement reaches 100 %: `achievement` rounds to a whole percentage (half to even), so from 99.5 % on --
+    higher is better, 200 x value >= 199 x target; lower is better, 200 x target >= 199 x value. Targets and
+    values are never negative (`KpiDefinition.check_value`)."""
+    higher = Q(kpi__direction=KpiDefinition.Direction.HIGHER)
+    return (
+        values.annotate(
+            target=FilteredRelation(
+                "cluster__kpi_targets",
+                condition=Q(cluster__kpi_targets__kpi=F("kpi"), cluster__kpi_targets__year=F("year")),
+            )
+        )
+        .filter(kpi__active=True, kpi__source=KpiDefinition.Source.REPORTED, target__value__gt=0)
+        .filter(higher | Q(value__gt=0))
+        # How far the value is from 99.5 % of the target, by direction: a multiple of 0.01 with two decimals,
+        # so "> -0.001" is ">= 0" exactly, also where SQLite computes it in floating point.
+        .annotate(
+            margin=Case(
+                When(higher, then=F("value") * 200 - F("target__value") * 199),
+                default=F("target__value") * 200 - F("value") * 199,
+                output_field=DecimalField(max_digits=20, decimal_places=2),
+            )
+        )
+        .order_by()
+        .values("report_id", "cluster_id", "year")
+        .annotate(measured=Count("pk"), met=Count("pk", filter=Q(margin__gt=Decimal("-0.001"))))
+    )
 
 
 def accepted_by(as_of: date, subject: str = "report") -> QuerySet[ReportEvent, dict[str, Any]]:

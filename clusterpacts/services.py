@@ -12,7 +12,7 @@ models are deleted by `entity_delete`, which refuses while other records still r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -38,6 +38,7 @@ from clusterpacts.models import (
     ClusterPact,
     KpiDefinition,
     KpiTarget,
+    KpiTargetTally,
     KpiValue,
     Membership,
     Organisation,
@@ -49,6 +50,7 @@ from clusterpacts.models import (
     check_transition,
     display_date,
 )
+from clusterpacts.selectors import kpi_target_tallies
 from core.roles import User
 from core.services import deletes, entity_delete, entity_save, lock_row
 
@@ -285,6 +287,8 @@ def document_delete(*, document: AnnualPlan | AnnualReport) -> None:
     locked = type(document).objects.select_for_update().get(pk=document.pk)
     locked.check_not_accepted()
     entity_delete(instance=locked)
+    if isinstance(locked, AnnualPlan):  # its targets went with it (a report's tally goes with the report)
+        kpi_tallies_refresh(slots=[(locked.cluster_id, locked.year)])
 
 
 def document_check_submittable(*, document: AnnualPlan | AnnualReport) -> None:
@@ -323,6 +327,39 @@ def annual_report_return(
     return document_transition(document=report, to=Workflow.RETURNED, by=by, comment=comment, at=at)
 
 
+# Refreshing the tallies of every report at once (the KPI catalogue changed) writes them in batches of this many.
+TALLY_BATCH = 2000
+
+
+@transaction.atomic
+def kpi_tallies_refresh(*, slots: Collection[tuple[int, int]] | None = None) -> int:
+    """Count again, and store, the KPI target tallies (`KpiTargetTally`) of the reports of `slots` (pairs of
+    cluster id and year, and any other pair of their clusters and years; every report when None), from their
+    values and the clusters' targets as they stand (`selectors.kpi_target_tallies`). Called in the transaction
+    of each write that can change one: a value or a target set or removed, a plan or report deleted, the
+    catalogue changed, figures put in bulk. Returns the number of tallies stored."""
+    within = models.Q()
+    if slots is not None:
+        if not slots:
+            return 0
+        # Every slot of these clusters and years: a few more than asked for, counted again as they stand.
+        within = models.Q(cluster_id__in={c for c, _ in slots}, year__in={y for _, y in slots})
+    # One refresh of a report at a time, each counting what the one before it committed: its reports locked
+    # (in id order), where two writers of one report's values and targets would each store what it saw.
+    reports = AnnualReport._base_manager.select_for_update(of=("self",)).filter(within).order_by("pk")
+    list(reports.values_list("pk"))
+    KpiTargetTally.objects.filter(within).delete()
+    values = KpiValue.objects.filter(within)
+    stored = 0
+    batch: list[KpiTargetTally] = []
+    for row in kpi_target_tallies(values).iterator(chunk_size=TALLY_BATCH):
+        batch.append(KpiTargetTally(**row))
+        if len(batch) == TALLY_BATCH:
+            stored += len(KpiTargetTally.objects.bulk_create(batch))
+            batch = []
+    return stored + len(KpiTargetTally.objects.bulk_create(batch))
+
+
 @transaction.atomic
 def kpi_value_set(*, report: AnnualReport, kpi: KpiDefinition, value: Decimal) -> KpiValue:
     """Set (create or change) the value of one reported KPI in a report that is still editable. A derived
@@ -345,6 +382,7 @@ def kpi_value_set(*, report: AnnualReport, kpi: KpiDefinition, value: Decimal) -
     kpi_value.value = Decimal(value)
     kpi_value.full_clean()
     kpi_value.save()
+    kpi_tallies_refresh(slots=[(report.cluster_id, report.year)])
     return kpi_value
 
 
@@ -356,6 +394,7 @@ def kpi_figure_delete(*, figure: KpiTarget | KpiValue) -> None:
     if document is not None:
         check_figures_editable(type(document).objects.select_for_update().get(pk=document.pk))
     entity_delete(instance=figure)
+    kpi_tallies_refresh(slots=[(figure.cluster_id, figure.year)])
 
 
 def kpi_figure_clear(*, document: AnnualPlan | AnnualReport, kpi: KpiDefinition) -> None:
@@ -378,7 +417,28 @@ def kpi_target_set(*, plan: AnnualPlan, kpi: KpiDefinition, value: Decimal) -> K
     target.value = Decimal(value)
     target.full_clean()
     target.save()
+    kpi_tallies_refresh(slots=[(plan.cluster_id, plan.year)])
     return target
+
+
+@transaction.atomic
+def kpi_figure_save(*, figure: KpiTarget | KpiValue) -> KpiTarget | KpiValue:
+    """Save a target or value as it is given (the admin's forms), under its model's rules, and its report's
+    tally with it."""
+    entity_save(instance=figure)
+    kpi_tallies_refresh(slots=[(figure.cluster_id, figure.year)])
+    return figure
+
+
+@transaction.atomic
+def kpi_definition_save(*, kpi: KpiDefinition) -> KpiDefinition:
+    """Save a KPI of the catalogue. Its direction, source or being active decides which values count as
+    measured and met: every report's tally is counted again when one of them changed."""
+    stored = KpiDefinition.objects.filter(pk=kpi.pk).values("direction", "source", "active").first()
+    entity_save(instance=kpi)
+    if stored is not None and stored != {"direction": kpi.direction, "source": kpi.source, "active": kpi.active}:
+        kpi_tallies_refresh()
+    return kpi
 
 
 def _check_attachments_editable(report_id: int | None, message: str) -> None:
@@ -643,6 +703,7 @@ def kpi_figures_put(
         bulk_create_with_history(to_create, model, batch_size=1000, **history)
     if to_update:
         bulk_update_with_history(to_update, model, ["value"], batch_size=1000, **history)
+    kpi_tallies_refresh(slots={(figure.cluster_id, figure.year) for figure in [*to_create, *to_update]})
     return outcomes
 
 

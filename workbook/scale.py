@@ -44,6 +44,7 @@ from clusterpacts.models import (
     Commitment,
     KpiDefinition,
     KpiTarget,
+    KpiTargetTally,
     KpiValue,
     Membership,
     Organisation,
@@ -51,6 +52,7 @@ from clusterpacts.models import (
     Workflow,
     default_report_due_on,
 )
+from clusterpacts.services import kpi_tallies_refresh
 from evaluations.models import Conclusion, Evaluation, Finding, Lesson, Stage
 from funding.models import (
     ONE_DAY,
@@ -341,7 +343,13 @@ class ScaleData:
             rows = self.written() - before
             self.log(f"  {label:<32} {rows:>10,} rows {time.monotonic() - started:>8.1f} s")
         reset_sequences(self.tables)
-        return {table_label(model): table.count for model, table in self.tables.items()}
+        started = time.monotonic()
+        tallied = kpi_tallies_refresh()  # what the services keep with each value and target they write
+        self.log(f"  {'KPI target tallies':<32} {tallied:>10,} rows {time.monotonic() - started:>8.1f} s")
+        return {
+            **{table_label(model): table.count for model, table in self.tables.items()},
+            table_label(KpiTargetTally): tallied,
+        }
 
     def written(self) -> int:
         return sum(table.count for table in self.tables.values())

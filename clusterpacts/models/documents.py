@@ -341,6 +341,13 @@ class ReportEvent(models.Model):
                 name="report_event_one_subject",
             ),
         ]
+        indexes = [
+            # "Accepted by the day" (`selectors.accepted_by`), which the briefing, the comparison and the exports
+            # ask of every report at once: read from this index alone, a tenth of the steps.
+            models.Index(
+                fields=["report", "at"], condition=Q(to_status=Workflow.ACCEPTED), name="report_event_accepted_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.report or self.plan}: {self.from_status} → {self.to_status}"

@@ -233,3 +233,38 @@ class KpiValue(KpiFigure):
     def is_official(self) -> bool:
         """Only values of an accepted report are official; submitted ones are pending."""
         return self.report.status == Workflow.ACCEPTED
+
+
+class KpiTargetTally(models.Model):
+    """How many values of an annual report are measured against a target, and how many met it
+    (`clusterpacts.selectors.kpi_target_tallies` counts them; `clusterpacts.services.kpi_tallies_refresh` stores
+    them). Stored, not counted on each read: the briefing's summary sums about 30,000 of these rows at 3,000
+    clusters, where counting joins some 260,000 values to their targets (issue 16). Refreshed in the same
+    transaction by every service that writes a value, a target, a plan or report, or the KPI catalogue; a
+    report without a measured value has no row."""
+
+    report = models.OneToOneField(
+        AnnualReport,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="kpi_tally",
+        verbose_name=_("annual report"),
+    )
+    # The report's, kept here so that the summary filters without joining the reports.
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+", verbose_name=_("cluster"))
+    year = models.PositiveIntegerField(_("year"))
+    measured = models.PositiveIntegerField(_("KPI targets measured"))
+    met = models.PositiveIntegerField(_("KPI targets met"))
+
+    scope_path = "cluster"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("KPI target tally")
+        verbose_name_plural = _("KPI target tallies")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(met__lte=models.F("measured")), name="kpi_tally_met_within")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id} {self.year}: {self.met}/{self.measured}"

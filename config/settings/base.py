@@ -116,12 +116,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+
+
+def postgres_options(database: dict[str, Any]) -> dict[str, Any]:
+    """A PostgreSQL connection's settings. PostgreSQL's JIT compiles a query whose estimated cost passes
+    jit_above_cost: at 3,000 clusters some of the briefing's aggregates paid 30-80 ms of compiling for queries
+    that run in 20 (docs/PERFORMANCE.md). The portal's queries are short: JIT off, unless POSTGRES_JIT=on."""
+    if database["ENGINE"].startswith("django.db.backends.postgresql"):
+        database.setdefault("OPTIONS", {})["options"] = f"-c jit={'on' if env_bool('POSTGRES_JIT') else 'off'}"
+    return database
+
+
+postgres_options(DATABASES["default"])
 # A PostgreSQL replica for the read-only parts (core/replica.py; docs/PERFORMANCE.md, "Beyond one machine"):
 # off unless DATABASE_REPLICA_URL is set. In tests it mirrors the default database.
 if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
         os.environ["DATABASE_REPLICA_URL"], conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0)
     )
+    postgres_options(DATABASES["replica"])
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 REPLICA_READ_PATHS = ("/api/v1/", "/insights/")

@@ -8,7 +8,6 @@ transaction at a time anyway. Without PostgreSQL the test is skipped, except in 
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import Counter
@@ -24,23 +23,14 @@ from funding.models import Flag
 from funding.notifications import notify_officers
 from funding.services import SCAN_LOCK, ScanResult, agreement_create, flags_scan
 from tests import factories
+from tests.needs import require_postgresql
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 DAY = date(2026, 11, 27)
-
-
-def require_postgresql() -> None:
-    if connection.vendor == "postgresql":
-        return
-    reason = "the scan's lock is PostgreSQL's advisory lock: set DATABASE_URL to a PostgreSQL database"
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: this test must run in CI)")
-    pytest.skip(reason)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_scans_at_once_raise_each_flag_once_and_queue_one_digest(monkeypatch):
-    require_postgresql()
+    require_postgresql("the scan's lock, an advisory lock,")
     for n in range(3):  # each: renewal due and evaluation missing, and the 2025 report never started
         cluster = factories.ClusterFactory(name=f"Cluster {n}", slug=f"cluster-{n}", started_on=date(2025, 1, 1))
         agreement_create(
@@ -92,7 +82,7 @@ def test_two_scans_at_once_raise_each_flag_once_and_queue_one_digest(monkeypatch
 @pytest.mark.django_db(transaction=True)
 def test_the_scan_holds_its_lock_until_it_commits(monkeypatch):
     """While a scan runs, no other connection can take its lock; once it has committed, one can."""
-    require_postgresql()
+    require_postgresql("the scan's lock, an advisory lock,")
     held: list[bool] = []
 
     def try_lock() -> None:  # in a thread of its own, so on a connection of its own

@@ -212,8 +212,8 @@ def test_the_summary_counts_the_targets_met_among_those_with_an_accepted_value(a
 
     c2 = KpiDefinition.objects.get(code="C2")
     value = {v.year: v.value for v in KpiValue.objects.filter(cluster=history, kpi=c2)}
-    KpiTarget.objects.create(cluster=history, kpi=c2, year=2018, value=value[2018])  # met
-    KpiTarget.objects.create(cluster=history, kpi=c2, year=2019, value=value[2019] + 1000)  # not met
+    cp.kpi_figure_save(figure=KpiTarget(cluster=history, kpi=c2, year=2018, value=value[2018]))  # met
+    cp.kpi_figure_save(figure=KpiTarget(cluster=history, kpi=c2, year=2019, value=value[2019] + 1000))  # not met
     figures = as_of(ACCEPTED_2019 - ONE_DAY)["summary_figures"]
     assert (figures["kpi_targets_met"], figures["kpi_targets_measured"]) == (1, 1), "2019 is still pending"
     figures = as_of(ACCEPTED_2019)["summary_figures"]
