@@ -94,3 +94,18 @@ def test_the_document_tells_only_what_had_happened_by_its_day(record, officer):
     assert lessons == ["Catalisti — good practice: Roadmaps work. (not yet carried into a pact)"]
     assert renewals == ["Catalisti — SO-CAT-1: 31/12/2019; Cap date: 31/12/2026 (running)"]
     assert [line.split(":")[0] for line in budget] == ["2020 (nothing allocated by this day)"], "a coming year"
+
+
+def test_a_table_written_as_one_piece_of_xml_is_the_one_python_docx_writes_cell_by_cell():
+    from insights.documents import _table
+
+    lines = [["KPI", "2020", "2021 & <after>"], ["C2 Members", " padded ", "1.234 / 5"], ["x", "", "—"]]
+    by_cell = Document()
+    table = by_cell.add_table(rows=len(lines), cols=3)
+    for cells, texts in zip((row.cells for row in table.rows), lines, strict=True):
+        for cell, text in zip(cells, texts, strict=True):
+            cell.text = text
+    at_once = Document()
+    _table(at_once, lines)
+    assert at_once.tables[0]._tbl.xml == by_cell.tables[0]._tbl.xml
+    assert [[cell.text for cell in row.cells] for row in at_once.tables[0].rows] == lines
