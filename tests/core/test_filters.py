@@ -233,3 +233,19 @@ def test_a_list_naming_no_filter_lists_everything_in_scope(manager, agreement, c
     status, body, queries = get(client_of(manager), AGREEMENTS, {"ordering": "reference"})
 
     assert (status, [row["id"] for row in body["results"]], queries) == (200, [agreement.pk], 3)
+
+
+def test_a_filter_counts_as_named_by_its_name_or_its_name_with_a_suffix():
+    from core.filters import named_filters
+    from funding.api import AgreementFilter
+
+    params = ["cluster", "start_date__gte", "running_on_after", "page", "ordering", "clusterless"]
+
+    assert named_filters(AgreementFilter, params) == {"cluster", "start_date__gte", "running_on"}
+
+
+def test_a_list_naming_one_filter_still_refuses_a_bad_value_of_it(officer, agreement):
+    status, body, _queries = get(client_of(officer), AGREEMENTS, {"start_date__gte": "not a date", "page": 1})
+
+    assert status == 400
+    assert list(body) == ["start_date__gte"]
