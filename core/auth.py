@@ -50,12 +50,11 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
     """knox's token check (`Authorization: Token <token>`) in one indexed query, with the user and their role."""
 
     def authenticate_credentials(self, token: bytes) -> tuple[AbstractBaseUser, AuthToken]:
-        refused = exceptions.AuthenticationFailed(_("Invalid token."))
         try:
             text = token.decode("utf-8")
             digest = hash_token(text)
         except (UnicodeDecodeError, TypeError, binascii.Error):
-            raise refused from None
+            raise _refused() from None
         candidates = _tokens_by_key(text[: CONSTANTS.TOKEN_KEY_LENGTH])
         # Nearly always one row: the prefix is 15 random hex characters. Only the row whose digest matches
         # counts; the others are not looked at further (nor deleted).
@@ -66,12 +65,17 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
                 username = auth_token.user.get_username()
                 auth_token.delete()
                 token_expired.send(sender=self.__class__, username=username, source="auth_token")
-                raise refused
+                raise _refused()
             if knox_settings.AUTO_REFRESH and auth_token.expiry:
                 self.renew_token(auth_token)
             role_remember(auth_token.user, auth_token)
             return self.validate_user(auth_token)  # refuses an inactive user
-        raise refused
+        raise _refused()
+
+
+def _refused() -> exceptions.AuthenticationFailed:
+    # Made only when a token is refused: translating the message on every request cost more than hashing.
+    return exceptions.AuthenticationFailed(_("Invalid token."))
 
 
 # Built once per process (never evaluated: each request filters a copy); building the role's subqueries took
