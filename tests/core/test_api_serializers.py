@@ -56,3 +56,27 @@ def test_each_serializers_related_choices_are_those_of_its_own_request(rf, offic
     assert choices(officer) == {cluster.pk, other_cluster.pk}
     assert choices(manager) == {cluster.pk}
     assert choices(officer) == {cluster.pk, other_cluster.pk}
+
+
+def test_a_date_time_is_written_in_the_zone_active_when_its_serializer_writes():
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from core.api import DateTimeField
+
+    moment = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
+    with timezone.override("Europe/Brussels"):
+        brussels = DateTimeField()
+        assert brussels.to_representation(moment) == serializers.DateTimeField().to_representation(moment)
+        assert brussels.to_representation(moment) == "2024-07-01T14:00:00+02:00"
+    with timezone.override("UTC"):
+        assert DateTimeField().to_representation(moment) == "2024-07-01T12:00:00Z"
+
+
+def test_the_readable_fields_are_those_drf_lists():
+    from funding.api import AgreementSerializer
+
+    serializer = AgreementSerializer()
+
+    assert serializer._readable_fields == list(serializers.ModelSerializer._readable_fields.fget(serializer))
