@@ -351,7 +351,10 @@ class AnnualReportSerializer(WorkflowSerializer):
         read_only_fields = ["status", "due_on", "submitted_at", "reviewed_at", "review_comment"]
 
     def get_overdue(self, obj: AnnualReport) -> bool:
-        return obj.is_overdue(timezone.localdate())
+        # Today once per serializer (a list's rows share one), not once per row: each asks the time zone.
+        if "_today" not in self.__dict__:
+            self._today = timezone.localdate()
+        return obj.is_overdue(self._today)
 
 
 class AnnualReportFilter(WorkflowFilter):

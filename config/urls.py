@@ -13,6 +13,10 @@ admin.site.site_title = _("Clusterpact portal")
 admin.site.index_title = _("Administration")
 
 urlpatterns = [
+    # The API first: Django tries the patterns in order, and each include it passes through on the way
+    # (the apps' pages, mounted at "") is tried in full and its patterns copied into the list of what was
+    # tried. No page's path starts with "api/", so the order changes nothing but that cost.
+    *api.urlpatterns,
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
@@ -29,7 +33,6 @@ urlpatterns = [
     path("", include("evaluations.urls")),
     path("", include("insights.urls")),
     path("", include("workbook.urls")),
-    *api.urlpatterns,
 ]
 
 handler403 = "config.views.permission_denied"

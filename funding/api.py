@@ -20,6 +20,7 @@ from rest_framework.routers import BaseRouter
 from clusterpacts.models import Cluster, Organisation
 from core.api import (
     DATE_RANGE,
+    ModelSerializer,
     OfficerOnly,
     ReadOnlyScopedViewSet,
     ScopedFilterSet,
@@ -168,7 +169,7 @@ class AllocationViewSet(ScopedViewSet):
     ordering = ["budget_year", "purpose", "id"]
 
 
-class ProjectPartnerSerializer(serializers.ModelSerializer):
+class ProjectPartnerSerializer(ModelSerializer):
     """One partner of a project: written as the organisation's id and its role, read with its name and
     whether it is an SME."""
 
@@ -307,7 +308,7 @@ class ProjectViewSet(ScopedViewSet):
     ordering = ["-decided_on", "reference"]
 
 
-class FlagSerializer(serializers.ModelSerializer):
+class FlagSerializer(ModelSerializer):
     message = serializers.CharField(source="text", read_only=True, help_text="In the request's language.")
 
     class Meta:
