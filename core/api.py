@@ -337,7 +337,7 @@ class ModelSerializer(serializers.ModelSerializer):
         return {name: _fresh(field) for name, field in template.items()}
 
     @property
-    def _readable_fields(self) -> list[serializers.Field]:  # type: ignore[override]
+    def _readable_fields(self) -> list[serializers.Field]:
         # DRF walks the fields anew for every row it writes out (a generator over a view of a dict); a list's
         # rows share one serializer, so the readable fields are listed once for all of them.
         readable: list[serializers.Field] | None = self.__dict__.get("_readable")

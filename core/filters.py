@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cache, lru_cache, partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import django_filters
 from django import forms
@@ -158,7 +158,10 @@ def named_filters(filterset_class: type[django_filters.FilterSet], params: Itera
 @lru_cache(maxsize=512)
 def _only(filterset_class: type[FilterSetT], names: frozenset[str]) -> type[FilterSetT]:
     """`filterset_class` with only the filters `names` (the others would filter on nothing)."""
-    only = type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__})
+    only = cast(
+        type[FilterSetT],
+        type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__}),
+    )
     only.base_filters = {name: flt for name, flt in filterset_class.base_filters.items() if name in names}
     return only
 

@@ -118,7 +118,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 
-def postgres_options(database: dict[str, Any]) -> dict[str, Any]:
+def postgres_options(database: dj_database_url.DBConfig) -> dj_database_url.DBConfig:
     """A PostgreSQL connection's settings. PostgreSQL's JIT compiles a query whose estimated cost passes
     jit_above_cost: at 3,000 clusters some of the briefing's aggregates paid 30-80 ms of compiling for queries
     that run in 20 (docs/PERFORMANCE.md). The portal's queries are short: JIT off, unless POSTGRES_JIT=on."""
