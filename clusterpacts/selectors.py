@@ -576,15 +576,17 @@ class DerivedBasis(Protocol):
     def value(self, code: str) -> Decimal | None: ...
 
 
-# A source of derived KPIs: given cluster ids and the day each year is counted to, the figures by
-# (cluster id, year). Registered by the app that holds the data (`funding.apps`), so that this app, which
-# may not import it, reads every derived KPI through `derived_figures` all the same.
+# A source of derived KPIs: given cluster ids (and, when they are many, the same clusters as a queryset,
+# `clusters`, to filter on in a subquery) and the day each year is counted to, the figures by (cluster id,
+# year). Registered by the app that holds the data (`funding.apps`), so that this app, which may not import
+# it, reads every derived KPI through `derived_figures` all the same.
 DerivedSource = Callable[..., Mapping[tuple[int, int], DerivedBasis]]
 _DERIVED_SOURCES: dict[str, tuple[frozenset[str], DerivedSource]] = {}
 
 
 def register_derived_source(name: str, codes: Collection[str], source: DerivedSource) -> None:
-    """Let `source(cluster_ids=..., on={year: day})` give the value of the KPIs `codes` (once per `name`)."""
+    """Let `source(cluster_ids=..., on={year: day}, clusters=None)` give the value of the KPIs `codes` (once
+    per `name`)."""
     _DERIVED_SOURCES[name] = (frozenset(codes), source)
 
 
@@ -640,12 +642,14 @@ def derived_figures(
     years: Collection[int],
     as_of: date | None = None,
     codes: Collection[str] | None = None,
+    clusters: QuerySet[Cluster] | None = None,
 ) -> dict[tuple[int, int], DerivedFigures]:
     """The derived KPIs' figures of each cluster and working year, keyed by (cluster id, year): from the
     memberships active at the year's end, or on `as_of` (default today) for a year that has not ended by
     then (one query), and from each registered source as of the same day (funding's projects: three).
     With `codes`, only what those KPIs are derived from is read (a comparison of MEM1 across 3,000 clusters
-    need not count their projects); the other figures are left empty.
+    need not count their projects); the other figures are left empty. `clusters`: the same clusters as a
+    queryset, when they are thousands, for the sources to filter on in a subquery rather than in a list of ids.
 
     The one place a derived KPI gets its value: the report and review pages, the cluster page's KPI
     evolution and members, the comparison and the briefing read it; none is stored or typed in.
@@ -659,7 +663,7 @@ def derived_figures(
         zero = MembershipFigures(members=0, paying=0, smes=0)
         figures = {(cluster_id, day): zero for cluster_id in cluster_ids for day in on.values()}
     sourced = {
-        name: source(cluster_ids=cluster_ids, on=on) if cluster_ids and on else {}
+        name: source(cluster_ids=cluster_ids, on=on, clusters=clusters) if cluster_ids and on else {}
         for name, (source_codes, source) in _DERIVED_SOURCES.items()
         if asked is None or asked & source_codes
     }

@@ -674,15 +674,18 @@ class _ProjectRow(NamedTuple):
     amount: Decimal
 
 
-def project_figures(*, cluster_ids: Collection[int], on: dict[int, date]) -> dict[tuple[int, int], ProjectFigures]:
+def project_figures(
+    *, cluster_ids: Collection[int], on: dict[int, date], clusters: QuerySet | None = None
+) -> dict[tuple[int, int], ProjectFigures]:
     """`ProjectFigures` of each cluster and year, keyed by (cluster id, year), where `on` gives each year
     the day it is counted to. Two queries (the projects with their other clusters, their partners) whatever
-    the clusters, years or projects, and whether there are any."""
+    the clusters, years or projects, and whether there are any. `clusters`: the same clusters as a queryset,
+    filtered on in a subquery (3,000 ids as parameters cost Django 100 ms to prepare, four times over)."""
     ids = set(cluster_ids)
     windows = Q()
     for year, day in on.items():
         windows |= Q(decided_on__gte=date(year, 1, 1), decided_on__lte=day)
-    counted = Project.objects.filter(windows).involving(ids)
+    counted = Project.objects.filter(windows).involving(ids if clusters is None else clusters.values("pk"))
     projects: dict[int, _ProjectRow] = {}
     others: dict[int, set[int]] = defaultdict(set)
     for pk, reference, title, kind, lead, decided_on, amount, other in counted.order_by(
@@ -701,6 +704,7 @@ def project_figures(*, cluster_ids: Collection[int], on: dict[int, date]) -> dic
         firms_of[project_id][organisation_id] = kind == Organisation.Kind.SME
     bases: dict[tuple[int, int], list[ProjectBasis]] = defaultdict(list)
     companies: dict[tuple[int, int], dict[int, bool]] = defaultdict(dict)
+    type_labels = {kind.value: str(kind.label) for kind in Project.Type}  # translated once, not per project
     for pk, row in projects.items():
         lead, day = row.lead, row.decided_on
         firms = firms_of[pk]
@@ -720,7 +724,7 @@ def project_figures(*, cluster_ids: Collection[int], on: dict[int, date]) -> dic
                     id=pk,
                     reference=row.reference,
                     title=row.title,
-                    type_label=str(Project.Type(row.type).label),
+                    type_label=type_labels[row.type],
                     decided_on=day,
                     amount=row.amount,
                     companies=len(firms),

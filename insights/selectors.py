@@ -666,7 +666,11 @@ class KpiPoints:
         }
         self.derived: dict[tuple[int, int], DerivedFigures] = (
             derived_figures(
-                cluster_ids=cluster_ids, years=years, as_of=as_of, codes=[k.code for k in kpis if k.is_derived]
+                cluster_ids=cluster_ids,
+                years=years,
+                as_of=as_of,
+                codes=[k.code for k in kpis if k.is_derived],
+                clusters=clusters,
             )
             if any(k.is_derived for k in kpis)
             else {}

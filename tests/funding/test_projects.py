@@ -13,7 +13,7 @@ from django.utils import timezone
 from clusterpacts.models import Cluster, Organisation
 from clusterpacts.selectors import derived_figures
 from funding.models import Allocation, Flag, Project, ProjectPartner
-from funding.selectors import budget_years, reservation_use
+from funding.selectors import budget_years, project_figures, reservation_use
 from funding.services import PartnerPut, allocation_save, flags_scan, project_save
 from tests import factories
 from tests.factories import BudgetYearFactory, OrganisationFactory, ProjectFactory
@@ -394,6 +394,32 @@ def test_the_project_kpis_are_counted_from_the_projects_decided_by_the_end_of_th
     assert (theirs.value("CPI3"), theirs.value("PRJ1"), theirs.value("CPI8"), theirs.value("C4")) == (0, 0, 1, 1)
     assert [p.reference for p in ours.basis("projects")] == [
         p.reference for p in Project.objects.filter(decided_on__year=2024).order_by("decided_on")
+    ]
+
+
+def test_the_clusters_as_a_queryset_count_the_same_projects_as_their_ids(cluster, other_cluster):
+    """The comparison passes thousands of clusters as a queryset (a subquery, not 3,000 parameters): the figures
+    are the ones of the ids, and a cluster outside the queryset is not counted."""
+    ProjectFactory(lead_cluster=cluster, decided_on=date(2024, 3, 1), amount=Decimal("100.00"))
+    ProjectFactory(
+        lead_cluster=other_cluster,
+        type=Project.Type.INTER_CLUSTER,
+        clusters=[cluster],
+        decided_on=date(2024, 4, 1),
+        amount=Decimal("300.00"),
+    )
+    ProjectFactory(lead_cluster=other_cluster, decided_on=date(2024, 5, 1), amount=Decimal("700.00"))
+    on = {2024: date(2024, 12, 31)}
+    codes = ("CPI3", "PRJ1", "CPI8")
+
+    def values(figures: dict) -> dict:
+        return {key: [f.value(code) for code in codes] for key, f in figures.items()}
+
+    by_ids = project_figures(cluster_ids=[cluster.pk], on=on)
+    by_queryset = project_figures(cluster_ids=[cluster.pk], on=on, clusters=Cluster.objects.filter(pk=cluster.pk))
+    assert values(by_queryset) == values(by_ids) == {(cluster.pk, 2024): [1, Decimal("100.00"), 1]}
+    assert [p.reference for p in by_queryset[cluster.pk, 2024].basis] == [
+        p.reference for p in by_ids[cluster.pk, 2024].basis
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.template.loader import render_to_string
@@ -344,3 +345,22 @@ def test_the_plot_edges_are_whole_units_the_template_can_write_in_any_language()
         svg = render_to_string("insights/charts/svg.html", {"chart": chart})
     assert isinstance(chart.plot_left, int) and isinstance(chart.plot_right, int)
     assert f'x1="{chart.plot_left}"' in svg
+
+
+def test_a_spark_escapes_its_texts_and_draws_each_figure():
+    """The briefing's sparks are written in Python (`spark_svg`): the KPI's name, the years' tooltips and the
+    labels are escaped, the figures drawn as rects and target ticks."""
+    evil = "<script>alert(1)</script>"
+    items = [
+        Column(label="2024", value=Decimal("4"), css="bar", target=Decimal("8"), title=f"2024 {evil}"),
+        Column(label=evil, value=None, css="bar-pending", target=Decimal("2"), title="2025"),
+    ]
+    svg = str(charts.spark_svg(charts.spark(f"K1 {evil} & co", items)))
+    assert "<script>" not in svg
+    assert svg.count("&lt;script&gt;") == 4  # aria-label, title, the first rect's tooltip, the last label
+    assert "&amp; co" in svg
+    assert svg.count("<rect ") == 1 and svg.count('<line class="target"') == 2
+    # The value 4 of a top of 8 is half the plot's height high.
+    chart = charts.spark("K1", items)
+    assert f'height="{chart.rects[0].height:.1f}"' in str(charts.spark_svg(chart))
+    assert chart.rects[0].height == pytest.approx((chart.plot_bottom - chart.plot_top) / 2)
