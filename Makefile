@@ -77,6 +77,9 @@ restore: $(VENV)/.installed-run ## FROM=backups/<time>: into an empty DATABASE_U
 	$(PY) manage.py restore "$(FROM)" $(if $(FORCE),--force)
 
 bench: $(VENV)/.installed-dev ## every figure beside its floor at scale, into docs/PERFORMANCE.md (PostgreSQL; CLUSTERS=, BENCH_DB=)
+	@# The load tool of the gunicorn figures (bench/gunicorn_load.py), from the system's packages when missing.
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+		|| echo "wrk could not be installed (apt-get install -y wrk): the gunicorn figures will be missing"
 	$(PY) bench/run.py --database $(or $(BENCH_DB),scale3000) --clusters $(CLUSTERS) --years $(YEARS)
 
 bench-import: $(VENV)/.installed-dev ## the history import's own benchmark (VALUES=, BENCH_DATABASE=postgres) and the export memory claim (ROWS=)
