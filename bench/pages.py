@@ -445,6 +445,7 @@ def pages() -> list[tuple[str, str]]:
         ("comparison", f"/insights/compare/?kpi=C2&year={last_year}"),
         ("comparison, a KPI of the members", f"/insights/compare/?kpi=MEM1&year={last_year}"),
         ("comparison, a KPI of the projects", f"/insights/compare/?kpi=CPI3&year={last_year}"),
+        ("comparison, a KPI of the projects' companies", f"/insights/compare/?kpi=CPI7&year={last_year}"),
         ("funding overview", "/insights/funding/"),
         ("review queue", "/review/"),
         ("review queue, every state", "/review/?state=all"),

@@ -577,16 +577,17 @@ class DerivedBasis(Protocol):
 
 
 # A source of derived KPIs: given cluster ids (and, when they are many, the same clusters as a queryset,
-# `clusters`, to filter on in a subquery) and the day each year is counted to, the figures by (cluster id,
-# year). Registered by the app that holds the data (`funding.apps`), so that this app, which may not import
-# it, reads every derived KPI through `derived_figures` all the same.
+# `clusters`, to filter on in a subquery), the day each year is counted to and the KPIs asked (`codes`, None:
+# all; a source may leave the others without a value), the figures by (cluster id, year). Registered by the
+# app that holds the data (`funding.apps`), so that this app, which may not import it, reads every derived
+# KPI through `derived_figures` all the same.
 DerivedSource = Callable[..., Mapping[tuple[int, int], DerivedBasis]]
 _DERIVED_SOURCES: dict[str, tuple[frozenset[str], DerivedSource]] = {}
 
 
 def register_derived_source(name: str, codes: Collection[str], source: DerivedSource) -> None:
-    """Let `source(cluster_ids=..., on={year: day}, clusters=None)` give the value of the KPIs `codes` (once
-    per `name`)."""
+    """Let `source(cluster_ids=..., on={year: day}, clusters=None, codes=None)` give the value of the KPIs
+    `codes` (once per `name`); `codes=` names those asked, None all."""
     _DERIVED_SOURCES[name] = (frozenset(codes), source)
 
 
@@ -663,7 +664,7 @@ def derived_figures(
         zero = MembershipFigures(members=0, paying=0, smes=0)
         figures = {(cluster_id, day): zero for cluster_id in cluster_ids for day in on.values()}
     sourced = {
-        name: source(cluster_ids=cluster_ids, on=on, clusters=clusters) if cluster_ids and on else {}
+        name: source(cluster_ids=cluster_ids, on=on, clusters=clusters, codes=asked) if cluster_ids and on else {}
         for name, (source_codes, source) in _DERIVED_SOURCES.items()
         if asked is None or asked & source_codes
     }

@@ -604,6 +604,8 @@ def reservation_use(
 # among them: it also counts companies with two innovation initiatives, which the portal does not record.
 PROJECT_KPI_ORDER = ("CPI3", "PRJ1", "C4", "CPI7", "CPI7BIS", "CPI8")
 PROJECT_KPIS = frozenset(PROJECT_KPI_ORDER)
+# The project KPIs counted from the companies among the partners; the others need only the projects.
+PARTNER_KPIS = frozenset({"C4", "CPI7", "CPI7BIS"})
 COMPANY_KINDS = frozenset({Organisation.Kind.COMPANY, Organisation.Kind.SME})
 COLLABORATION_COMPANIES = 3
 
@@ -643,10 +645,16 @@ class ProjectFigures:
     basis: tuple[ProjectBasis, ...]
     companies: int
     smes: int
+    # The partners were not read (only KPIs without them were asked: `PARTNER_KPIS`): those have no value
+    # here, never a silent 0, and no project counts in them.
+    without_partners: bool = False
 
     def value(self, code: str) -> Decimal | None:
         def counted(kpi: str) -> list[ProjectBasis]:
             return [project for project in self.basis if kpi in project.counts_in]
+
+        if self.without_partners and code in PARTNER_KPIS:
+            return None
 
         if code == "CPI3":
             return Decimal(len(counted("CPI3")))
@@ -675,13 +683,21 @@ class _ProjectRow(NamedTuple):
 
 
 def project_figures(
-    *, cluster_ids: Collection[int], on: dict[int, date], clusters: QuerySet | None = None
+    *,
+    cluster_ids: Collection[int],
+    on: dict[int, date],
+    clusters: QuerySet | None = None,
+    codes: Collection[str] | None = None,
 ) -> dict[tuple[int, int], ProjectFigures]:
     """`ProjectFigures` of each cluster and year, keyed by (cluster id, year), where `on` gives each year
     the day it is counted to. Two queries (the projects with their other clusters, their partners) whatever
     the clusters, years or projects, and whether there are any. `clusters`: the same clusters as a queryset,
-    filtered on in a subquery (3,000 ids as parameters cost Django 100 ms to prepare, four times over)."""
+    filtered on in a subquery (3,000 ids as parameters cost Django 100 ms to prepare, four times over).
+    `codes`: the KPIs asked; when none of them is counted from the partners (`PARTNER_KPIS`), the partners
+    are not read (a comparison of CPI3 across 3,000 clusters: 25,000 partners, 110 ms) and those KPIs are
+    left without a value."""
     ids = set(cluster_ids)
+    with_partners = codes is None or not PARTNER_KPIS.isdisjoint(codes)
     windows = Q()
     for year, day in on.items():
         windows |= Q(decided_on__gte=date(year, 1, 1), decided_on__lte=day)
@@ -698,8 +714,8 @@ def project_figures(
     partners = ProjectPartner.objects.filter(
         project__in=counted.values("pk"), organisation__kind__in=COMPANY_KINDS
     ).order_by()  # no ordering: the partners' own sorts by project and name, which a count does not need
-    for project_id, organisation_id, kind in partners.values_list(
-        "project_id", "organisation_id", "organisation__kind"
+    for project_id, organisation_id, kind in (
+        partners.values_list("project_id", "organisation_id", "organisation__kind") if with_partners else ()
     ):
         firms_of[project_id][organisation_id] = kind == Organisation.Kind.SME
     bases: dict[tuple[int, int], list[ProjectBasis]] = defaultdict(list)
@@ -731,14 +747,16 @@ def project_figures(
                     counts_in=frozenset(counts_in),
                 )
             )
+    none: dict[int, bool] = {}  # read with .get: a defaultdict would make an empty one for each of 3,000 clusters
     return {
         (cluster_id, year): ProjectFigures(
             cluster_id=cluster_id,
             year=year,
             on=day,
-            basis=tuple(bases[cluster_id, year]),
-            companies=len(companies[cluster_id, year]),
-            smes=sum(companies[cluster_id, year].values()),
+            basis=tuple(bases.get((cluster_id, year), ())),
+            companies=len(firms := companies.get((cluster_id, year), none)),
+            smes=sum(firms.values()),
+            without_partners=not with_partners,
         )
         for cluster_id in ids
         for year, day in on.items()

@@ -423,6 +423,32 @@ def test_the_clusters_as_a_queryset_count_the_same_projects_as_their_ids(cluster
     ]
 
 
+def test_kpis_asked_without_the_partners_do_not_read_them_and_leave_those_kpis_without_a_value(
+    cluster, django_assert_num_queries
+):
+    """A comparison of CPI3 across thousands of clusters need not read their projects' partners: the counts of
+    the projects are the same as with every KPI asked, and the partners' KPIs have no value (never a silent 0)."""
+    companies = [OrganisationFactory(kind=Organisation.Kind.SME) for _ in range(3)]
+    ProjectFactory(
+        lead_cluster=cluster,
+        decided_on=date(2024, 3, 1),
+        amount=Decimal("100.00"),
+        partners=[(companies[0], LEAD), (companies[1], PARTNER), (companies[2], PARTNER)],
+    )
+    on = {2024: date(2024, 12, 31)}
+    every = project_figures(cluster_ids=[cluster.pk], on=on)[cluster.pk, 2024]
+    with django_assert_num_queries(1):
+        some = project_figures(cluster_ids=[cluster.pk], on=on, codes={"CPI3"})[cluster.pk, 2024]
+
+    assert (
+        [some.value(code) for code in ("CPI3", "PRJ1", "CPI8")]
+        == [every.value(code) for code in ("CPI3", "PRJ1", "CPI8")]
+        == [1, Decimal("100.00"), 0]
+    )
+    assert [every.value(code) for code in ("C4", "CPI7", "CPI7BIS")] == [1, 3, Decimal("100.00")]
+    assert [some.value(code) for code in ("C4", "CPI7", "CPI7BIS")] == [None, None, None]
+
+
 def test_as_of_a_day_in_the_year_only_the_projects_decided_by_then_count(cluster):
     ProjectFactory(lead_cluster=cluster, decided_on=date(2024, 2, 1), amount=Decimal("100.00"))
     ProjectFactory(lead_cluster=cluster, decided_on=date(2024, 8, 1), amount=Decimal("200.00"))

@@ -121,6 +121,8 @@ def pages() -> list[tuple[str, str]]:
         ("cluster list", "/clusters/"),
         ("comparison", f"/insights/compare/?kpi=C2&year={YEAR - 1}"),
         ("comparison of a derived KPI", f"/insights/compare/?kpi=MEM1&year={YEAR - 1}"),
+        ("comparison of a project KPI", f"/insights/compare/?kpi=CPI3&year={YEAR - 1}"),
+        ("comparison of a KPI of the projects' companies", f"/insights/compare/?kpi=CPI7&year={YEAR - 1}"),
         ("funding overview", "/insights/funding/"),
         ("review queue", "/review/"),
         ("review queue, every state", "/review/?state=all"),
