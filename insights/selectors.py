@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple, Required, TypedDict
 
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, ngettext
@@ -34,6 +34,7 @@ from clusterpacts.selectors import (
     DerivedFigures,
     ReportSlot,
     accepted_by,
+    cluster_start_year,
     derived_figures,
     pact_versions_on,
     report_slots,
@@ -354,7 +355,7 @@ def kpi_targets_met(*, clusters: QuerySet[Cluster], as_of: date) -> tuple[int, i
     totals = (
         KpiTargetTally.objects.filter(cluster__in=clusters.values("pk"), year__lte=last, report__in=accepted_by(as_of))
         # The evolution runs from the cluster's start year (the last working year only without a start day).
-        .filter(Q(year__gte=F("cluster__started_on__year")) | Q(cluster__started_on__isnull=True, year=last))
+        .filter(Q(year__gte=cluster_start_year()) | Q(cluster__started_on__isnull=True, year=last))
         .aggregate(measured=Sum("measured", default=0), met=Sum("met", default=0))
     )
     return totals["met"], totals["measured"]
