@@ -711,13 +711,14 @@ def project_figures(
         if other is not None:
             others[pk].add(other)
     firms_of: dict[int, dict[int, bool]] = defaultdict(dict)
-    partners = ProjectPartner.objects.filter(
-        project__in=counted.values("pk"), organisation__kind__in=COMPANY_KINDS
-    ).order_by()  # no ordering: the partners' own sorts by project and name, which a count does not need
-    for project_id, organisation_id, kind in (
-        partners.values_list("project_id", "organisation_id", "organisation__kind") if with_partners else ()
-    ):
-        firms_of[project_id][organisation_id] = kind == Organisation.Kind.SME
+    if with_partners:
+        partners = ProjectPartner.objects.filter(
+            project__in=counted.values("pk"), organisation__kind__in=COMPANY_KINDS
+        ).order_by()  # no ordering: the partners' own sorts by project and name, which a count does not need
+        for project_id, organisation_id, kind in partners.values_list(
+            "project_id", "organisation_id", "organisation__kind"
+        ):
+            firms_of[project_id][organisation_id] = kind == Organisation.Kind.SME
     bases: dict[tuple[int, int], list[ProjectBasis]] = defaultdict(list)
     companies: dict[tuple[int, int], dict[int, bool]] = defaultdict(dict)
     type_labels = {kind.value: str(kind.label) for kind in Project.Type}  # translated once, not per project
@@ -731,7 +732,7 @@ def project_figures(
             if cluster_id == lead and not inter:
                 counts_in |= {"CPI3", "PRJ1"}
             if collaboration:
-                counts_in |= {"C4", "CPI7", "CPI7BIS"}
+                counts_in |= PARTNER_KPIS
                 companies[cluster_id, day.year].update(firms)
             if inter:
                 counts_in.add("CPI8")
@@ -747,17 +748,18 @@ def project_figures(
                     counts_in=frozenset(counts_in),
                 )
             )
-    none: dict[int, bool] = {}  # read with .get: a defaultdict would make an empty one for each of 3,000 clusters
-    return {
-        (cluster_id, year): ProjectFigures(
-            cluster_id=cluster_id,
-            year=year,
-            on=day,
-            basis=tuple(bases.get((cluster_id, year), ())),
-            companies=len(firms := companies.get((cluster_id, year), none)),
-            smes=sum(firms.values()),
-            without_partners=not with_partners,
-        )
-        for cluster_id in ids
-        for year, day in on.items()
-    }
+    # Read with .get: indexing the defaultdicts would make an empty list and dict for each of 3,000 clusters.
+    figures = {}
+    for cluster_id in ids:
+        for year, day in on.items():
+            firms = companies.get((cluster_id, year), {})
+            figures[cluster_id, year] = ProjectFigures(
+                cluster_id=cluster_id,
+                year=year,
+                on=day,
+                basis=tuple(bases.get((cluster_id, year), ())),
+                companies=len(firms),
+                smes=sum(firms.values()),
+                without_partners=not with_partners,
+            )
+    return figures

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from clusterpacts.models import Cluster, Organisation
@@ -397,9 +398,9 @@ def test_the_project_kpis_are_counted_from_the_projects_decided_by_the_end_of_th
     ]
 
 
-def test_the_clusters_as_a_queryset_count_the_same_projects_as_their_ids(cluster, other_cluster):
-    """The comparison passes thousands of clusters as a queryset (a subquery, not 3,000 parameters): the figures
-    are the ones of the ids, and a cluster outside the queryset is not counted."""
+def test_the_clusters_as_a_queryset_are_filtered_in_a_subquery_and_count_what_their_ids_count(cluster, other_cluster):
+    """The comparison passes thousands of clusters as a queryset: the projects are filtered on it in a
+    subquery (no cluster id among the parameters), and the figures are the ones the ids give."""
     ProjectFactory(lead_cluster=cluster, decided_on=date(2024, 3, 1), amount=Decimal("100.00"))
     ProjectFactory(
         lead_cluster=other_cluster,
@@ -415,8 +416,18 @@ def test_the_clusters_as_a_queryset_count_the_same_projects_as_their_ids(cluster
     def values(figures: dict) -> dict:
         return {key: [f.value(code) for code in codes] for key, f in figures.items()}
 
+    params: list[object] = []
+
+    def record(execute, sql, sql_params, many, context):
+        params.extend(sql_params or ())
+        return execute(sql, sql_params, many, context)
+
     by_ids = project_figures(cluster_ids=[cluster.pk], on=on)
-    by_queryset = project_figures(cluster_ids=[cluster.pk], on=on, clusters=Cluster.objects.filter(pk=cluster.pk))
+    with connection.execute_wrapper(record):
+        by_queryset = project_figures(
+            cluster_ids=[cluster.pk], on=on, clusters=Cluster.objects.filter(slug=cluster.slug)
+        )
+    assert cluster.slug in params and cluster.pk not in params
     assert values(by_queryset) == values(by_ids) == {(cluster.pk, 2024): [1, Decimal("100.00"), 1]}
     assert [p.reference for p in by_queryset[cluster.pk, 2024].basis] == [
         p.reference for p in by_ids[cluster.pk, 2024].basis
